@@ -1,0 +1,168 @@
+"""The `kabar` command line. Config is loaded here, once, and passed down."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.check import ArticleMatches, matching_pass
+from bot.config import Config, ConfigError, config_from_dict, load_config, resolve_path, store_path
+from bot.ingest import ingest_sources
+from bot.query import QueryError, parse_query
+from bot.text import first_sentence
+from store import StoreError, open_db
+from store.keywords import add_keyword, drift_from_config, list_keywords, remove_keyword
+from store.keywords import seed_keywords
+
+
+class CliError(Exception):
+    """Printed as one line `kabar: error: ...`, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default ./config.toml, else env KABAR_CONFIG)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="kabar", description="Keyword news alerts for Telegram and Slack.", parents=[common]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("demo", parents=[common], help="try Kabar in the terminal: no tokens needed")
+    sub.add_parser("run", parents=[common], help="run the scheduler and configured platforms")
+    ingest = sub.add_parser("ingest", parents=[common], help="add articles from files or feeds")
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="file or feed URL")
+    check = sub.add_parser("check", parents=[common], help="one matching + delivery pass")
+    check.add_argument("--dry-run", action="store_true", help="print matches, send nothing")
+    keywords = sub.add_parser("keywords", parents=[common], help="list or edit the keyword set")
+    kw_sub = keywords.add_subparsers(dest="action", required=True, metavar="ACTION")
+    kw_sub.add_parser("list", parents=[common], help="show the keyword queries")
+    for verb in ("add", "remove"):
+        p = kw_sub.add_parser(verb, parents=[common], help=f"{verb} a keyword query")
+        p.add_argument("query", nargs="+", metavar="QUERY")
+    return parser
+
+
+def read_config(explicit: str | None) -> Config:
+    """The config file; built-in defaults when the default ./config.toml does not exist."""
+    path = resolve_path(explicit)
+    if explicit is None and not path.exists() and path == Path("config.toml"):
+        return config_from_dict({})
+    return load_config(path)
+
+
+def open_store(config: Config) -> Database:
+    db = open_db(store_path(config))
+    seed_keywords(db, config.keywords)
+    return db
+
+
+def warn_keyword_drift(db: Database, config: Config) -> None:
+    """The database is the source of truth; say so when the config file disagrees."""
+    only_config, only_db = drift_from_config(db, config.keywords)
+    if only_config or only_db:
+        print(
+            "kabar: note: keywords are kept in the database; config 'keywords' only seeds a new"
+            f" database (config-only: {', '.join(only_config) or '-'};"
+            f" database-only: {', '.join(only_db) or '-'})",
+            file=sys.stderr,
+        )
+
+
+def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
+    db = open_store(config)
+    report = ingest_sources(db, args.sources, config.ingest.max_bytes)
+    print(report.summary())
+    for origin, why in report.duplicates:
+        print(f"duplicate: {origin}: {why}")
+    for rejection in report.rejected:
+        print(f"rejected: {rejection.origin}: {rejection.reason}")
+    return 1 if report.rejected else 0
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    db = open_store(config)
+    warn_keyword_drift(db, config)
+    if args.dry_run:
+        result = matching_pass(db, dry_run=True)
+        for item in result.details:
+            print(describe_match(item))
+        print(f"checked {result.checked} articles, {result.matched} matched (dry run: nothing"
+              " queued or sent)")
+        return 0
+    from bot.runtime import check_once
+
+    return check_once(config, db)
+
+
+def describe_match(item: ArticleMatches) -> str:
+    article = item.article
+    title = article.title or first_sentence(article.text, 80)
+    source = f" ({article.source})" if article.source else ""
+    return f"#{article.id} [{article.lang}]{source} {title}\n    Keywords: {', '.join(item.keywords)}"
+
+
+def cmd_keywords(config: Config, args: argparse.Namespace) -> int:
+    db = open_store(config)
+    actor = f"cli:{getpass.getuser()}"
+    if args.action == "list":
+        for keyword in list_keywords(db):
+            print(keyword.query)
+        return 0
+    try:
+        query = parse_query(" ".join(args.query)).canonical
+    except QueryError as exc:
+        raise CliError(f"invalid keyword query: {exc}") from None
+    if args.action == "add":
+        done = add_keyword(db, query, actor)
+        print(f"added: {query}" if done else f"already there: {query}")
+        return 0
+    done = remove_keyword(db, query, actor)
+    if not done:
+        raise CliError(f"no such keyword: {query}")
+    print(f"removed: {done.query}")
+    return 0
+
+
+def cmd_demo(config: Config, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(args.config)
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from bot.runtime import run_forever
+
+    return run_forever(config)
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "check": cmd_check,
+    "keywords": cmd_keywords,
+    "demo": cmd_demo,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = read_config(args.config) if args.command != "demo" else None
+        return COMMANDS[args.command](config, args)  # type: ignore[arg-type]
+    except (ConfigError, StoreError, CliError) as exc:
+        print(f"kabar: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Configuration: one TOML file loaded by the entry point into frozen, typed records.
+
+Every key is checked: an unknown key, a wrong type or a bad value raises ConfigError with one
+line naming the key. Secrets may come from the environment instead of the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+LANGUAGES = ("id", "en")
+DEFAULT_KEYWORDS = ("Kim", "Putin", "rudal", "satelit")
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+
+class ConfigError(ValueError):
+    """A bad config file or key; the message is one line that names it."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = "kabar.db"
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    check_seconds: int = 60  # matching + delivery pass
+    feed_seconds: int = 300  # default feed polling interval
+    deliver_seconds: int = 5  # delivery pass for queued and retried alerts
+    retention_days: int = 90  # articles and sent alerts older than this are removed
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    max_bytes: int = 5_000_000  # larger files and feed bodies are rejected
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str
+    interval_seconds: int = 0  # 0: use schedule.feed_seconds
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    admins: tuple[int, ...] = ()
+    mode: str = "polling"  # "polling" or "webhook"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_port: int = 8443
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    bot_token: str = ""
+    signing_secret: str = ""
+    base_url: str = "https://slack.com/api/"
+    port: int = 3000
+    admins: tuple[str, ...] = ()
+    app_token: str = ""  # xapp-...: Socket Mode instead of HTTP
+
+
+@dataclass(frozen=True)
+class Config:
+    keywords: tuple[str, ...] = DEFAULT_KEYWORDS
+    default_language: str = "id"
+    timezone: str = DEFAULT_TIMEZONE
+    store: StoreConfig = field(default_factory=StoreConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    feeds: tuple[FeedConfig, ...] = ()
+    telegram: TelegramConfig | None = None
+    slack: SlackConfig | None = None
+    source: str = ""  # the file it was read from ("" = built-in defaults)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram is not None and bool(self.telegram.token)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack is not None and bool(self.slack.bot_token)
+
+
+ENV_SECRETS = {
+    ("telegram", "token"): "TELEGRAM_BOT_TOKEN",
+    ("slack", "bot_token"): "SLACK_BOT_TOKEN",
+    ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
+    ("slack", "app_token"): "SLACK_APP_TOKEN",
+}
+
+
+def resolve_path(path: str | None) -> Path:
+    """`--config` if given, else env KABAR_CONFIG, else ./config.toml."""
+    return Path(path or os.environ.get("KABAR_CONFIG") or "config.toml")
+
+
+def load_config(path: str | Path, env: typing.Mapping[str, str] | None = None) -> Config:
+    """Read and validate a TOML config file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return config_from_dict(raw, env=env, source=str(path))
+
+
+def config_from_dict(
+    raw: dict[str, Any], env: typing.Mapping[str, str] | None = None, source: str = ""
+) -> Config:
+    """Build a Config from parsed TOML, applying env secrets; raises ConfigError."""
+    env = os.environ if env is None else env
+    raw = dict(raw)
+    for (section, key), var in ENV_SECRETS.items():
+        if env.get(var):
+            table = raw.setdefault(section, {})
+            if isinstance(table, dict):
+                table.setdefault(key, env[var])
+    try:
+        config = _build(Config, raw, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}" if source else str(exc)) from None
+    config = dataclasses.replace(config, source=source)
+    _check_values(config, source)
+    return config
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'{prefix.rstrip('.')}' must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    kwargs = {}
+    for key, value in raw.items():
+        if key not in fields:
+            raise ConfigError(f"unknown key '{prefix}{key}'")
+        kwargs[key] = _convert(hints[key], value, f"{prefix}{key}")
+    missing = [
+        name
+        for name, f in fields.items()
+        if name not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"missing key '{prefix}{missing[0]}'")
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)][0]
+        return _convert(inner, value, key)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, f"{key}.")
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ConfigError(f"'{key}' must be a list")
+        return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
+    expected = {int: int, str: str, bool: bool, float: (int, float)}[hint]
+    if isinstance(value, bool) and hint is not bool or not isinstance(value, expected):
+        raise ConfigError(f"'{key}' must be {_type_name(hint)}, got {value!r}")
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return {int: "an integer", str: "a string", bool: "true or false", float: "a number"}[hint]
+
+
+def _check_values(config: Config, source: str) -> None:
+    def fail(msg: str) -> None:
+        raise ConfigError(f"{source}: {msg}" if source else msg)
+
+    if config.default_language not in LANGUAGES:
+        fail(f"'default_language' must be one of {', '.join(LANGUAGES)}, got "
+             f"{config.default_language!r}")
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"'timezone' is not a known time zone: {config.timezone!r}")
+    for name in ("check_seconds", "feed_seconds", "deliver_seconds", "retention_days"):
+        if getattr(config.schedule, name) < 1:
+            fail(f"'schedule.{name}' must be at least 1")
+    if config.ingest.max_bytes < 1024:
+        fail("'ingest.max_bytes' must be at least 1024")
+    if not config.store.path:
+        fail("'store.path' must not be empty")
+    for i, feed in enumerate(config.feeds):
+        if not feed.url.startswith(("http://", "https://")):
+            fail(f"'feeds[{i}].url' must be an http(s) URL, got {feed.url!r}")
+        if feed.interval_seconds < 0:
+            fail(f"'feeds[{i}].interval_seconds' must not be negative")
+    if config.telegram and config.telegram.mode not in ("polling", "webhook"):
+        fail(f"'telegram.mode' must be polling or webhook, got {config.telegram.mode!r}")
+    if config.slack and config.slack.bot_token and not (
+        config.slack.signing_secret or config.slack.app_token
+    ):
+        fail("'slack.signing_secret' is required (or env SLACK_SIGNING_SECRET)")
+
+
+def store_path(config: Config) -> Path:
+    """The database path, relative to the config file's folder when not absolute."""
+    path = Path(config.store.path)
+    if path.is_absolute() or not config.source or path.as_posix() == ":memory:":
+        return path
+    return Path(config.source).resolve().parent / path

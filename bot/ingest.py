@@ -1,0 +1,71 @@
+"""Ingest: turn sources (files, feed URLs) into stored articles and a report of what happened."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from bot.feeds import FeedState, fetch_feed, make_client
+from bot.models import IngestBatch, Rejection
+from bot.parsers import read_file
+from store.articles import insert_articles
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    duplicate: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"new {self.new}, duplicate {self.duplicate}, rejected {len(self.rejected)}"
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def store_batch(db: Database, batch: IngestBatch) -> IngestReport:
+    """Insert a parsed batch; duplicates and rejections are counted, never fatal."""
+    inserted = insert_articles(db, batch.articles)
+    return IngestReport(
+        new=len(inserted.new_ids),
+        duplicate=len(inserted.duplicates),
+        rejected=list(batch.rejected),
+        duplicates=inserted.duplicates,
+        new_ids=inserted.new_ids,
+    )
+
+
+def load_sources(sources: Sequence[str], max_bytes: int) -> IngestBatch:
+    """Read every file and fetch every URL; one bad source never stops the others."""
+    batch = IngestBatch()
+    urls = [s for s in sources if is_url(s)]
+    for source in sources:
+        if not is_url(source):
+            batch.extend(read_file(source, max_bytes=max_bytes))
+    if urls:
+        batch.extend(asyncio.run(_fetch_all(urls, max_bytes)))
+    return batch
+
+
+async def _fetch_all(urls: Iterable[str], max_bytes: int) -> IngestBatch:
+    batch = IngestBatch()
+    async with make_client() as client:
+        results = await asyncio.gather(
+            *(fetch_feed(client, url, FeedState(), max_bytes=max_bytes) for url in urls)
+        )
+    for url, result in zip(urls, results, strict=True):
+        batch.extend(result.batch)
+        if result.error:
+            batch.rejected.append(Rejection(url, result.error))
+    return batch
+
+
+def ingest_sources(db: Database, sources: Sequence[str], max_bytes: int) -> IngestReport:
+    return store_batch(db, load_sources(sources, max_bytes))

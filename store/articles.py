@@ -1,0 +1,176 @@
+"""Articles: insert with dedup (canonical URL, content hash), full-text search, latest."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from bot.models import Article, ArticleIn
+from bot.text import content_hash
+from bot.urls import canonical_url
+from store.clock import from_db, now_db, to_db
+from store.db import transaction
+
+COLUMNS = "id, text, title, url, source, published, lang, ingested_at"
+
+
+@dataclass
+class InsertReport:
+    new_ids: list[int] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, why)
+
+
+def insert_articles(db: Database, items: Iterable[ArticleIn]) -> InsertReport:
+    """Store new articles in one transaction; an article already stored (same canonical URL
+    or same normalised text) is reported as a duplicate and left untouched."""
+    report = InsertReport()
+    now = now_db()
+    with transaction(db):
+        for item in items:
+            row = _row(item, now)
+            why = _duplicate_reason(db, row)
+            if why:
+                report.duplicates.append((item.origin or item.url, why))
+                continue
+            try:
+                cursor = db.conn.execute(
+                    f"INSERT INTO articles ({', '.join(row)}) VALUES "
+                    f"({', '.join('?' * len(row))})",
+                    list(row.values()),
+                )
+            except sqlite3.IntegrityError:  # a second instance stored it a moment ago
+                report.duplicates.append((item.origin or item.url, "already stored"))
+                continue
+            report.new_ids.append(int(cursor.lastrowid or 0))
+    return report
+
+
+def _row(item: ArticleIn, now: str) -> dict[str, object]:
+    return {
+        "url": item.url,
+        "canonical_url": canonical_url(item.url) or None,
+        "content_hash": content_hash(item.text),
+        "title": item.title,
+        "text": item.text,
+        "source": item.source,
+        "published": to_db(item.published),
+        "lang": item.lang,
+        "lang_confidence": item.lang_confidence,
+        "origin": item.origin,
+        "ingested_at": now,
+    }
+
+
+def _duplicate_reason(db: Database, row: dict[str, object]) -> str:
+    if row["canonical_url"] and db.conn.execute(
+        "SELECT 1 FROM articles WHERE canonical_url = ?", [row["canonical_url"]]
+    ).fetchone():
+        return "same URL already stored"
+    if db.conn.execute(
+        "SELECT 1 FROM articles WHERE content_hash = ?", [row["content_hash"]]
+    ).fetchone():
+        return "same text already stored"
+    return ""
+
+
+def _article(row: Sequence) -> Article:
+    return Article(
+        id=row[0],
+        text=row[1],
+        title=row[2],
+        url=row[3],
+        source=row[4],
+        published=from_db(row[5]),
+        lang=row[6],
+        ingested_at=from_db(row[7]),  # type: ignore[arg-type]
+    )
+
+
+def get_article(db: Database, article_id: int) -> Article | None:
+    row = db.conn.execute(f"SELECT {COLUMNS} FROM articles WHERE id = ?", [article_id]).fetchone()
+    return _article(row) if row else None
+
+
+def get_articles(db: Database, ids: Iterable[int]) -> dict[int, Article]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.conn.execute(f"SELECT {COLUMNS} FROM articles WHERE id IN ({marks})", ids)
+    return {row[0]: _article(row) for row in rows}
+
+
+def unchecked_articles(db: Database, limit: int = 500, after_id: int = 0) -> list[Article]:
+    rows = db.conn.execute(
+        f"SELECT {COLUMNS} FROM articles WHERE checked_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+        [after_id, limit],
+    )
+    return [_article(row) for row in rows]
+
+
+def latest_articles(db: Database, limit: int = 5) -> list[Article]:
+    rows = db.conn.execute(
+        f"SELECT {COLUMNS} FROM articles ORDER BY COALESCE(published, ingested_at) DESC, id DESC"
+        " LIMIT ?",
+        [limit],
+    )
+    return [_article(row) for row in rows]
+
+
+def recent_articles(db: Database, limit: int = 2000) -> list[Article]:
+    """The newest stored articles (by id), for filtering in Python with the matcher."""
+    rows = db.conn.execute(f"SELECT {COLUMNS} FROM articles ORDER BY id DESC LIMIT ?", [limit])
+    return [_article(row) for row in rows]
+
+
+_FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def fts_expression(query: str) -> str:
+    """Turn user text into a safe FTS5 expression: every word quoted, ANDed; a quoted
+    phrase stays a phrase. No FTS5 operator in user text is ever interpreted."""
+    parts: list[str] = []
+    for i, chunk in enumerate(re.split(r"[\"“”]", query)):
+        words = _FTS_WORD.findall(chunk)
+        if not words:
+            continue
+        if i % 2 == 1:
+            parts.append('"' + " ".join(words) + '"')
+        else:
+            parts.extend(f'"{w}"' for w in words)
+    return " ".join(parts)
+
+
+def search_articles(db: Database, query: str, limit: int = 5) -> list[Article]:
+    """Full-text search (FTS5, diacritics-insensitive), best match first."""
+    expression = fts_expression(query)
+    if not expression:
+        return []
+    rows = db.conn.execute(
+        f"SELECT {', '.join('a.' + c.strip() for c in COLUMNS.split(','))} FROM articles_fts"
+        " JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ?"
+        " ORDER BY bm25(articles_fts), a.id DESC LIMIT ?",
+        [expression, limit],
+    )
+    return [_article(row) for row in rows]
+
+
+def count_articles(db: Database) -> int:
+    return db.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def delete_older_than(db: Database, days: int) -> int:
+    """Retention: remove articles ingested more than `days` ago (their alerts go with them),
+    keeping any whose alert is still waiting to be delivered."""
+    cutoff = now_db(-days * 86400)
+    with transaction(db):
+        cursor = db.conn.execute(
+            "DELETE FROM articles WHERE ingested_at < ? AND checked_at IS NOT NULL AND id NOT IN"
+            " (SELECT article_id FROM outbox WHERE status IN ('pending', 'sending'))",
+            [cutoff],
+        )
+    return cursor.rowcount

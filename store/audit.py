@@ -1,0 +1,32 @@
+"""Audit log: who changed what, when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from store.clock import now_db
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str
+    actor: str
+    action: str
+    detail: str
+
+
+def record_audit(db: Database, actor: str, action: str, detail: str = "") -> None:
+    """Append one row; call inside the transaction that makes the change."""
+    db.conn.execute(
+        "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+        [now_db(), actor, action, detail],
+    )
+
+
+def audit_entries(db: Database, limit: int = 100) -> list[AuditEntry]:
+    rows = db.conn.execute(
+        "SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?", [limit]
+    )
+    return [AuditEntry(*row) for row in rows]

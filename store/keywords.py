@@ -1,0 +1,92 @@
+"""The keyword set. The database is the single source of truth; the config file's `keywords`
+seed it once, on first start. Every change is written with an audit row in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from store.audit import record_audit
+from store.clock import now_db
+from store.db import transaction
+
+SEEDED_KEY = "keywords_seeded"
+
+
+@dataclass(frozen=True)
+class Keyword:
+    id: int
+    query: str
+
+
+def list_keywords(db: Database) -> list[Keyword]:
+    rows = db.conn.execute("SELECT id, query FROM keywords ORDER BY id")
+    return [Keyword(*row) for row in rows]
+
+
+def find_keyword(db: Database, query: str) -> Keyword | None:
+    """Exact match first, then case-insensitive."""
+    row = db.conn.execute(
+        "SELECT id, query FROM keywords WHERE query = ? OR lower(query) = lower(?)"
+        " ORDER BY query = ? DESC LIMIT 1",
+        [query, query, query],
+    ).fetchone()
+    return Keyword(*row) if row else None
+
+
+def add_keyword(db: Database, query: str, actor: str) -> Keyword | None:
+    """Add a (validated, canonical) query; None if it was already there. Chats that follow
+    every keyword are subscribed to it at once."""
+    with transaction(db):
+        if find_keyword(db, query):
+            return None
+        cursor = db.conn.execute(
+            "INSERT INTO keywords (query, created_at, created_by) VALUES (?, ?, ?)",
+            [query, now_db(), actor],
+        )
+        keyword = Keyword(int(cursor.lastrowid or 0), query)
+        db.conn.execute(
+            "INSERT OR IGNORE INTO subscriptions (chat_id, keyword_id, created_at)"
+            " SELECT id, ?, ? FROM chats WHERE follow_all = 1",
+            [keyword.id, now_db()],
+        )
+        record_audit(db, actor, "keyword.add", query)
+    return keyword
+
+
+def remove_keyword(db: Database, query: str, actor: str) -> Keyword | None:
+    """Remove a query (and its subscriptions); None if there was no such query."""
+    with transaction(db):
+        keyword = find_keyword(db, query)
+        if keyword is None:
+            return None
+        db.conn.execute("DELETE FROM subscriptions WHERE keyword_id = ?", [keyword.id])
+        db.conn.execute("DELETE FROM keywords WHERE id = ?", [keyword.id])
+        record_audit(db, actor, "keyword.remove", keyword.query)
+    return keyword
+
+
+def seed_keywords(db: Database, queries: Iterable[str], actor: str = "config") -> bool:
+    """On the very first start, copy the config's keywords into the database. Later starts
+    leave the database alone (it is the source of truth). True if it seeded now."""
+    with transaction(db):
+        if db.conn.execute("SELECT 1 FROM meta WHERE key = ?", [SEEDED_KEY]).fetchone():
+            return False
+        for query in queries:
+            if not find_keyword(db, query):
+                db.conn.execute(
+                    "INSERT INTO keywords (query, created_at, created_by) VALUES (?, ?, ?)",
+                    [query, now_db(), actor],
+                )
+        db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [SEEDED_KEY, now_db()])
+        record_audit(db, actor, "keyword.seed", ", ".join(queries))
+    return True
+
+
+def drift_from_config(db: Database, queries: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(in config but not in the database, in the database but not in config)."""
+    stored = {k.query for k in list_keywords(db)}
+    wanted = list(dict.fromkeys(queries))
+    return [q for q in wanted if q not in stored], sorted(stored - set(wanted))

@@ -1,0 +1,152 @@
+"""The outbox: one row per (article, chat), unique, written in the same transaction that marks
+the article checked. Delivery claims due rows with a lease, so two instances never send the same
+row at once and a crashed instance's claims come back after the lease runs out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from store.clock import from_db, now_db, utcnow
+from store.db import transaction
+
+PENDING, SENDING, SENT, SKIPPED = "pending", "sending", "sent", "skipped"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    article_id: int
+    chat_id: int
+    keywords: tuple[str, ...]
+    attempts: int
+    platform: str
+    address: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Queued:
+    article_id: int
+    chat_id: int
+    keywords: tuple[str, ...]
+
+
+def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int:
+    """Queue alerts and mark the articles checked, atomically. Returns rows newly queued
+    (a row that already exists for the same article and chat is left alone)."""
+    now = now_db()
+    added = 0
+    with transaction(db):
+        for item in queued:
+            cursor = db.conn.execute(
+                "INSERT OR IGNORE INTO outbox (article_id, chat_id, keywords, next_attempt_at,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                [item.article_id, item.chat_id, json.dumps(list(item.keywords)), now, now],
+            )
+            added += cursor.rowcount
+        db.conn.executemany(
+            "UPDATE articles SET checked_at = ? WHERE id = ? AND checked_at IS NULL",
+            [(now, article_id) for article_id in checked_ids],
+        )
+    return added
+
+
+def claim_due(
+    db: Database, limit: int, lease_seconds: float = 120.0, platforms: Iterable[str] | None = None
+) -> list[OutboxItem]:
+    """Take up to `limit` rows that are due (or whose lease expired) for active chats."""
+    now = now_db()
+    where_platform = ""
+    params: list[object] = [now, now]
+    if platforms is not None:
+        names = list(platforms)
+        where_platform = f" AND c.platform IN ({','.join('?' * len(names))})"
+        params += names
+    with transaction(db):
+        rows = db.conn.execute(
+            "SELECT o.id, o.article_id, o.chat_id, o.keywords, o.attempts, c.platform,"
+            " c.address, c.language FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " WHERE c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
+            f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
+            " ORDER BY o.next_attempt_at, o.id LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        db.conn.executemany(
+            "UPDATE outbox SET status = 'sending', lease_until = ? WHERE id = ?",
+            [(now_db(lease_seconds), row[0]) for row in rows],
+        )
+    return [
+        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7])
+        for r in rows
+    ]
+
+
+def mark_sent(db: Database, item_id: int, message_id: str | None) -> None:
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, lease_until = NULL,"
+            " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            [now_db(), message_id, item_id],
+        )
+
+
+def mark_retry(db: Database, item_id: int, error: str, delay_seconds: float) -> None:
+    """Back to pending, due again after `delay_seconds`; never dropped."""
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE outbox SET status = 'pending', lease_until = NULL, attempts = attempts + 1,"
+            " last_error = ?, next_attempt_at = ? WHERE id = ?",
+            [error[:500], now_db(delay_seconds), item_id],
+        )
+
+
+def release(db: Database, item_ids: Iterable[int]) -> None:
+    """Give claimed rows back untouched (shutdown before they were tried)."""
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE outbox SET status = 'pending', lease_until = NULL WHERE id = ?"
+            " AND status = 'sending'",
+            [(i,) for i in item_ids],
+        )
+
+
+def skip_for_chat(db: Database, chat_id: int, reason: str) -> int:
+    """The chat is gone (blocked the bot, deleted, archived): its waiting rows are skipped."""
+    with transaction(db):
+        cursor = db.conn.execute(
+            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ?"
+            " WHERE chat_id = ? AND status IN ('pending', 'sending')",
+            [reason[:500], chat_id],
+        )
+    return cursor.rowcount
+
+
+def counts(db: Database) -> dict[str, int]:
+    rows = db.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")
+    return {status: n for status, n in rows}
+
+
+def next_due_in(db: Database) -> float | None:
+    """Seconds until the earliest pending row is due (0 if overdue); None if none pending."""
+    row = db.conn.execute(
+        "SELECT min(next_attempt_at) FROM outbox o JOIN chats c ON c.id = o.chat_id"
+        " WHERE o.status = 'pending' AND c.active = 1"
+    ).fetchone()
+    if not row or not row[0]:
+        return None
+    due = from_db(row[0])
+    assert due is not None
+    return max(0.0, (due - utcnow()).total_seconds())
+
+
+def delete_sent_older_than(db: Database, days: int) -> int:
+    with transaction(db):
+        cursor = db.conn.execute(
+            "DELETE FROM outbox WHERE status IN ('sent', 'skipped') AND created_at < ?",
+            [now_db(-days * 86400)],
+        )
+    return cursor.rowcount

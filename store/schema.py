@@ -1,0 +1,114 @@
+"""Schema and migrations, tracked by `PRAGMA user_version`.
+
+Each migration is a list of SQL statements applied in one transaction; the version is bumped in
+the same transaction, so a crash mid-migration leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 1: the first schema
+    [
+        """CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL DEFAULT '',
+            canonical_url TEXT,
+            content_hash TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            lang TEXT NOT NULL DEFAULT 'other',
+            lang_confidence REAL NOT NULL DEFAULT 0,
+            origin TEXT NOT NULL DEFAULT '',
+            ingested_at TEXT NOT NULL,
+            checked_at TEXT
+        )""",
+        "CREATE UNIQUE INDEX articles_canonical_url ON articles(canonical_url)"
+        " WHERE canonical_url IS NOT NULL",
+        "CREATE INDEX articles_unchecked ON articles(id) WHERE checked_at IS NULL",
+        "CREATE INDEX articles_ingested ON articles(ingested_at)",
+        """CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, text, content='articles', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END""",
+        """CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        END""",
+        """CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END""",
+        """CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            interval_seconds INTEGER NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            last_polled_at TEXT,
+            next_poll_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )""",
+        """CREATE TABLE keywords (
+            id INTEGER PRIMARY KEY,
+            query TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            address TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL,
+            follow_all INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE(platform, address)
+        )""",
+        """CREATE TABLE subscriptions (
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            keyword_id INTEGER NOT NULL REFERENCES keywords(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (chat_id, keyword_id)
+        )""",
+        "CREATE INDEX subscriptions_keyword ON subscriptions(keyword_id)",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            keywords TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT NOT NULL,
+            lease_until TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            message_id TEXT,
+            UNIQUE(article_id, chat_id)
+        )""",
+        "CREATE INDEX outbox_due ON outbox(status, next_attempt_at)",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
