@@ -76,3 +76,11 @@ def record_poll(
                 " last_polled_at = ?, next_poll_at = ? WHERE url = ?",
                 [etag, last_modified, now_db(), now_db(next_in_seconds), url],
             )
+
+
+def feed_waiting(db: Database, url: str) -> bool:
+    """True while a failing feed's backoff has not run out."""
+    row = db.conn.execute(
+        "SELECT 1 FROM feeds WHERE url = ? AND failures > 0 AND next_poll_at > ?", [url, now_db()]
+    ).fetchone()
+    return row is not None

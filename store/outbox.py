@@ -94,13 +94,24 @@ def mark_sent(db: Database, item_id: int, message_id: str | None) -> None:
         )
 
 
-def mark_retry(db: Database, item_id: int, error: str, delay_seconds: float) -> None:
+def mark_retry(
+    db: Database, item_id: int, error: str, delay_seconds: float, count_attempt: bool = True
+) -> None:
     """Back to pending, due again after `delay_seconds`; never dropped."""
     with transaction(db):
         db.conn.execute(
-            "UPDATE outbox SET status = 'pending', lease_until = NULL, attempts = attempts + 1,"
-            " last_error = ?, next_attempt_at = ? WHERE id = ?",
-            [error[:500], now_db(delay_seconds), item_id],
+            "UPDATE outbox SET status = 'pending', lease_until = NULL,"
+            " attempts = attempts + ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            [int(count_attempt), error[:500], now_db(delay_seconds), item_id],
+        )
+
+
+def skip_item(db: Database, item_id: int, reason: str) -> None:
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ?"
+            " WHERE id = ?",
+            [reason[:500], item_id],
         )
 
 

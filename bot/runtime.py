@@ -1,0 +1,120 @@
+"""Start-up and shutdown: `kabar run` (long-running) and `kabar check` (one pass)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import Protocol
+
+from sqlite_utils import Database
+
+from bot.config import Config, store_path
+from bot.delivery import Sender
+from bot.scheduler import build_scheduler, feed_interval
+from bot.service import Service
+from store import open_db
+from store.feeds import sync_feeds
+from store.keywords import seed_keywords
+from store.outbox import counts
+
+log = logging.getLogger("kabar")
+
+
+class Platform(Protocol):
+    """A chat platform adapter: a Sender for alerts and, when listening, command handling."""
+
+    name: str
+    sender: Sender
+
+    async def start(self, service: Service | None, *, listen: bool) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def build_platforms(config: Config, db: Database) -> list[Platform]:
+    """The adapters for every platform that is configured (only their modules import the
+    platform libraries, and only when configured)."""
+    platforms: list[Platform] = []
+    if config.telegram_enabled:
+        from handlers.telegram import TelegramPlatform
+
+        platforms.append(TelegramPlatform(config, db))
+    if config.slack_enabled:
+        from handlers.slack import SlackPlatform
+
+        platforms.append(SlackPlatform(config, db))
+    return platforms
+
+
+def console_platform(stream=None) -> Platform:
+    from handlers.console import ConsolePlatform
+
+    return ConsolePlatform(stream or sys.stdout)
+
+
+def check_once(config: Config, db: Database) -> int:
+    """`kabar check`: one matching pass, then deliver what is due, then exit."""
+    return asyncio.run(_check_once(config, db))
+
+
+async def _check_once(config: Config, db: Database) -> int:
+    platforms = [*build_platforms(config, db), console_platform()]
+    for platform in platforms:
+        await platform.start(None, listen=False)
+    try:
+        service = Service(config, db, {p.name: p.sender for p in platforms})
+        result = await service.match()
+        stats = await service.deliver()
+    finally:
+        for platform in platforms:
+            await platform.stop()
+    waiting = counts(db).get("pending", 0)
+    print(f"checked {result.checked if result else 0} articles, queued"
+          f" {result.queued if result else 0} alerts; sent {stats.sent}, retry later"
+          f" {stats.retried}, chats gone {stats.gone}; {waiting} waiting")
+    return 0
+
+
+def run_forever(config: Config) -> int:
+    """`kabar run`: the scheduler plus every configured platform, until SIGINT / SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db = open_db(store_path(config))
+    seed_keywords(db, config.keywords)
+    return asyncio.run(_run(config, db))
+
+
+async def _run(config: Config, db: Database) -> int:
+    sync_feeds(db, [(f.url, f.name, feed_interval(config, f.interval_seconds))
+                    for f in config.feeds])
+    platforms = build_platforms(config, db)
+    if not platforms:
+        log.warning("no platform configured ([telegram] token or [slack] bot_token): alerts are"
+                    " queued and will be sent once one is")
+    service = Service(config, db, {p.name: p.sender for p in platforms})
+    scheduler = build_scheduler(config, service)
+    service.on_alert_queued = lambda: asyncio.get_running_loop().create_task(service.deliver())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    started: list[Platform] = []
+    try:
+        for platform in platforms:
+            await platform.start(service, listen=True)
+            started.append(platform)
+        scheduler.start()
+        log.info("kabar running: %s; %d feeds; database %s",
+                 ", ".join(p.name for p in platforms) or "no platform", len(config.feeds),
+                 store_path(config))
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        for platform in reversed(started):
+            await platform.stop()
+        await service.close()
+        db.close()
+    return 0

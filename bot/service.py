@@ -1,0 +1,130 @@
+"""The running bot's work, independent of what triggers it: poll a feed, run a matching pass,
+deliver the outbox, clean up. The scheduler and the CLI both call these."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from sqlite_utils import Database
+
+from bot.check import PassResult, matching_pass
+from bot.config import Config
+from bot.delivery import Deliverer, DeliveryStats, Sender
+from bot.feeds import FeedState, fetch_feed, make_client
+from bot.ingest import IngestReport, store_batch
+from store.articles import delete_older_than
+from store.feeds import feed_waiting, get_feed, record_poll
+from store.outbox import delete_sent_older_than
+
+log = logging.getLogger("kabar")
+
+MAX_FEED_BACKOFF_SECONDS = 6 * 3600
+
+
+def feed_backoff(interval: float, failures: int) -> float:
+    """Next poll delay for a feed that failed `failures` times in a row."""
+    if failures <= 0:
+        return interval
+    return min(MAX_FEED_BACKOFF_SECONDS, interval * 2 ** min(failures, 10))
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    url: str
+    report: IngestReport | None
+    error: str | None
+    next_in: float
+
+
+class Service:
+    """One bot instance's jobs over one database."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        senders: dict[str, Sender],
+        *,
+        on_alert_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.deliverer = Deliverer(db, senders, config.timezone)
+        self._match_lock = asyncio.Lock()
+        self._match_again = False
+        self._feed_locks: dict[str, asyncio.Lock] = {}
+        self._client: httpx.AsyncClient | None = None
+        self.on_alert_queued = on_alert_queued
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def match(self) -> PassResult | None:
+        """A matching pass; a call that arrives while one runs makes it run once more after."""
+        if self._match_lock.locked():
+            self._match_again = True
+            return None
+        async with self._match_lock:
+            result = matching_pass(self.db)
+            while self._match_again:
+                self._match_again = False
+                extra = matching_pass(self.db)
+                result = PassResult(result.checked + extra.checked,
+                                    result.matched + extra.matched,
+                                    result.queued + extra.queued, [])
+        if result.queued:
+            log.info("matched %d articles, queued %d alerts", result.matched, result.queued)
+            if self.on_alert_queued:
+                self.on_alert_queued()
+        return result
+
+    async def deliver(self) -> DeliveryStats:
+        stats = await self.deliverer.deliver_due()
+        if stats.sent or stats.retried or stats.gone:
+            log.info("delivered %d, retry %d, gone %d", stats.sent, stats.retried, stats.gone)
+        return stats
+
+    async def match_and_deliver(self) -> None:
+        await self.match()
+        await self.deliver()
+
+    async def poll_feed(self, url: str, interval: float) -> FeedPoll:
+        """Poll one feed (never twice at once; not before a failing feed's backoff is over);
+        new articles wake the matching pass."""
+        lock = self._feed_locks.setdefault(url, asyncio.Lock())
+        if lock.locked():
+            return FeedPoll(url, None, "already polling", interval)
+        if feed_waiting(self.db, url):
+            return FeedPoll(url, None, "backing off", interval)
+        async with lock:
+            return await self._poll(url, interval)
+
+    async def _poll(self, url: str, interval: float) -> FeedPoll:
+        row = get_feed(self.db, url)
+        state = FeedState(row.etag, row.last_modified) if row else FeedState()
+        if self._client is None:
+            self._client = make_client()
+        result = await fetch_feed(self._client, url, state,
+                                  max_bytes=self.config.ingest.max_bytes)
+        report = store_batch(self.db, result.batch) if result.batch.articles else None
+        failures = (row.failures + 1 if row else 1) if result.error else 0
+        next_in = feed_backoff(interval, failures)
+        record_poll(self.db, url, etag=result.state.etag,
+                    last_modified=result.state.last_modified, error=result.error,
+                    next_in_seconds=next_in)
+        if result.error:
+            log.warning("feed %s: %s (next try in %.0f s)", url, result.error, next_in)
+        if report and report.new:
+            log.info("feed %s: %s", url, report.summary())
+            asyncio.get_running_loop().create_task(self.match_and_deliver())
+        return FeedPoll(url, report, result.error, next_in)
+
+    async def cleanup(self) -> tuple[int, int]:
+        days = self.config.schedule.retention_days
+        return delete_sent_older_than(self.db, days), delete_older_than(self.db, days)

@@ -1,0 +1,93 @@
+"""Config loading: typed records, env secrets, one clear line per bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, store_path
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_every_documented_key() -> None:
+    config = load_config(EXAMPLE, env={})
+    assert config.keywords == ("Kim", "Putin", "rudal", "satelit")
+    assert config.default_language == "id"
+    assert config.schedule.check_seconds == 60
+    assert config.schedule.feed_seconds == 300
+    assert config.telegram is not None and config.telegram.admins
+    assert config.slack is not None and config.slack.port == 3000
+
+
+def test_defaults_when_keys_are_absent(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""), env={})
+    assert config.keywords == ("Kim", "Putin", "rudal", "satelit")
+    assert config.store.path == "kabar.db"
+    assert not config.telegram_enabled and not config.slack_enabled
+
+
+def test_secrets_come_from_env(tmp_path: Path) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "SLACK_BOT_TOKEN": "xoxb-1",
+           "SLACK_SIGNING_SECRET": "s3cret"}
+    config = load_config(write(tmp_path, ""), env=env)
+    assert config.telegram is not None and config.telegram.token == "123:abc"
+    assert config.slack is not None and config.slack.signing_secret == "s3cret"
+    assert config.telegram_enabled and config.slack_enabled
+
+
+def test_file_value_wins_over_env(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[telegram]\ntoken = "from-file"\n'),
+                         env={"TELEGRAM_BOT_TOKEN": "from-env"})
+    assert config.telegram is not None and config.telegram.token == "from-file"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("keyword = ['Kim']", "unknown key 'keyword'"),
+        ("[schedule]\nchek_seconds = 5", "unknown key 'schedule.chek_seconds'"),
+        ("[schedule]\ncheck_seconds = 'often'", "'schedule.check_seconds' must be an integer"),
+        ("[schedule]\ncheck_seconds = true", "'schedule.check_seconds' must be an integer"),
+        ("[schedule]\ncheck_seconds = 0", "'schedule.check_seconds' must be at least 1"),
+        ("keywords = 'Kim'", "'keywords' must be a list"),
+        ("keywords = [1]", "'keywords[0]' must be a string"),
+        ("default_language = 'fr'", "'default_language' must be one of id, en"),
+        ("timezone = 'Mars/Olympus'", "'timezone' is not a known time zone"),
+        ("[[feeds]]\nname = 'x'", "missing key 'feeds[0].url'"),
+        ("[[feeds]]\nurl = 'ftp://x'", "'feeds[0].url' must be an http(s) URL"),
+        ("[telegram]\nadmins = ['me']", "'telegram.admins[0]' must be an integer"),
+        ("[telegram]\nmode = 'carrier-pigeon'", "'telegram.mode' must be polling or webhook"),
+        ("[slack]\nbot_token = 'xoxb'", "'slack.signing_secret' is required"),
+        ("store = 'kabar.db'", "'store' must be a table"),
+        ("keywords = [", "invalid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml", env={})
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"keywords = ['\xff']")
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(bad, env={})
+
+
+def test_store_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[store]\npath = 'data/k.db'"), env={})
+    assert store_path(config) == tmp_path.resolve() / "data" / "k.db"

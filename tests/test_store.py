@@ -1,0 +1,139 @@
+"""The SQLite store: migrations, WAL, FTS sync, dedup, keywords, outbox uniqueness and leases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.models import ArticleIn
+from store import integrity_ok, open_db
+from store.articles import count_articles, insert_articles, search_articles
+from store.audit import audit_entries
+from store.chats import ensure_chat, subscribe, subscribers
+from store.db import schema_version
+from store.keywords import add_keyword, drift_from_config, list_keywords, seed_keywords
+from store.outbox import Queued, claim_due, counts, mark_retry, mark_sent, record_matches
+from store.schema import SCHEMA_VERSION
+
+BODY = ("Pemerintah mengumumkan uji coba rudal jarak menengah di pesisir selatan pada Selasa"
+        " pagi, disaksikan para pejabat pertahanan.")
+OTHER = "The space agency said the new weather satellite reached orbit after a smooth launch."
+
+
+def article(text: str = BODY, url: str = "", title: str = "") -> ArticleIn:
+    return ArticleIn(text=text, url=url, title=title, source="tes", lang="id",
+                     published=datetime(2026, 11, 20, 3, 0, tzinfo=UTC), origin="test")
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = open_db(tmp_path / "kabar.db")
+    yield database
+    database.close()
+
+
+def test_new_database_is_migrated_and_in_wal_mode(db) -> None:
+    assert schema_version(db) == SCHEMA_VERSION
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {"articles", "articles_fts", "feeds", "keywords", "chats", "subscriptions", "outbox",
+            "audit"} <= set(db.table_names())
+    assert integrity_ok(db)
+
+
+def test_reopening_keeps_data_and_version(tmp_path: Path) -> None:
+    first = open_db(tmp_path / "k.db")
+    insert_articles(first, [article()])
+    first.close()
+    again = open_db(tmp_path / "k.db")
+    assert schema_version(again) == SCHEMA_VERSION
+    assert count_articles(again) == 1
+
+
+def test_fts_index_follows_inserts(db) -> None:
+    insert_articles(db, [article(), article(OTHER, title="Satellite launch")])
+    assert [a.source for a in search_articles(db, "rudal")] == ["tes"]
+    assert [a.title for a in search_articles(db, "satellite")] == ["Satellite launch"]
+    assert search_articles(db, "") == []
+
+
+def test_same_url_with_tracking_parameters_is_a_duplicate(db) -> None:
+    first = insert_articles(db, [article(url="https://news.example/a?id=7&utm_source=x")])
+    second = insert_articles(
+        db, [article(OTHER, url="https://NEWS.example/a?utm_medium=rss&id=7#top")])
+    assert len(first.new_ids) == 1 and second.new_ids == []
+    assert second.duplicates == [("test", "same URL already stored")]
+    assert count_articles(db) == 1
+
+
+def test_same_text_from_a_file_and_a_feed_is_stored_once(db) -> None:
+    from_file = article(BODY)
+    from_feed = article("  " + BODY.upper().replace(" ", "\n ") + "  ",
+                        url="https://feed.example/x", title="Uji coba rudal")
+    report = insert_articles(db, [from_file, from_feed])
+    assert len(report.new_ids) == 1
+    assert report.duplicates[0][1] == "same text already stored"
+
+
+def test_keywords_are_seeded_once_and_the_database_wins(db) -> None:
+    assert seed_keywords(db, ["Kim", "Putin"])
+    add_keyword(db, "rudal", "cli:test")
+    assert not seed_keywords(db, ["Kim", "Putin", "satelit"])
+    assert [k.query for k in list_keywords(db)] == ["Kim", "Putin", "rudal"]
+    assert drift_from_config(db, ["Kim", "Putin", "satelit"]) == (["satelit"], ["rudal"])
+    actions = [(e.actor, e.action) for e in audit_entries(db)]
+    assert ("cli:test", "keyword.add") in actions
+
+
+def test_follow_all_chats_get_new_keywords(db) -> None:
+    seed_keywords(db, ["Kim"])
+    chat = ensure_chat(db, "telegram", "42", "id")
+    subscribe(db, chat, list_keywords(db), follow_all=True)
+    add_keyword(db, "satelit", "telegram:1")
+    assert subscribers(db) == {"Kim": [chat.id], "satelit": [chat.id]}
+
+
+def test_outbox_is_unique_per_article_and_chat_across_connections(tmp_path: Path) -> None:
+    one, two = open_db(tmp_path / "k.db"), open_db(tmp_path / "k.db")
+    ids = insert_articles(one, [article()]).new_ids
+    chat = ensure_chat(one, "telegram", "42", "id")
+    row = Queued(ids[0], chat.id, ("rudal",))
+    assert record_matches(one, ids, [row]) == 1
+    assert record_matches(two, ids, [row]) == 0
+    assert counts(one) == {"pending": 1}
+
+
+def test_claims_are_exclusive_and_retries_wait(tmp_path: Path) -> None:
+    one, two = open_db(tmp_path / "k.db"), open_db(tmp_path / "k.db")
+    ids = insert_articles(one, [article(), article(OTHER)]).new_ids
+    chat = ensure_chat(one, "slack", "C1", "en")
+    record_matches(one, ids, [Queued(i, chat.id, ("rudal",)) for i in ids])
+    first = claim_due(one, 10)
+    assert len(first) == 2 and claim_due(two, 10) == []
+    mark_sent(one, first[0].id, "m-1")
+    mark_retry(one, first[1].id, "HTTP 500", delay_seconds=3600)
+    assert claim_due(two, 10) == []
+    assert counts(one) == {"sent": 1, "pending": 1}
+    row = one.conn.execute(
+        "SELECT attempts, last_error, message_id FROM outbox WHERE id = ?", [first[0].id]
+    ).fetchone()
+    assert row == (1, None, "m-1")
+
+
+def test_expired_lease_is_claimed_again(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "k.db")
+    ids = insert_articles(db, [article()]).new_ids
+    chat = ensure_chat(db, "telegram", "7", "id")
+    record_matches(db, ids, [Queued(ids[0], chat.id, ("rudal",))])
+    assert len(claim_due(db, 10, lease_seconds=-1)) == 1  # the claimer "crashed"
+    assert len(claim_due(db, 10)) == 1
+
+
+def test_garbage_file_is_a_clear_store_error(tmp_path: Path) -> None:
+    from store import StoreError
+
+    bad = tmp_path / "not.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open database"):
+        open_db(bad)
