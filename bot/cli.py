@@ -16,8 +16,13 @@ from bot.ingest import ingest_sources
 from bot.query import QueryError, parse_query
 from bot.text import first_sentence
 from store import StoreError, open_db
-from store.keywords import add_keyword, drift_from_config, list_keywords, remove_keyword
-from store.keywords import seed_keywords
+from store.keywords import (
+    add_keyword,
+    drift_from_config,
+    list_keywords,
+    remove_keyword,
+    seed_keywords,
+)
 
 
 class CliError(Exception):
@@ -106,7 +111,8 @@ def describe_match(item: ArticleMatches) -> str:
     article = item.article
     title = article.title or first_sentence(article.text, 80)
     source = f" ({article.source})" if article.source else ""
-    return f"#{article.id} [{article.lang}]{source} {title}\n    Keywords: {', '.join(item.keywords)}"
+    keywords = ", ".join(item.keywords)
+    return f"#{article.id} [{article.lang}]{source} {title}\n    Keywords: {keywords}"
 
 
 def cmd_keywords(config: Config, args: argparse.Namespace) -> int:

@@ -165,7 +165,7 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
 def _convert(hint: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        inner = [a for a in typing.get_args(hint) if a is not type(None)][0]
+        inner = next(a for a in typing.get_args(hint) if a is not type(None))
         return _convert(inner, value, key)
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, f"{key}.")
@@ -175,7 +175,7 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
             raise ConfigError(f"'{key}' must be a list")
         return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
     expected = {int: int, str: str, bool: bool, float: (int, float)}[hint]
-    if isinstance(value, bool) and hint is not bool or not isinstance(value, expected):
+    if (isinstance(value, bool) and hint is not bool) or not isinstance(value, expected):
         raise ConfigError(f"'{key}' must be {_type_name(hint)}, got {value!r}")
     return value
 

@@ -79,7 +79,8 @@ async def _check_once(config: Config, db: Database) -> int:
 
 def run_forever(config: Config) -> int:
     """`kabar run`: the scheduler plus every configured platform, until SIGINT / SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = open_db(store_path(config))
     seed_keywords(db, config.keywords)
     return asyncio.run(_run(config, db))

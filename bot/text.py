@@ -5,8 +5,9 @@ Cleaning rules (``clean_text``):
 * HTML tags are stripped only when the input contains tags; entities are always decoded.
   ``<script>``/``<style>`` (and similar) contents are dropped, block elements and ``<br>``
   become line breaks, and whitespace inside HTML text collapses like in a browser.
-* Text is NFC-normalised; zero-width characters, the BOM, soft hyphens and control
-  characters are removed (newlines are kept; tabs and other spaces become a plain space).
+* Zero-width and bidi format characters, the BOM, soft hyphens, lone surrogates and control
+  characters are removed (newlines are kept; tabs and other spaces become a plain space),
+  then the text is NFC-normalised.
 * Every line is trimmed and inner runs of spaces collapse to one space. A paragraph is one
   line; runs of blank lines collapse to a single blank line (``\\n\\n``).
 * Whole lines matching ``BOILERPLATE_PATTERNS`` (case-insensitive) are dropped.
@@ -43,8 +44,13 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _TAG_RE = re.compile(r"<(?:/?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?|!--.*?--)>", re.DOTALL)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
-_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x0b": "\n"})
+# Control characters (not \t or \n), zero-width and bidi format characters, BOM, soft
+# hyphen, lone surrogates (from bad JSON escapes) and Unicode tag characters.
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
+)
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\r\x0b\x0c\x85\u2028\u2029", "\n"))
 _SPACES_RE = re.compile(r"[^\S\n]+")  # any whitespace except a newline
 _BLANK_RUN_RE = re.compile(r"\n{3,}")
 
@@ -99,15 +105,6 @@ def strip_html(raw: str) -> str:
     return "".join(parser.parts)
 
 
-def _remove_invisible(text: str) -> str:
-    text = text.translate(_INVISIBLE)
-    return "".join(
-        ch
-        for ch in text
-        if ch == "\n" or ch == "\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs")
-    )
-
-
 def _is_boilerplate(line: str) -> bool:
     return bool(_BOILERPLATE_RE.fullmatch(line))
 
@@ -118,8 +115,8 @@ def clean_text(raw: str) -> str:
         return ""
     text = raw.replace("\r\n", "\n")
     text = strip_html(text) if _TAG_RE.search(text) else unescape(text)
-    text = unicodedata.normalize("NFC", text.translate(_LINE_BREAKS))
-    text = _remove_invisible(text)
+    text = _INVISIBLE_RE.sub("", text.translate(_LINE_BREAKS))
+    text = unicodedata.normalize("NFC", text)
     lines = (_SPACES_RE.sub(" ", line).strip() for line in text.split("\n"))
     kept = "\n".join(line for line in lines if not _is_boilerplate(line))
     return _BLANK_RUN_RE.sub("\n\n", kept).strip()
@@ -156,9 +153,8 @@ def first_sentence(text: str, limit: int = 140) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     sentence = line
     for match in _SENTENCE_END_RE.finditer(line):
-        if match.group().startswith(".") and len(match.group()) == 1:
-            if _is_abbreviation(line, match.start()):
-                continue
+        if match.group() == "." and _is_abbreviation(line, match.start()):
+            continue
         sentence = line[: match.end()]
         break
     return _truncate(sentence, limit)
@@ -177,7 +173,7 @@ def _truncate(text: str, limit: int) -> str:
 
 def normalise_for_hash(text: str) -> str:
     """Casefolded, punctuation-free, whitespace-collapsed form used by ``content_hash``."""
-    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).casefold()
+    text = unicodedata.normalize("NFKC", _INVISIBLE_RE.sub("", text)).casefold()
     chars = (" " if unicodedata.category(ch).startswith(("P", "C")) else ch for ch in text)
     return " ".join("".join(chars).split())
 

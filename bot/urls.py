@@ -38,7 +38,7 @@ def canonical_url(url: str) -> str:
     Returns ``""`` for empty, invalid or non-http(s) input. Idempotent.
     """
     url = (url or "").strip()
-    if not url:
+    if not url or not url.isprintable():  # control chars, lone surrogates, odd spaces
         return ""
     try:
         parts = urlsplit(url)

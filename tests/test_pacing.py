@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.pacing import Limit, Pacer
@@ -43,7 +45,7 @@ def test_per_target_spacing_and_group_minute_limit() -> None:
     pacer = Pacer(target_limits=lambda t: (Limit(1, 1.05), Limit(20, 61.0)) if t.startswith("-")
                   else (Limit(1, 1.05),), clock=clock)
     private = send_times(pacer, clock, ["7"] * 5)
-    assert all(b - a >= 1.05 - 1e-9 for a, b in zip(private, private[1:], strict=False))
+    assert all(b - a >= 1.05 - 1e-9 for a, b in itertools.pairwise(private))
     group = send_times(pacer, clock, ["-100"] * 25)
     assert max_in_window(group, 61.0) <= 20
 

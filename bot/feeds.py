@@ -1,0 +1,159 @@
+"""Fetch RSS/Atom feeds over HTTP with conditional GET; failures become error strings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+from bot.models import IngestBatch
+from bot.parsers import DocumentError, format_size, parse_document
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Kabar/0.1 (+keyword news alerts)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """HTTP validators remembered between polls."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The outcome of one poll; ``error`` is a one-line reason, ``batch`` empty on error."""
+
+    status: int
+    batch: IngestBatch
+    state: FeedState
+    not_modified: bool
+    error: str | None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def make_client() -> httpx.AsyncClient:
+    """An HTTP client for feeds: bounded timeouts, our User-Agent, redirects followed."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(20.0, connect=10.0),
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+        follow_redirects=True,
+        max_redirects=5,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
+
+
+def _conditional_headers(state: FeedState) -> dict[str, str]:
+    headers = {}
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    return headers
+
+
+def _new_state(response: httpx.Response, old: FeedState) -> FeedState:
+    """Validators from the response, falling back to the old ones when it sent none."""
+    return FeedState(
+        etag=response.headers.get("ETag") or old.etag,
+        last_modified=response.headers.get("Last-Modified") or old.last_modified,
+    )
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _TooLarge
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise _TooLarge
+    return bytes(body)
+
+
+def _failure(status: int, state: FeedState, error: str) -> FetchResult:
+    return FetchResult(status, IngestBatch(), state, not_modified=False, error=error)
+
+
+def _describe(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return f"timeout after {timeout:g}s"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "too many redirects"
+    if isinstance(exc, httpx.ConnectError):
+        return f"connection failed: {exc or type(exc).__name__}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class _Download:
+    status: int
+    body: bytes | None  # None: nothing to parse (304 or an error)
+    state: FeedState
+    error: str | None = None
+
+
+async def _download(
+    client: httpx.AsyncClient, url: str, state: FeedState, max_bytes: int, timeout: float
+) -> _Download:
+    headers = _conditional_headers(state)
+    async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+        status = response.status_code
+        if status == 304:
+            return _Download(status, None, _new_state(response, state))
+        if not 200 <= status < 300:
+            return _Download(status, None, state, f"HTTP {status}")
+        try:
+            body = await _read_capped(response, max_bytes)
+        except _TooLarge:
+            error = f"feed too large (> cap {format_size(max_bytes)})"
+            return _Download(status, None, state, error)
+        return _Download(status, body, _new_state(response, state))
+
+
+async def fetch_feed(
+    client: httpx.AsyncClient,
+    url: str,
+    state: FeedState,
+    *,
+    max_bytes: int,
+    timeout: float = 20.0,
+) -> FetchResult:
+    """Poll one feed. Never raises for network or content problems: they come back in
+    ``error`` (``"HTTP 500"``, ``"timeout after 20s"``, ``"feed too large ..."``,
+    ``"not a feed (looks like HTML)"``, ...) with an empty batch and the old ``state``.
+
+    ``timeout`` bounds the whole download (headers and body), not just each read.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            got = await _download(client, url, state, max_bytes, timeout)
+    except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+        return _failure(0, state, _describe(exc, timeout))
+    except Exception as exc:  # a poller must survive anything the network throws at it
+        log.exception("unexpected error fetching %s", url)
+        return _failure(0, state, _describe(exc, timeout))
+    if got.error is not None:
+        return _failure(got.status, got.state, got.error)
+    if got.body is None:
+        return FetchResult(got.status, IngestBatch(), got.state, not_modified=True, error=None)
+    if not got.body.strip():
+        return _failure(got.status, state, "empty response")
+    try:  # parsing (feedparser, langdetect) is CPU work: keep it off the event loop
+        batch = await asyncio.to_thread(
+            parse_document, got.body, url, kind="xml", max_bytes=max_bytes
+        )
+    except DocumentError as exc:
+        return _failure(got.status, state, str(exc))
+    return FetchResult(got.status, batch, got.state, not_modified=False, error=None)
