@@ -1,0 +1,161 @@
+"""`kabar demo`: the whole bot in a terminal, with no tokens and no network.
+
+A local SQLite file, the bundled sample articles (written for Kabar) arriving one by one as if
+from a news wire, the console chat for commands, and alerts printed as they are delivered.
+Interactive on a terminal; a scripted tour when stdin is not a terminal (pipes, CI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Config, StoreConfig, config_from_dict, load_config, store_path
+from bot.ingest import ingest_sources
+from bot.service import Service
+from store import open_db
+from store.keywords import seed_keywords
+
+DEMO_DB = "kabar-demo.db"
+DEMO_USER = "demo"
+
+BANNER = """\
+Kabar demo — keyword news alerts / peringatan berita berdasarkan kata kunci
+Database: {db}   Keywords / kata kunci: {keywords}
+This terminal is a chat. Type commands as in Telegram: /start subscribes it, then sample
+articles arrive one by one from a pretend news wire and matching ones are alerted here.
+Try /help, /lang en, /latest, /search rudal, /list, /addkeyword "Kim Jong Un" (you are admin
+here). Type quit to leave.
+"""
+
+SCRIPT_FIRST = ("/help", "/start")
+SCRIPT_MIDDLE = ("/lang en",)
+SCRIPT_LAST = ("/latest", "/search satelit", '/addkeyword "Kim Jong Un"', "/list", "/stop")
+
+
+def sample_files() -> list[Path]:
+    """The bundled sample articles, in wire order."""
+    folder = resources.files("bot") / "samples"
+    return sorted(Path(str(p)) for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def demo_config(config_path: str | None) -> Config:
+    """Keywords, language and time zone from --config if given; always the demo's own fresh
+    database in the current folder and no platform (a demo never touches real data)."""
+    config = load_config(config_path) if config_path else config_from_dict({})
+    return dataclasses.replace(config, store=StoreConfig(DEMO_DB), source="", telegram=None,
+                               slack=None)
+
+
+class Demo:
+    def __init__(self, config: Config, out: TextIO, fresh: bool) -> None:
+        from handlers.commands import Settings
+        from handlers.console import ConsolePlatform
+
+        path = store_path(config)
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        self.db = open_db(path)
+        seed_keywords(self.db, config.keywords)
+        self.out = out
+        self.config = config
+        self.platform = ConsolePlatform(out, color=out.isatty())
+        self.service = Service(config, self.db, {"console": self.platform.sender})
+        self.settings = Settings(config.default_language, frozenset({DEMO_USER}))
+        self.wire = list(sample_files())
+        self.wire_task: asyncio.Task | None = None
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def command(self, text: str) -> bool:
+        from handlers.console import console_command
+
+        reply = console_command(self.db, text, self.settings, user=DEMO_USER)
+        self.say(reply.text)
+        return reply.ok
+
+    async def ingest_next(self) -> bool:
+        if not self.wire:
+            return False
+        path = self.wire.pop(0)
+        report = ingest_sources(self.db, [str(path)], self.config.ingest.max_bytes)
+        self.say(f"\n— wire: {path.name}: {report.summary()}")
+        result = await self.service.match()
+        await self.service.deliver()
+        if result is not None and report.new and not result.queued:
+            self.say("  (no keyword matched: nothing to alert)")
+        return True
+
+    async def run_wire(self, delay: float) -> None:
+        while await self.ingest_next():
+            await asyncio.sleep(delay)
+
+    def start_wire(self, delay: float) -> None:
+        if self.wire_task is None:
+            self.wire_task = asyncio.get_running_loop().create_task(self.run_wire(delay))
+
+
+async def scripted(demo: Demo) -> None:
+    for text in SCRIPT_FIRST:
+        demo.say(f"\n> {text}")
+        demo.command(text)
+    half = len(demo.wire) // 2
+    for _ in range(half):
+        await demo.ingest_next()
+    for text in SCRIPT_MIDDLE:
+        demo.say(f"\n> {text}")
+        demo.command(text)
+    while await demo.ingest_next():
+        pass
+    for text in SCRIPT_LAST:
+        demo.say(f"\n> {text}")
+        demo.command(text)
+
+
+async def interactive(demo: Demo, stdin: TextIO, delay: float) -> None:
+    while True:
+        demo.out.write("> ")
+        demo.out.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line or line.strip().lower() in ("quit", "exit", "/quit", "/exit"):
+            break
+        if not line.strip():
+            continue
+        ok = demo.command(line.strip())
+        verb = line.strip().split()[0].lstrip("/").split("@")[0].lower()
+        if ok and verb in ("start", "subscribe"):
+            demo.start_wire(delay)
+    if demo.wire_task:
+        demo.wire_task.cancel()
+
+
+def run_demo(
+    config_path: str | None,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    *,
+    interactive_mode: bool | None = None,
+    delay: float = 3.0,
+) -> int:
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    config = demo_config(config_path)
+    demo = Demo(config, out, fresh=True)
+    keywords = ", ".join(config.keywords)
+    demo.say(BANNER.format(db=store_path(config), keywords=keywords))
+    if interactive_mode is None:
+        interactive_mode = stdin.isatty()
+    try:
+        asyncio.run(interactive(demo, stdin, delay) if interactive_mode else scripted(demo))
+    finally:
+        demo.db.close()
+    demo.say("\nDone. Next: copy config.example.toml to config.toml, add a Telegram or Slack"
+             " token, and run `kabar run`.")
+    return 0

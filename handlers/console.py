@@ -1,0 +1,57 @@
+"""Console adapter: a terminal chat for `kabar demo` and `kabar check` (no platform library)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from sqlite_utils import Database
+
+from bot.delivery import SENT, SendResult
+from bot.pacing import Limit
+from bot.render import Alert, to_console
+from handlers.commands import CommandContext, Reply, Settings, execute
+
+PLATFORM = "console"
+
+
+class ConsoleSender:
+    """Prints each alert as it is delivered."""
+
+    platform = PLATFORM
+    global_limits: tuple[Limit, ...] = ()
+
+    def __init__(self, stream: TextIO, color: bool = False) -> None:
+        self.stream = stream
+        self.color = color
+        self.count = 0
+
+    def target_limits(self, address: str) -> tuple[Limit, ...]:
+        return ()
+
+    async def send(self, address: str, alert: Alert) -> SendResult:
+        self.count += 1
+        self.stream.write("\n" + to_console(alert, color=self.color) + "\n")
+        self.stream.flush()
+        return SendResult(SENT, message_id=f"console-{self.count}")
+
+
+class ConsolePlatform:
+    name = PLATFORM
+
+    def __init__(self, stream: TextIO, color: bool = False) -> None:
+        self.sender = ConsoleSender(stream, color)
+
+    async def start(self, service: object, *, listen: bool) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def console_command(
+    db: Database, text: str, settings: Settings, chat: str = "demo", user: str = "demo"
+) -> Reply:
+    """Run one typed command for the console chat."""
+    ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user,
+                         chat_title="terminal")
+    return execute(db, ctx, text, settings)

@@ -1,0 +1,174 @@
+"""Message catalogs: bot.i18n and every ``<package>/locales`` directory in the repo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import LANGUAGES, Catalog, load_catalog, placeholders, resolve_language, t
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG_PACKAGES = [
+    name for name in ("bot", "handlers") if (ROOT / name / "locales").is_dir()
+]  # handlers/locales is checked as soon as it exists
+
+
+def _raw(package: str, lang: str) -> dict[str, str]:
+    return json.loads((ROOT / package / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+# --- every catalog in the repo ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("package", CATALOG_PACKAGES)
+def test_catalog_has_a_file_per_language_and_nothing_else(package: str) -> None:
+    files = {path.stem for path in (ROOT / package / "locales").glob("*.json")}
+    assert files == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("package", CATALOG_PACKAGES)
+def test_catalog_key_sets_match_across_languages(package: str) -> None:
+    keys = {lang: set(_raw(package, lang)) for lang in LANGUAGES}
+    reference = keys[LANGUAGES[0]]
+    for lang, found in keys.items():
+        assert found == reference, (
+            f"{package}/locales/{lang}.json: missing {sorted(reference - found)}, "
+            f"extra {sorted(found - reference)}"
+        )
+
+
+@pytest.mark.parametrize("package", CATALOG_PACKAGES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_values_are_non_empty_strings(package: str, lang: str) -> None:
+    for key, value in _raw(package, lang).items():
+        assert isinstance(value, str), f"{package}/{lang}: {key}"
+        assert value.strip(), f"{package}/locales/{lang}.json: {key} is empty"
+
+
+@pytest.mark.parametrize("package", CATALOG_PACKAGES)
+def test_catalog_placeholders_match_across_languages(package: str) -> None:
+    catalogs = {lang: _raw(package, lang) for lang in LANGUAGES}
+    for key in catalogs[LANGUAGES[0]]:
+        fields = {lang: placeholders(catalog[key]) for lang, catalog in catalogs.items()}
+        assert len({frozenset(f) for f in fields.values()}) == 1, f"{package}: {key}: {fields}"
+
+
+@pytest.mark.parametrize("package", CATALOG_PACKAGES)
+def test_catalog_loads_through_the_package(package: str) -> None:
+    catalog = Catalog(package)
+    for lang in LANGUAGES:
+        assert catalog.keys(lang) == set(_raw(package, lang))
+
+
+def test_bot_catalog_has_the_alert_keys() -> None:
+    needed = {"alert.keywords", "alert.source", "alert.published", "alert.read_more"}
+    needed |= {"alert.no_title", "alert.datetime"} | {f"month.short.{m}" for m in range(1, 13)}
+    assert needed <= Catalog("bot").keys("id")
+
+
+# --- t() and language fallback -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("id", "Kata kunci:"),
+        ("en", "Keywords:"),
+        ("ID", "Kata kunci:"),
+        ("id-ID", "Kata kunci:"),
+        ("en_US", "Keywords:"),
+        ("fr", "Keywords:"),  # unknown language -> en
+        ("", "Keywords:"),
+        ("other", "Keywords:"),
+    ],
+)
+def test_t_resolves_language_with_english_fallback(lang: str, expected: str) -> None:
+    assert t(lang, "alert.keywords") == expected
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("id", "id"), ("EN-gb", "en"), (None, "en")])
+def test_resolve_language(lang: str | None, expected: str) -> None:
+    assert resolve_language(lang) == expected
+
+
+def test_t_formats_parameters() -> None:
+    params = {"day": 5, "month": "Mei", "year": 2024, "time": "09:30", "zone": "WITA"}
+    assert t("id", "alert.datetime", **params) == "5 Mei 2024 09:30 WITA"
+    assert t("en", "alert.datetime", **{**params, "month": "May"}) == "5 May 2024, 09:30 WITA"
+
+
+@pytest.mark.parametrize("lang", ["id", "en", "fr"])
+def test_t_unknown_key_raises_key_error(lang: str) -> None:
+    with pytest.raises(KeyError, match=r"no\.such\.key"):
+        t(lang, "no.such.key")
+
+
+def test_t_missing_parameter_raises_key_error_naming_it() -> None:
+    with pytest.raises(KeyError, match="zone"):
+        t("en", "alert.datetime", day=1, month="Jan", year=2024, time="00:00")
+
+
+def test_load_catalog_is_cached_and_read_only() -> None:
+    first = load_catalog("id")
+    assert load_catalog("id") is first
+    with pytest.raises(TypeError):
+        first["alert.keywords"] = "x"  # type: ignore[index]
+    assert first["alert.keywords"] == "Kata kunci:"
+
+
+def test_importing_does_no_catalog_io() -> None:
+    code = "import bot.render, bot.i18n; print(bot.i18n.load_catalog.cache_info().currsize)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "0"
+
+
+# --- Catalog for another package -----------------------------------------------------------------
+
+
+def _make_package(tmp_path: Path, name: str, catalogs: dict[str, object]) -> None:
+    locales = tmp_path / name / "locales"
+    locales.mkdir(parents=True)
+    (tmp_path / name / "__init__.py").write_text("")
+    for lang, content in catalogs.items():
+        text = content if isinstance(content, str) else json.dumps(content)
+        (locales / f"{lang}.json").write_text(text, encoding="utf-8")
+
+
+def test_catalog_reads_another_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _make_package(
+        tmp_path,
+        "kabar_fake_replies",
+        {"id": {"reply.ok": "Oke, {name}."}, "en": {"reply.ok": "OK, {name}."}},
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    replies = Catalog("kabar_fake_replies")
+    assert replies.t("id", "reply.ok", name="Sari") == "Oke, Sari."
+    assert replies.t("de", "reply.ok", name="Sari") == "OK, Sari."
+    assert replies.keys("id") == {"reply.ok"}
+    with pytest.raises(KeyError):
+        replies.t("id", "reply.missing")
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [("[1, 2]", "JSON object"), ('{"a": 1}', "not a string"), ("{oops", "invalid JSON")],
+)
+def test_catalog_rejects_a_malformed_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, error: str
+) -> None:
+    name = f"kabar_bad_{abs(hash(content))}"
+    _make_package(tmp_path, name, {"id": content, "en": content})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match=error):
+        Catalog(name).t("id", "a")
+
+
+def test_placeholders() -> None:
+    assert placeholders("{n} dari {total:d} {x.y} {{literal}}") == {"n", "total", "x"}
+    assert placeholders("tanpa parameter") == set()
