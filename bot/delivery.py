@@ -65,6 +65,7 @@ class DeliveryStats:
     gone: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    gone_targets: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, other: DeliveryStats) -> None:
         self.sent += other.sent
@@ -147,6 +148,8 @@ class Deliverer:
         semaphore = asyncio.Semaphore(self.concurrency)
         try:
             while queues or in_flight:
+                for key in stats.gone_targets:  # its waiting rows were skipped in the store
+                    queues.pop(key, None)
                 self._defer_far_targets(queues, in_flight, stats)
                 key, wait = self._next_ready(queues, in_flight)
                 if key is None or wait > 0:
@@ -227,6 +230,7 @@ class Deliverer:
             set_active(self.db, item.chat_id, False, result.error)
             skip_for_chat(self.db, item.chat_id, result.error)
             stats.gone += 1
+            stats.gone_targets.add((item.platform, item.address))
         else:
             if result.retry_after is not None:
                 if result.whole_platform:
