@@ -128,7 +128,7 @@ async def test_changing_guids_do_not_duplicate_alerts(feed_server, tmp_path) -> 
 async def test_scheduler_runs_jobs_with_stable_ids(feed_server, tmp_path) -> None:
     base, hits = feed_server
     urls = [f"{base}/good", f"{base}/broken"]
-    config, db, service, sender = make_service(tmp_path, urls, check_seconds=1,
+    config, _db, service, sender = make_service(tmp_path, urls, check_seconds=1,
                                                deliver_seconds=1, feed_seconds=1)
     scheduler = build_scheduler(config, service)
     ids = sorted(job.id for job in scheduler.get_jobs())
