@@ -1,0 +1,514 @@
+"""The platform-neutral chat command layer: parse a command, check permission, act, reply.
+
+Telegram (``/verb args``), Slack (``/kabar verb args``) and the console share these verbs and
+replies. Pure command logic: it takes data (the store, who is asking, the text) and returns a
+``Reply`` whose plain text comes from ``handlers/locales/{id,en}.json`` in the chat's language.
+No platform library is imported here; adapters escape and format the text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+
+from sqlite_utils import Database
+
+from bot.i18n import Catalog, resolve_language
+from bot.matcher import KeywordIndex
+from bot.models import Article
+from bot.query import QueryError, parse_query
+from bot.text import first_sentence
+from store.articles import fts_expression, latest_articles, recent_articles, search_articles
+from store.chats import (
+    Chat,
+    chat_keywords,
+    ensure_chat,
+    get_chat,
+    set_language,
+    subscribe,
+    unsubscribe,
+)
+from store.keywords import Keyword, add_keyword, find_keyword, list_keywords, remove_keyword
+
+__all__ = [
+    "ADMIN_VERBS",
+    "ALIASES",
+    "MAX_INPUT_CHARS",
+    "MAX_SEARCH_CHARS",
+    "VERBS",
+    "CommandContext",
+    "Reply",
+    "Settings",
+    "execute",
+    "parse_command",
+]
+
+VERBS: tuple[str, ...] = (
+    "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
+    "search", "help", "addkeyword", "removekeyword",
+)  # fmt: skip
+ADMIN_VERBS: frozenset[str] = frozenset({"addkeyword", "removekeyword"})
+ALIASES: dict[str, str] = {
+    "sub": "subscribe",
+    "unsub": "unsubscribe",
+    "language": "lang",
+    "bahasa": "lang",
+    "cari": "search",
+    "bantuan": "help",
+}
+MAX_INPUT_CHARS = 1000
+MAX_SEARCH_CHARS = 200
+LATEST_COUNT = 5
+LATEST_SCAN = 2000  # `latest KW` filters this many newest articles with the matcher
+HINT_LIMIT = 30  # keywords named in an error hint before "(+N more)"
+LANGUAGE_NAMES = {"id": "id", "en": "en", "indonesia": "id", "indonesian": "id",
+                  "english": "en", "inggris": "en"}  # fmt: skip
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "＂": '"'})
+_SELF_PREFIXES = ("kabar", "/kabar")
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    platform: str  # "telegram" | "slack" | "console"
+    chat_address: str  # platform chat / channel id
+    user_id: str  # platform user id, "" if unknown (channel posts)
+    chat_title: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    default_language: str  # for a chat seen for the first time
+    admins: frozenset[str]  # user ids (as strings) allowed to edit keywords on this platform
+    prefix: str = "/"  # how commands are written in replies ("/kabar " on Slack)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # plain text in the chat's language; the adapter escapes / formats it
+    ok: bool = True  # False for refusals and errors
+    changed: bool = False  # True when the keyword set or subscriptions changed
+
+
+Handler = Callable[[Database, CommandContext, list[str], Settings, "Chat | None"], Reply]
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def parse_command(text: str) -> tuple[str, list[str]]:
+    """``"/Start@KabarBot arg"`` -> ``("start", ["arg"])``; ``"kabar sub Kim"`` ->
+    ``("subscribe", ["Kim"])``. A quoted part stays one argument with its quotes
+    (``'"Kim Jong Un"'``; curly quotes become straight). Aliases resolve to their verb.
+    Never raises; empty input gives ``("", [])``."""
+    tokens = split_args(text)
+    if tokens and tokens[0].startswith("@") and len(tokens) > 1:
+        tokens = tokens[1:]  # "@KabarBot start"
+    if tokens and tokens[0].lower() in _SELF_PREFIXES and len(tokens) > 1:
+        tokens = tokens[1:]  # "kabar sub Kim", "/kabar sub Kim"
+    if not tokens:
+        return "", []
+    verb = tokens[0].lstrip("/").split("@", 1)[0].lower()
+    return ALIASES.get(verb, verb), tokens[1:]
+
+
+def split_args(text: str) -> list[str]:
+    """Whitespace-separated tokens; a quoted stretch (quotes kept) never splits, an unclosed
+    quote runs to the end."""
+    text = unicodedata.normalize("NFC", text).translate(_QUOTES)
+    tokens: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char.isspace() and not quoted:
+            if current:
+                tokens.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def execute(
+    db: Database, ctx: CommandContext, text: str, settings: Settings, prefix: str | None = None
+) -> Reply:
+    """Run one chat command and return the reply. ``prefix`` (default ``settings.prefix``)
+    is how commands are written in help and usage text: ``"/"``, or ``"/kabar "`` on Slack."""
+    if prefix is not None:
+        settings = replace(settings, prefix=prefix)
+    chat = get_chat(db, ctx.platform, ctx.chat_address)
+    if len(text) > MAX_INPUT_CHARS:
+        return _say(chat, settings, "error.too_long", ok=False, limit=MAX_INPUT_CHARS)
+    verb, args = parse_command(text)
+    if not verb:
+        return _say(chat, settings, "error.empty", ok=False)
+    handler = HANDLERS.get(verb)
+    if handler is None:
+        return _say(chat, settings, "error.unknown", ok=False, verb=_clip(verb, 40))
+    if verb in ADMIN_VERBS and not is_admin(ctx, settings):
+        return _say(chat, settings, "admin.refused", ok=False)
+    return handler(db, ctx, args, settings, chat)
+
+
+def is_admin(ctx: CommandContext, settings: Settings) -> bool:
+    return bool(ctx.user_id) and ctx.user_id in settings.admins
+
+
+# --- handlers: (db, ctx, args, settings, chat) -> Reply -----------------------------------------
+
+
+def cmd_start(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    chat = chat or _ensure_chat(db, ctx, settings)
+    keywords = list_keywords(db)
+    added = subscribe(db, chat, keywords, follow_all=True)
+    changed = bool(added) or not chat.follow_all or not chat.active
+    if not keywords:
+        return _say(chat, settings, "start.no_keywords", changed=changed)
+    return _say(
+        chat,
+        settings,
+        "start.done",
+        changed=changed,
+        count=len(keywords),
+        keywords=_names(keywords),
+    )
+
+
+def cmd_stop(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    current = chat_keywords(db, chat) if chat else []
+    if chat is None or (not current and not chat.follow_all):
+        return _say(chat, settings, "stop.nothing")
+    unsubscribe(db, chat, None)
+    return _say(chat, settings, "stop.done", changed=True, count=len(current))
+
+
+def cmd_subscribe(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    if not args:
+        return _usage_with_keywords(db, chat, settings, "subscribe.usage")
+    found, unknown = resolve_keywords(db, args)
+    lines: list[str] = []
+    new: list[Keyword] = []
+    if found:
+        chat = chat or _ensure_chat(db, ctx, settings)
+        current = {k.id for k in chat_keywords(db, chat)}
+        new = [k for k in found if k.id not in current]
+        subscribe(db, chat, found)
+        old = [k for k in found if k.id in current]
+        if new:
+            lines.append(_t(chat, settings, "subscribe.done", keywords=_names(new)))
+        if old:
+            lines.append(_t(chat, settings, "subscribe.already", keywords=_names(old)))
+    if unknown:
+        lines.append(_unknown_line(db, chat, settings, unknown))
+    changed = bool(new) or bool(found and chat and not chat.active)
+    return Reply("\n".join(lines), ok=not unknown, changed=changed)
+
+
+def cmd_unsubscribe(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    if not args:
+        return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
+    found, unknown = resolve_keywords(db, args)
+    current = {k.id for k in chat_keywords(db, chat)} if chat else set()
+    removed = [k for k in found if k.id in current]
+    missing = [k for k in found if k.id not in current]
+    lines: list[str] = []
+    if removed and chat:
+        unsubscribe(db, chat, removed)
+        lines.append(_t(chat, settings, "unsubscribe.done", keywords=_names(removed)))
+        if chat.follow_all:
+            lines.append(_t(chat, settings, "unsubscribe.no_follow_all"))
+    if missing:
+        lines.append(_t(chat, settings, "unsubscribe.not_subscribed", keywords=_names(missing)))
+    if unknown:
+        lines.append(_unknown_line(db, chat, settings, unknown))
+    return Reply("\n".join(lines), ok=not unknown, changed=bool(removed))
+
+
+def cmd_keywords(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    keywords = list_keywords(db)
+    if not keywords:
+        return _say(chat, settings, "keywords.none")
+    return _say(chat, settings, "keywords.list", count=len(keywords), keywords=_names(keywords))
+
+
+def cmd_list(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    current = chat_keywords(db, chat) if chat else []
+    if chat is None or not current:
+        key = "list.none_follow_all" if chat and chat.follow_all else "list.none"
+        return _say(chat, settings, key)
+    lines = [_t(chat, settings, "list.some", count=len(current), keywords=_names(current))]
+    if chat.follow_all:
+        lines.append(_t(chat, settings, "list.follow_all"))
+    if not chat.active:
+        lines.append(_t(chat, settings, "list.inactive"))
+    return Reply("\n".join(lines))
+
+
+def cmd_lang(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    language = LANGUAGE_NAMES.get(args[0].lower()) if len(args) == 1 else None
+    if language is None:
+        return _say(chat, settings, "lang.usage", ok=False, current=_language(chat, settings))
+    if chat is None:
+        chat = ensure_chat(db, ctx.platform, ctx.chat_address, language, ctx.chat_title)
+    if chat.language != language:
+        set_language(db, chat, language)
+    return _say(chat, settings, "lang.set", lang=language)
+
+
+def cmd_latest(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    if not args:
+        articles = latest_articles(db, LATEST_COUNT)
+        if not articles:
+            return _say(chat, settings, "latest.none")
+        return _listing(chat, settings, _t(chat, settings, "latest.header"), articles)
+    text = " ".join(args)
+    keyword = lookup_keyword(db, text)
+    try:
+        query = keyword.query if keyword else parse_query(text).canonical
+    except QueryError as exc:
+        return _say(chat, settings, "keyword.invalid", ok=False, error=_error(exc))
+    articles = matching_articles(db, query, LATEST_COUNT)
+    if not articles:
+        return _say(chat, settings, "latest.none_for", query=query)
+    return _listing(chat, settings, _t(chat, settings, "latest.header_for", query=query), articles)
+
+
+def cmd_search(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    query = " ".join(args)
+    if len(query) > MAX_SEARCH_CHARS:
+        return _say(chat, settings, "search.too_long", ok=False, limit=MAX_SEARCH_CHARS)
+    if not fts_expression(query):
+        return _say(chat, settings, "search.usage", ok=False)
+    articles = search_articles(db, query, LATEST_COUNT)
+    if not articles:
+        return _say(chat, settings, "search.none", query=query)
+    return _listing(chat, settings, _t(chat, settings, "search.header", query=query), articles)
+
+
+def cmd_help(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    mark = _t(chat, settings, "help.admin_mark")
+    lines = [_t(chat, settings, "help.header")]
+    for verb in VERBS:
+        line = _t(chat, settings, f"help.{verb}")
+        lines.append(f"{line} {mark}" if verb in ADMIN_VERBS else line)
+    return Reply("\n".join(lines))
+
+
+def cmd_addkeyword(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    if not args:
+        return _say(chat, settings, "addkeyword.usage", ok=False)
+    try:
+        query = parse_query(" ".join(args)).canonical
+    except QueryError as exc:
+        return _say(chat, settings, "keyword.invalid", ok=False, error=_error(exc))
+    if add_keyword(db, query, _actor(ctx)) is None:
+        existing = find_keyword(db, query)
+        return _say(
+            chat, settings, "addkeyword.exists", query=existing.query if existing else query
+        )
+    return _say(chat, settings, "addkeyword.done", changed=True, query=query)
+
+
+def cmd_removekeyword(
+    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    if not args:
+        return _usage_with_keywords(db, chat, settings, "removekeyword.usage")
+    text = " ".join(args)
+    keyword = lookup_keyword(db, text)
+    if keyword is None:
+        try:
+            parse_query(text)
+        except QueryError as exc:
+            return _say(chat, settings, "keyword.invalid", ok=False, error=_error(exc))
+        return _say(
+            chat,
+            settings,
+            "removekeyword.missing",
+            ok=False,
+            query=text,
+            keywords=_names(list_keywords(db), HINT_LIMIT),
+        )
+    remove_keyword(db, keyword.query, _actor(ctx))
+    return _say(chat, settings, "removekeyword.done", changed=True, query=keyword.query)
+
+
+HANDLERS: dict[str, Handler] = {
+    "start": cmd_start,
+    "stop": cmd_stop,
+    "subscribe": cmd_subscribe,
+    "unsubscribe": cmd_unsubscribe,
+    "keywords": cmd_keywords,
+    "list": cmd_list,
+    "lang": cmd_lang,
+    "latest": cmd_latest,
+    "search": cmd_search,
+    "help": cmd_help,
+    "addkeyword": cmd_addkeyword,
+    "removekeyword": cmd_removekeyword,
+}
+
+
+# --- keywords and articles --------------------------------------------------------------------
+
+
+def lookup_keyword(db: Database, text: str) -> Keyword | None:
+    """The configured keyword written as ``text`` (case-insensitive); an unquoted multiword
+    text also finds the phrase keyword (``Kim Jong Un`` -> ``"Kim Jong Un"``)."""
+    keyword = find_keyword(db, text)
+    if keyword is None and " " in text and '"' not in text:
+        keyword = find_keyword(db, f'"{text}"')
+    return keyword
+
+
+def resolve_keywords(db: Database, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
+    """Split arguments into configured keywords and unknown words. The longest run of
+    arguments that names a keyword wins, so ``Kim -Kardashian rudal`` finds the keywords
+    ``Kim -Kardashian`` and ``rudal`` without quotes."""
+    longest = max((len(k.query.split()) for k in list_keywords(db)), default=1)
+    found: dict[int, Keyword] = {}
+    unknown: list[str] = []
+    start = 0
+    while start < len(args):
+        for size in range(min(longest, len(args) - start), 0, -1):
+            keyword = lookup_keyword(db, " ".join(args[start : start + size]))
+            if keyword is not None:
+                found.setdefault(keyword.id, keyword)
+                start += size
+                break
+        else:
+            if args[start] not in unknown:
+                unknown.append(args[start])
+            start += 1
+    return list(found.values()), unknown
+
+
+def matching_articles(db: Database, query: str, limit: int) -> list[Article]:
+    """The newest `limit` articles (by publication time) among the last LATEST_SCAN stored
+    that match `query`."""
+    index = KeywordIndex([query])
+    matched = [a for a in recent_articles(db, LATEST_SCAN) if index.match(a.text, a.title)]
+    matched.sort(key=lambda a: (a.published or a.ingested_at, a.id), reverse=True)
+    return matched[:limit]
+
+
+def article_line(number: int, article: Article, untitled: str) -> str:
+    """``1. Title (source) https://link`` on one line: the title, else the first sentence."""
+    title = " ".join((article.title or first_sentence(article.text, 120)).split()) or untitled
+    parts = [f"{number}. {title}"]
+    if article.source:
+        parts.append(f"({' '.join(article.source.split())})")
+    if article.url:
+        parts.append(article.url)
+    return " ".join(parts)
+
+
+# --- replies ----------------------------------------------------------------------------------
+
+
+@cache
+def _catalog() -> Catalog:
+    return Catalog("handlers")
+
+
+def _language(chat: Chat | None, settings: Settings) -> str:
+    return resolve_language(chat.language if chat else settings.default_language)
+
+
+def _t(
+    chat: Chat | None, settings: Settings, key: str, /, *, lang: str = "", **params: object
+) -> str:
+    """Message `key` in `lang`, else the chat's language; `{p}` is the command prefix."""
+    return _catalog().t(lang or _language(chat, settings), key, p=settings.prefix, **params)
+
+
+def _say(
+    chat: Chat | None,
+    settings: Settings,
+    key: str,
+    /,
+    *,
+    ok: bool = True,
+    changed: bool = False,
+    **params: object,
+) -> Reply:
+    return Reply(_t(chat, settings, key, **params), ok=ok, changed=changed)
+
+
+def _names(keywords: Iterable[Keyword], limit: int = 0) -> str:
+    queries = [k.query for k in keywords]
+    if not queries:
+        return "-"
+    if limit and len(queries) > limit:
+        return ", ".join(queries[:limit]) + f", … (+{len(queries) - limit})"
+    return ", ".join(queries)
+
+
+def _unknown_line(db: Database, chat: Chat | None, settings: Settings, unknown: list[str]) -> str:
+    return _t(
+        chat,
+        settings,
+        "keyword.unknown",
+        unknown=", ".join(_clip(u, 60) for u in unknown),
+        keywords=_names(list_keywords(db), HINT_LIMIT),
+    )
+
+
+def _usage_with_keywords(db: Database, chat: Chat | None, settings: Settings, key: str) -> Reply:
+    keywords = _names(list_keywords(db), HINT_LIMIT)
+    return _say(chat, settings, key, ok=False, keywords=keywords)
+
+
+def _listing(
+    chat: Chat | None, settings: Settings, header: str, articles: Sequence[Article]
+) -> Reply:
+    untitled = _t(chat, settings, "article.untitled")
+    lines = [article_line(n, a, untitled) for n, a in enumerate(articles, 1)]
+    return Reply("\n".join([header, *lines]))
+
+
+def _ensure_chat(db: Database, ctx: CommandContext, settings: Settings) -> Chat:
+    language = resolve_language(settings.default_language)
+    return ensure_chat(db, ctx.platform, ctx.chat_address, language, ctx.chat_title)
+
+
+def _actor(ctx: CommandContext) -> str:
+    return f"{ctx.platform}:{ctx.user_id}"
+
+
+def _error(exc: QueryError) -> str:
+    return str(exc).rstrip(". ")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
