@@ -127,8 +127,13 @@ def build_alert(
     Raises ``zoneinfo.ZoneInfoNotFoundError`` for an unknown ``timezone``.
     """
     language = resolve_language(language)
-    title, title_highlights = _alert_title(article, title_spans)
-    snippet, highlights = make_snippet(article.text, spans)
+    body, spans = article.text, list(spans)
+    if article.title.strip():
+        title, title_highlights = _alert_title(article, title_spans)
+    else:
+        title, title_highlights, cut = _title_from_text(article.text, spans)
+        body, spans = body[cut:], [(a - cut, b - cut) for a, b in spans if a >= cut]
+    snippet, highlights = make_snippet(body, spans)
     source, _ = _shorten(" ".join(article.source.split()), (), SOURCE_LIMIT - 1)
     return Alert(
         language=language,
@@ -185,6 +190,22 @@ def format_time(moment: datetime, language: str, timezone: str = DEFAULT_TIMEZON
         time=f"{local:%H:%M}",
         zone=zone,
     )
+
+
+def _title_from_text(text: str, spans: Sequence[Span]) -> tuple[str, tuple[Span, ...], int]:
+    """An untitled article (the wire's .txt shape): its first sentence is the title, with its
+    matches highlighted, and the snippet continues after it instead of repeating it. Returns
+    (title, title highlights, offset in text where the rest begins)."""
+    title = first_sentence(text, TITLE_LIMIT)
+    lead = len(text) - len(text.lstrip())
+    sentence = title.removesuffix(ELLIPSIS)
+    if not sentence or not text.startswith(sentence, lead):
+        return title, (), 0
+    cut = lead + len(sentence)  # a cut title: the snippet picks up where it stops
+    if not _NON_SPACE_RE.search(text, cut):
+        return title, (), 0  # a one-sentence article: the snippet is that sentence
+    marks = [(a - lead, b - lead) for a, b in _normalise(spans, len(text)) if b <= cut]
+    return title, tuple(marks), cut
 
 
 def _alert_title(article: Article, title_spans: Sequence[Span]) -> tuple[str, tuple[Span, ...]]:

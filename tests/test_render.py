@@ -250,15 +250,24 @@ def test_snippet_contains_the_match_and_highlights_exactly_it(
     text: str, word: str, language: str
 ) -> None:
     alert = alert_for(text, word, language=language)
-    assert word in alert.snippet
+    # an untitled article's first sentence is its title: a match there is highlighted there
+    marked = [alert.snippet[a:b] for a, b in alert.highlights] + [
+        alert.title[a:b] for a, b in alert.title_highlights]
     assert len(alert.snippet) <= 250
-    assert alert.highlights
-    assert all(alert.snippet[a:b] == word for a, b in alert.highlights)
+    assert marked and all(m == word for m in marked)
     telegram, _, blocks, console = render_all(alert)
-    assert f"<b>{word}</b>" in telegram
-    assert f"*{word}*" in blocks[1]["text"]["text"]
+    assert f"<b>{word}</b>" in telegram or f"<u>{word}</u>" in telegram
     assert f"«{word}»" in console
-    assert "<b>Kimia" not in telegram and "*Kimia" not in blocks[1]["text"]["text"]
+    assert "<b>Kimia" not in telegram and "*Kimia" not in str(blocks)
+
+
+def test_untitled_article_does_not_repeat_its_first_sentence() -> None:
+    text = "Kim meninjau pabrik rudal di Pyongyang. Ia meminta produksi rudal ditingkatkan."
+    alert = alert_for(text, "rudal", language="id")
+    assert alert.title == "Kim meninjau pabrik rudal di Pyongyang."
+    assert [alert.title[a:b] for a, b in alert.title_highlights] == ["rudal"]
+    assert alert.snippet == "Ia meminta produksi rudal ditingkatkan."
+    assert [alert.snippet[a:b] for a, b in alert.highlights] == ["rudal"]
 
 
 def test_snippet_far_into_the_text_is_cut_at_words_on_both_ends() -> None:
