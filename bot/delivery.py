@@ -26,6 +26,7 @@ from store.chats import set_active
 from store.outbox import (
     OutboxItem,
     claim_due,
+    mark_failed,
     mark_retry,
     mark_sent,
     release,
@@ -35,14 +36,14 @@ from store.outbox import (
 
 log = logging.getLogger("kabar.delivery")
 
-SENT, RETRY, GONE = "sent", "retry", "gone"
+SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
 HORIZON_SECONDS = 20.0  # a target not ready within this is handed back to the store
 MAX_BACKOFF_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: str  # SENT, RETRY or GONE
+    outcome: str  # SENT, RETRY, GONE (the chat is gone) or FAILED (this message can never go)
     message_id: str | None = None
     retry_after: float | None = None  # the platform's own wait, in seconds
     error: str = ""
@@ -63,6 +64,7 @@ class DeliveryStats:
     sent: int = 0
     retried: int = 0
     gone: int = 0
+    failed: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
     gone_targets: set[tuple[str, str]] = field(default_factory=set)
@@ -71,6 +73,7 @@ class DeliveryStats:
         self.sent += other.sent
         self.retried += other.retried
         self.gone += other.gone
+        self.failed += other.failed
         self.deferred += other.deferred
         self.errors.extend(other.errors[-20:])
 
@@ -231,6 +234,11 @@ class Deliverer:
             skip_for_chat(self.db, item.chat_id, result.error)
             stats.gone += 1
             stats.gone_targets.add((item.platform, item.address))
+        elif result.outcome == FAILED:  # e.g. the platform refuses this message's content
+            log.error("outbox row %s permanently refused: %s", item.id, result.error)
+            mark_failed(self.db, item.id, result.error)
+            stats.failed += 1
+            stats.errors.append(result.error)
         else:
             if result.retry_after is not None:
                 if result.whole_platform:

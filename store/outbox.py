@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from store.clock import from_db, now_db, utcnow
 from store.db import transaction
 
-PENDING, SENDING, SENT, SKIPPED = "pending", "sending", "sent", "skipped"
+PENDING, SENDING, SENT, SKIPPED, FAILED = "pending", "sending", "sent", "skipped", "failed"
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,17 @@ def mark_retry(
             "UPDATE outbox SET status = 'pending', lease_until = NULL,"
             " attempts = attempts + ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
             [int(count_attempt), error[:500], now_db(delay_seconds), item_id],
+        )
+
+
+def mark_failed(db: Database, item_id: int, error: str) -> None:
+    """The platform will never accept this message (not the chat's fault): kept for
+    inspection with status 'failed', not retried."""
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE outbox SET status = 'failed', lease_until = NULL, attempts = attempts + 1,"
+            " last_error = ? WHERE id = ?",
+            [error[:500], item_id],
         )
 
 

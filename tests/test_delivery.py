@@ -10,7 +10,7 @@ import pytest
 
 from bot.check import matching_pass
 from bot.config import config_from_dict
-from bot.delivery import GONE, RETRY, SENT, Deliverer, SendResult, backoff_seconds
+from bot.delivery import FAILED, GONE, RETRY, SENT, Deliverer, SendResult, backoff_seconds
 from bot.models import ArticleIn
 from bot.pacing import Limit
 from bot.render import Alert
@@ -175,3 +175,15 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
     assert 0.5 <= backoff_seconds(0, lambda: 0.0) <= 1.0
     assert backoff_seconds(3, lambda: 1.0) == 8.0
     assert backoff_seconds(50, lambda: 1.0) == 600.0
+
+
+async def test_a_message_the_platform_refuses_fails_alone(setup) -> None:
+    config, db, chats = setup
+    insert_articles(db, make_articles(TEXTS[:2]))
+    matching_pass(db)
+    sender = RecordingSender()
+    sender.fail("1", SendResult(FAILED, error="Bad Request: message is too long"))
+    await drain(Deliverer(db, {"telegram": sender}, config.timezone))
+    assert get_chat_by_id(db, chats[0].id).active is True  # not the chat's fault
+    assert counts(db) == {"sent": 5, "failed": 1}
+    assert sender.calls == 6  # the refused message was not retried

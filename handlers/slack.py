@@ -1,0 +1,374 @@
+"""Slack adapter (slack-bolt): alerts with ``chat.postMessage``, the ``/kabar`` slash command.
+
+The only module that imports ``slack_bolt`` / ``slack_sdk``. Thin: command logic lives in
+``handlers.commands``, message layout in ``bot.render.to_slack``, pacing and retries in
+``bot.delivery``.
+
+Decisions:
+
+* Sending: one ``AsyncWebClient`` over one aiohttp session, with slack_sdk's own retry handlers
+  switched off (``retry_handlers=[]``; its default would re-post after a dropped connection).
+  Every failure goes back to the outbox, which waits and retries: a 429 with its
+  ``Retry-After``, 5xx / ``internal_error`` / timeouts / network errors with backoff.
+  ``channel_not_found``, ``is_archived``, ``not_in_channel`` and the ``restricted_action*``
+  errors mean the channel is gone for us: GONE (the chat is marked inactive; ``/kabar start``
+  there makes it active again). Token problems (``invalid_auth``, ``account_inactive``,
+  ``token_revoked``, ``missing_scope``...) are not the channel's fault: RETRY for every channel
+  after ``AUTH_RETRY_SECONDS``. ``invalid_blocks`` is retried once, at once, as plain text.
+* Pacing: 1 message per 1.05 s per channel (Slack allows about 1/s) and a gentle workspace cap
+  of 240 a minute (Slack: "several hundred per minute").
+* ``/kabar VERB ARGS`` runs ``handlers.commands.execute`` with ``/VERB ARGS`` (``/kabar``
+  alone is ``/kabar help``). Most verbs only touch the database briefly, so the reply is the
+  acknowledgement itself (``ack(text=...)``, one HTTP response). ``latest`` and ``search`` may
+  scan many articles: they are acknowledged at once, run in a worker thread on a read-only
+  connection of their own, and answered through ``respond()`` (the ``response_url``).
+* Slack sends the typed ``&``, ``<``, ``>`` as entities; they are turned back before the
+  command runs (a search for ``AT&T``, a keyword ``"R&D"``).
+* A reply is plain text with ``&``, ``<``, ``>`` escaped (no mention, link or channel ping can
+  be formed). It is ``in_channel`` when it changed something (the Reply is ``ok`` and
+  ``changed``: start, stop, subscribe, unsubscribe, addkeyword, removekeyword), so the channel
+  sees who turned alerts on or off; everything else (help, lists, searches, errors, refusals)
+  is ``ephemeral``, seen only by the person who typed it.
+* Request signatures are always verified by bolt (``X-Slack-Signature`` HMAC and a 5-minute
+  ``X-Slack-Request-Timestamp`` window). A replay inside that window is not detected by bolt;
+  the verbs are idempotent, so a replayed command changes nothing more.
+* HTTP mode serves ``POST /slack/events`` on ``[slack] port`` on the running event loop;
+  Socket Mode (``[slack] app_token``, ``xapp-...``) connects out instead and needs no public
+  URL. Without ``listen`` (``kabar check``) only the sender exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlite_utils import Database
+
+from bot.config import Config, SlackConfig
+from bot.delivery import FAILED, GONE, RETRY, SENT, SendResult
+from bot.pacing import Limit
+from bot.render import Alert, to_slack
+from handlers.commands import CommandContext, Reply, Settings, execute, parse_command
+
+log = logging.getLogger("kabar.slack")
+
+PLATFORM = "slack"
+COMMAND = "/kabar"
+COMMAND_PREFIX = "/kabar "  # how commands are written in help and usage replies
+EVENTS_PATH = "/slack/events"
+SLOW_VERBS = frozenset({"latest", "search"})  # acknowledged first, answered via response_url
+IN_CHANNEL, EPHEMERAL = "in_channel", "ephemeral"
+
+CHANNEL_LIMIT = Limit(1, 1.05)
+WORKSPACE_LIMIT = Limit(240, 60.0)
+SEND_TIMEOUT_SECONDS = 15.0
+AUTH_RETRY_SECONDS = 600.0
+MAX_RETRY_AFTER_SECONDS = 3600.0
+
+CHANNEL_GONE_ERRORS = frozenset({
+    "channel_not_found", "is_archived", "not_in_channel", "restricted_action",
+    "restricted_action_read_only_channel", "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+})  # fmt: skip
+AUTH_ERRORS = frozenset({
+    "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+    "missing_scope", "not_allowed_token_type", "no_permission", "org_login_required",
+    "ekm_access_denied",
+})  # fmt: skip
+INVALID_BLOCKS_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
+MESSAGE_REFUSED_ERRORS = frozenset({
+    "msg_too_long", "no_text", "invalid_arguments", "too_many_attachments", "invalid_blocks",
+    "invalid_blocks_format",
+})  # fmt: skip  this message can never go (after the plain-text retry): FAILED, chat active
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+Ack = Callable[..., Awaitable[Any]]
+
+
+# ---------------------------------------------------------------- sending alerts
+
+
+class SlackSender:
+    """Posts alerts with ``chat.postMessage``; maps Slack's answers to SENT / RETRY / GONE."""
+
+    platform = PLATFORM
+    global_limits: tuple[Limit, ...] = (WORKSPACE_LIMIT,)
+
+    def __init__(
+        self, token: str, base_url: str, *, timeout: float = SEND_TIMEOUT_SECONDS
+    ) -> None:
+        self.token = token
+        self.base_url = base_url
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._client: AsyncWebClient | None = None
+
+    def target_limits(self, address: str) -> tuple[Limit, ...]:
+        return (CHANNEL_LIMIT,)
+
+    async def send(self, address: str, alert: Alert) -> SendResult:
+        fallback, blocks = to_slack(alert)
+        result, code = await self._post(address, fallback, blocks)
+        if code in INVALID_BLOCKS_ERRORS:
+            log.warning("Slack rejected the blocks for %s (%s): sending plain text", address, code)
+            result, _ = await self._post(address, fallback, None)
+        return result
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = self._client = None
+
+    def client(self) -> AsyncWebClient:
+        """The Web API client (created on first use, inside the running event loop)."""
+        if self._client is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout)
+            )
+            self._client = AsyncWebClient(
+                token=self.token,
+                base_url=self.base_url,
+                timeout=max(1, round(self.timeout)),  # the session's timeout applies
+                session=self._session,
+                retry_handlers=[],  # the outbox retries, paced; never slack_sdk on its own
+            )
+        return self._client
+
+    async def _post(
+        self, channel: str, text: str, blocks: list[dict[str, Any]] | None
+    ) -> tuple[SendResult, str]:
+        """One ``chat.postMessage``: (the result, Slack's error code or "")."""
+        try:
+            response = await self.client().chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False,
+                unfurl_media=False,
+            )  # fmt: skip
+        except SlackApiError as exc:
+            return api_error_result(exc), _error_code(exc)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendResult(RETRY, error=f"network: {type(exc).__name__} {exc}".strip()), ""
+        ts = response.get("ts")
+        return SendResult(SENT, message_id=str(ts) if ts else None), ""
+
+
+def api_error_result(exc: SlackApiError) -> SendResult:
+    """What a failed Web API call means for delivery."""
+    status = _status(exc)
+    code = _error_code(exc)
+    if status == 429 or code == "ratelimited":
+        headers = getattr(exc.response, "headers", None) or {}
+        return SendResult(RETRY, retry_after=retry_after_seconds(headers),
+                          error=f"429 {code or 'ratelimited'}")
+    if code in CHANNEL_GONE_ERRORS:
+        return SendResult(GONE, error=code)
+    if code in MESSAGE_REFUSED_ERRORS:
+        return SendResult(FAILED, error=code)
+    if code in AUTH_ERRORS:  # the token, not the channel: every channel waits
+        return SendResult(RETRY, retry_after=AUTH_RETRY_SECONDS, whole_platform=True,
+                          error=f"{code}: check [slack] bot_token and the app's scopes")
+    return SendResult(RETRY, error=f"{status or '?'} {code or 'error'}")
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The ``Retry-After`` header in seconds (None when missing or unreadable)."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    if seconds is None or seconds != seconds:  # missing or NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def _status(exc: SlackApiError) -> int | None:
+    response = exc.response
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def _error_code(exc: SlackApiError) -> str:
+    data = getattr(exc.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) else ""
+
+
+# ---------------------------------------------------------------- the /kabar command
+
+
+def escape_text(text: str) -> str:
+    """Plain text made safe for Slack message text: ``&``, ``<``, ``>`` as entities."""
+    return text.translate(_ENTITIES)
+
+
+def reply_message(reply: Reply) -> dict[str, str]:
+    """The ``ack`` / ``respond`` arguments for a command reply."""
+    response_type = IN_CHANNEL if reply.ok and reply.changed else EPHEMERAL
+    return {"text": escape_text(reply.text), "response_type": response_type}
+
+
+def unescape_text(text: str) -> str:
+    """Slack sends typed ``&``, ``<``, ``>`` as entities: back to the characters typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def command_text(command: Mapping[str, Any]) -> str:
+    """``/kabar subscribe Kim`` -> ``/subscribe Kim``; a bare ``/kabar`` is ``/help``."""
+    text = unescape_text(str(command.get("text") or "")).strip()
+    return f"/{text}" if text else "/help"
+
+
+def command_context(command: Mapping[str, Any]) -> CommandContext:
+    return CommandContext(
+        platform=PLATFORM,
+        chat_address=str(command.get("channel_id") or ""),
+        user_id=str(command.get("user_id") or ""),
+        chat_title=str(command.get("channel_name") or ""),
+    )
+
+
+def command_settings(config: Config) -> Settings:
+    slack = config.slack or SlackConfig()
+    return Settings(default_language=config.default_language, admins=frozenset(slack.admins),
+                    prefix=COMMAND_PREFIX)
+
+
+async def answer_command(
+    db: Database, settings: Settings, command: Mapping[str, Any], ack: Ack, respond: Ack
+) -> None:
+    """Handle one ``/kabar`` command; acknowledged well within Slack's 3 seconds."""
+    ctx = command_context(command)
+    text = command_text(command)
+    verb, _ = parse_command(text)
+    if verb not in SLOW_VERBS:
+        await ack(**reply_message(execute(db, ctx, text, settings, prefix=COMMAND_PREFIX)))
+        return
+    await ack()
+    reply = await run_read_only(db, ctx, text, settings)
+    await respond(**reply_message(reply))
+
+
+async def run_read_only(
+    db: Database, ctx: CommandContext, text: str, settings: Settings
+) -> Reply:
+    """A read-only command in a worker thread on its own connection (the event loop keeps
+    serving); on the loop for an in-memory database."""
+    path = database_file(db)
+    if path:
+        try:
+            return await asyncio.to_thread(_execute_read_only, path, ctx, text, settings)
+        except sqlite3.Error:
+            log.exception("read-only command failed on a second connection; retrying inline")
+    return execute(db, ctx, text, settings, prefix=COMMAND_PREFIX)
+
+
+def _execute_read_only(path: str, ctx: CommandContext, text: str, settings: Settings) -> Reply:
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        return execute(Database(conn), ctx, text, settings, prefix=COMMAND_PREFIX)
+    finally:
+        conn.close()
+
+
+def database_file(db: Database) -> str:
+    """The main database's file name ("" for an in-memory database)."""
+    for _seq, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or ""
+    return ""
+
+
+def build_app(config: Config, db: Database) -> AsyncApp:
+    """The bolt app: request signatures verified, one slash command."""
+    slack = config.slack or SlackConfig()
+    app = AsyncApp(
+        client=AsyncWebClient(token=slack.bot_token, base_url=slack.base_url),
+        signing_secret=slack.signing_secret,
+        request_verification_enabled=True,
+    )
+    settings = command_settings(config)
+
+    async def kabar(ack: Ack, command: dict[str, Any], respond: Ack) -> None:
+        await answer_command(db, settings, command, ack, respond)
+
+    app.command(COMMAND)(kabar)
+    return app
+
+
+def socket_mode_handler(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    return AsyncSocketModeHandler(app, app_token)
+
+
+# ---------------------------------------------------------------- the platform
+
+
+class SlackPlatform:
+    """The Slack adapter for ``kabar run`` / ``kabar check``."""
+
+    name = PLATFORM
+
+    def __init__(
+        self, config: Config, db: Database, *, host: str = "0.0.0.0", port: int | None = None
+    ) -> None:
+        if config.slack is None:
+            raise ValueError("SlackPlatform needs a [slack] config table")
+        self.config = config
+        self.db = db
+        self.host = host
+        self.port = config.slack.port if port is None else port  # the bound port once started
+        self.sender = SlackSender(config.slack.bot_token, config.slack.base_url)
+        self.app: AsyncApp | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    async def start(self, service: object | None, *, listen: bool) -> None:
+        if not listen:
+            return
+        assert self.config.slack is not None
+        self.app = build_app(self.config, self.db)
+        if self.config.slack.app_token:
+            self._socket = socket_mode_handler(self.app, self.config.slack.app_token)
+            await self._socket.connect_async()
+            log.info("Slack: Socket Mode connected")
+            return
+        await self._serve_http(self.app)
+        log.info("Slack: listening on http://%s:%d%s", self.host, self.port, EVENTS_PATH)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.sender.close()
+
+    async def _serve_http(self, app: AsyncApp) -> None:
+        async def events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await app.async_dispatch(
+                await to_bolt_request(request)))
+
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, events)
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise OSError(exc.errno, f"[slack] port: cannot listen on {self.host}:{self.port}"
+                                     f" ({exc.strerror or exc})") from exc
+        self.port = self._runner.addresses[0][1]

@@ -1,0 +1,228 @@
+"""A small fake Slack Web API server (aiohttp.web) for the tests, on 127.0.0.1.
+
+Routes: ``POST /api/auth.test``, ``POST /api/chat.postMessage`` (records channel, text, blocks,
+unfurl flags; answers ``ok`` with a ``ts``) and ``POST /response/{id}``, a slash command's
+``response_url`` (records the JSON posted to it). Parameters are read from a JSON, urlencoded or
+multipart body and the query string.
+
+Tests inject failures for chat.postMessage, per channel or for any channel, consumed one per
+call (``rate_limited``, ``api_error``, ``server_error``, ``slow``), or make a channel fail for
+good (``gone``). A limit enforcer may be turned on: a channel that gets a message less than a
+second after the previous one is answered 429 and the violation counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One scripted answer to a chat.postMessage call: an error, or a slow success."""
+
+    status: int = 200
+    error: str = ""  # Slack's error code in {"ok": false, "error": ...}
+    retry_after: int | None = None  # a Retry-After header
+    delay: float = 0.0
+    plain_body: str = ""  # answered as text/plain instead of JSON (a proxy's 5xx page)
+
+
+def rate_limited(retry_after: int = 1) -> Failure:
+    return Failure(429, "ratelimited", retry_after=retry_after)
+
+
+def api_error(error: str) -> Failure:
+    """``{"ok": false, "error": error}`` with HTTP 200, as Slack answers most errors."""
+    return Failure(200, error)
+
+
+def server_error() -> Failure:
+    return Failure(500, plain_body="Internal Server Error")
+
+
+def slow(seconds: float) -> Failure:
+    """Answer normally, but only after `seconds`."""
+    return Failure(200, delay=seconds)
+
+
+class FakeSlack:
+    """One fake workspace with a bot user."""
+
+    def __init__(self, token: str = "xoxb-test") -> None:
+        self.token = token
+        self.port = 0
+        self.messages: list[dict[str, Any]] = []  # accepted chat.postMessage calls
+        self.attempts: list[dict[str, Any]] = []  # every chat.postMessage call
+        self.responses: list[dict[str, Any]] = []  # JSON posted to a response_url
+        self.auth_tests = 0
+        self.unauthorized = 0  # calls with a wrong or missing token
+        self.enforcing = False
+        self.violations = 0
+        self._failures: dict[str, deque[Failure]] = {}
+        self._gone: dict[str, str] = {}
+        self._last_post: dict[str, float] = {}
+        self._ts = itertools.count(1)
+        self._response_ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self) -> str:
+        """A fresh response_url for one slash command."""
+        return f"http://127.0.0.1:{self.port}/response/{next(self._response_ids)}"
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        app.router.add_post("/response/{id}", self._handle_response)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # --- scripting
+
+    def fail(self, *failures: Failure, channel: str = ANY) -> None:
+        """Answer the next calls (to `channel`, or to any) with these, in order."""
+        self._failures.setdefault(channel, deque()).extend(failures)
+
+    def gone(self, channel: str, error: str = "channel_not_found") -> None:
+        """Every later post to `channel` fails with `error`."""
+        self._gone[channel] = error
+
+    def enforce_limits(self, on: bool = True) -> None:
+        """429 (and a counted violation) for a second message to a channel within 1 s."""
+        self.enforcing = on
+
+    # --- inspection
+
+    def messages_to(self, channel: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["channel"] == channel]
+
+    def attempts_to(self, channel: str) -> int:
+        return sum(1 for a in self.attempts if a["channel"] == channel)
+
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the fake Slack never saw what the test waited for")
+            await asyncio.sleep(0.01)
+
+    # --- routes
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            self.unauthorized += 1
+            return _json({"ok": False, "error": "invalid_auth"})
+        params = await _params(request)
+        method = request.match_info["method"]
+        if method == "auth.test":
+            self.auth_tests += 1
+            return _json({"ok": True, "url": "https://kabar-test.slack.com/", "team": "Kabar",
+                          "user": "kabar", "team_id": "T0TEST", "user_id": "UBOT",
+                          "bot_id": "BBOT", "is_enterprise_install": False})
+        if method == "chat.postMessage":
+            return await self._post_message(params)
+        return _json({"ok": False, "error": "unknown_method"}, status=404)
+
+    async def _post_message(self, params: dict[str, Any]) -> web.Response:
+        channel = str(params.get("channel", ""))
+        self.attempts.append(params)
+        failure = self._next_failure(channel)
+        if failure is not None and failure.delay:
+            await asyncio.sleep(failure.delay)
+        if failure is not None and (failure.status != 200 or failure.error):
+            return _failure(failure)
+        if channel in self._gone:
+            return _json({"ok": False, "error": self._gone[channel]})
+        if self._over_limit(channel):
+            return _failure(rate_limited(1))
+        if not channel or not (params.get("text") or params.get("blocks")):
+            return _json({"ok": False, "error": "channel_not_found" if not channel
+                          else "no_text"})
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        message = {
+            "channel": channel,
+            "text": params.get("text", ""),
+            "blocks": _blocks(params.get("blocks")),
+            "unfurl_links": params.get("unfurl_links"),
+            "unfurl_media": params.get("unfurl_media"),
+            "ts": ts,
+        }
+        self.messages.append(message)
+        return _json({"ok": True, "channel": channel, "ts": ts,
+                      "message": {"text": message["text"], "ts": ts}})
+
+    async def _handle_response(self, request: web.Request) -> web.Response:
+        payload = await request.json()
+        payload["response_id"] = request.match_info["id"]
+        self.responses.append(payload)
+        return web.Response(text="ok", content_type="text/plain")
+
+    def _next_failure(self, channel: str) -> Failure | None:
+        for key in (channel, ANY):
+            queue = self._failures.get(key)
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _over_limit(self, channel: str) -> bool:
+        now = time.monotonic()
+        last = self._last_post.get(channel)
+        if self.enforcing and last is not None and now - last < 1.0:
+            self.violations += 1
+            return True
+        self._last_post[channel] = now
+        return False
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        params.update(await request.json())
+    elif request.can_read_body:
+        params.update(await request.post())
+    return params
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):  # form-encoded clients send blocks as a JSON string
+        value = json.loads(value)
+    return list(value or [])
+
+
+def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+          ) -> web.Response:
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _failure(failure: Failure) -> web.Response:
+    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+    if failure.plain_body:
+        return web.Response(status=failure.status, text=failure.plain_body,
+                            content_type="text/plain", headers=headers)
+    return _json({"ok": False, "error": failure.error or "internal_error"}, failure.status,
+                 headers)
