@@ -67,6 +67,7 @@ class SlackConfig:
     signing_secret: str = ""
     base_url: str = "https://slack.com/api/"
     port: int = 3000
+    host: str = "0.0.0.0"  # interface the HTTP endpoint listens on
     admins: tuple[str, ...] = ()
     app_token: str = ""  # xapp-...: Socket Mode instead of HTTP
 

@@ -181,7 +181,7 @@ def parse_published(value: object) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return _from_epoch(float(value))
+        return _from_epoch(float(value)) if abs(value) < 1e300 else None  # huge JSON ints
     if not isinstance(value, str) or not value.strip():
         return None
     raw = value.strip()

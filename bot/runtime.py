@@ -41,10 +41,10 @@ def build_platforms(config: Config, db: Database) -> list[Platform]:
         from handlers.telegram import TelegramPlatform
 
         platforms.append(TelegramPlatform(config, db))
-    if config.slack_enabled:
+    if config.slack_enabled and config.slack is not None:
         from handlers.slack import SlackPlatform
 
-        platforms.append(SlackPlatform(config, db))
+        platforms.append(SlackPlatform(config, db, host=config.slack.host))
     return platforms
 
 
