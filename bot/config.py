@@ -36,6 +36,7 @@ class ScheduleConfig:
     feed_seconds: int = 300  # default feed polling interval
     deliver_seconds: int = 5  # delivery pass for queued and retried alerts
     retention_days: int = 90  # articles and sent alerts older than this are removed
+    claim_lease_seconds: int = 30  # a crashed instance's claimed alerts are retried after this
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,8 @@ def _check_values(config: Config, source: str) -> None:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"'timezone' is not a known time zone: {config.timezone!r}")
-    for name in ("check_seconds", "feed_seconds", "deliver_seconds", "retention_days"):
+    for name in ("check_seconds", "feed_seconds", "deliver_seconds", "retention_days",
+                 "claim_lease_seconds"):
         if getattr(config.schedule, name) < 1:
             fail(f"'schedule.{name}' must be at least 1")
     if config.ingest.max_bytes < 1024:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from store.outbox import (
     mark_retry,
     mark_sent,
     release,
+    renew_lease,
     skip_for_chat,
     skip_item,
 )
@@ -111,7 +113,7 @@ class Deliverer:
         timezone: str = "Asia/Jakarta",
         *,
         concurrency: int = 16,
-        lease_seconds: float = 120.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.db = db
         self.senders = senders
@@ -123,10 +125,12 @@ class Deliverer:
             for name, sender in senders.items()
         }
         self._lock = asyncio.Lock()
+        self._in_flight_items: dict[tuple[str, str], OutboxItem] = {}
 
     async def deliver_due(self, limit: int = 5000, batch: int = 200) -> DeliveryStats:
-        """One delivery pass over the rows due now, claimed `batch` at a time (so a claim's
-        lease never outlives its sending). Never runs twice at once in one process."""
+        """One delivery pass over the rows due now, claimed `batch` at a time. Claimed rows
+        carry a lease that is renewed while they are held, so another instance takes them
+        over only if this one died. Never runs twice at once in one process."""
         stats = DeliveryStats()
         if not self.senders:
             return stats
@@ -149,8 +153,14 @@ class Deliverer:
         stats = DeliveryStats()
         in_flight: dict[tuple[str, str], asyncio.Task] = {}
         semaphore = asyncio.Semaphore(self.concurrency)
+        renewed = time.monotonic()
         try:
             while queues or in_flight:
+                if time.monotonic() - renewed > self.lease_seconds / 3:
+                    held = [i.id for q in queues.values() for i in q]
+                    held += [i.id for i in self._in_flight_items.values()]
+                    renew_lease(self.db, held, self.lease_seconds)
+                    renewed = time.monotonic()
                 for key in stats.gone_targets:  # its waiting rows were skipped in the store
                     queues.pop(key, None)
                 self._defer_far_targets(queues, in_flight, stats)
@@ -165,13 +175,18 @@ class Deliverer:
                 await semaphore.acquire()
                 task = asyncio.create_task(self._deliver_one(item, articles.get(item.article_id),
                                                              stats))
-                task.add_done_callback(lambda _t: semaphore.release())
+                self._in_flight_items[key] = item
+                task.add_done_callback(lambda _t, key=key: self._done(key, semaphore))
                 in_flight[key] = task
         finally:
             leftover = [i.id for q in queues.values() for i in q]
             if leftover:
                 release(self.db, leftover)
         return stats
+
+    def _done(self, key: tuple[str, str], semaphore: asyncio.Semaphore) -> None:
+        self._in_flight_items.pop(key, None)
+        semaphore.release()
 
     def _next_ready(
         self, queues: dict[tuple[str, str], deque[OutboxItem]], in_flight: dict

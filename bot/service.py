@@ -53,7 +53,8 @@ class Service:
     ) -> None:
         self.config = config
         self.db = db
-        self.deliverer = Deliverer(db, senders, config.timezone)
+        self.deliverer = Deliverer(db, senders, config.timezone,
+                                   lease_seconds=config.schedule.claim_lease_seconds)
         self._match_lock = asyncio.Lock()
         self._match_again = False
         self._feed_locks: dict[str, asyncio.Lock] = {}

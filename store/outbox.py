@@ -126,6 +126,18 @@ def skip_item(db: Database, item_id: int, reason: str) -> None:
         )
 
 
+def renew_lease(db: Database, item_ids: Iterable[int], lease_seconds: float) -> None:
+    """Extend the lease of rows this instance still holds (it is alive and working)."""
+    ids = list(item_ids)
+    if not ids:
+        return
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'sending'",
+            [(now_db(lease_seconds), i) for i in ids],
+        )
+
+
 def release(db: Database, item_ids: Iterable[int]) -> None:
     """Give claimed rows back untouched (shutdown before they were tried)."""
     with transaction(db):

@@ -130,6 +130,18 @@ def test_expired_lease_is_claimed_again(tmp_path: Path) -> None:
     assert len(claim_due(db, 10)) == 1
 
 
+def test_a_renewed_lease_is_not_taken_over(tmp_path: Path) -> None:
+    from store.outbox import renew_lease
+
+    one, two = open_db(tmp_path / "k.db"), open_db(tmp_path / "k.db")
+    ids = insert_articles(one, [article()]).new_ids
+    chat = ensure_chat(one, "telegram", "7", "id")
+    record_matches(one, ids, [Queued(ids[0], chat.id, ("rudal",))])
+    held = claim_due(one, 10, lease_seconds=-1)
+    renew_lease(one, [i.id for i in held], 60)  # still alive: the lease moves on
+    assert claim_due(two, 10) == []
+
+
 def test_garbage_file_is_a_clear_store_error(tmp_path: Path) -> None:
     from store import StoreError
 
