@@ -212,6 +212,9 @@ def _check_values(config: Config, source: str) -> None:
             fail(f"'feeds[{i}].interval_seconds' must not be negative")
     if config.telegram and config.telegram.mode not in ("polling", "webhook"):
         fail(f"'telegram.mode' must be polling or webhook, got {config.telegram.mode!r}")
+    if (config.telegram and config.telegram.mode == "webhook"
+            and not config.telegram.webhook_url.startswith(("https://", "http://"))):
+        fail("'telegram.webhook_url' is required when telegram.mode = \"webhook\"")
     if config.slack and config.slack.bot_token and not (
         config.slack.signing_secret or config.slack.app_token
     ):

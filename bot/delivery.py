@@ -199,7 +199,10 @@ class Deliverer:
             if key in in_flight:
                 continue
             at = self.pacers[key[0]].ready_at(key[1])
-            if at < best_at:
+            # ties (many targets ready now) go to the longest queue, so one busy chat is
+            # not kept waiting behind every other chat's single alert
+            if at < best_at or (at == best_at and best is not None
+                                and len(queues[key]) > len(queues[best])):
                 best, best_at = key, at
         if best is None:
             return None, 0.0

@@ -66,6 +66,7 @@ def test_file_value_wins_over_env(tmp_path: Path) -> None:
         ("[telegram]\nadmins = ['me']", "'telegram.admins[0]' must be an integer"),
         ("[telegram]\nmode = 'carrier-pigeon'", "'telegram.mode' must be polling or webhook"),
         ("[slack]\nbot_token = 'xoxb'", "'slack.signing_secret' is required"),
+        ("[telegram]\nmode = 'webhook'", "'telegram.webhook_url' is required"),
         ("store = 'kabar.db'", "'store' must be a table"),
         ("keywords = [", "invalid TOML"),
     ],

@@ -1,0 +1,462 @@
+"""Telegram adapter (python-telegram-bot 22): the alert sender and the chat command handlers.
+
+The only module that imports ``telegram``. It runs PTB's ``Application`` inside the bot's own
+asyncio loop (initialize / start / updater, never ``run_polling``), without PTB's rate limiter:
+the delivery loop paces sends itself with the limits of ``TelegramSender``.
+
+Send failures map to delivery outcomes:
+
+* 429 ``RetryAfter`` -> RETRY after the server's ``retry_after``; timeouts, network errors and
+  5xx -> RETRY with backoff; a bad token or base URL -> RETRY for the whole platform in 60 s.
+* 403 ``Forbidden`` (blocked, kicked, deactivated) and 400s that mean the chat is unreachable
+  (``chat not found``, no right to write...) -> GONE: the chat is marked inactive.
+* ``ChatMigrated`` (group -> supergroup) -> the chat row moves to the new id, RETRY at once.
+* 400 that the HTML was rejected (``can't parse entities``, too long) -> sent again once as
+  plain text; any other 400 is about this message only -> FAILED (the chat stays active).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.util
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlite_utils import Database
+from telegram import Bot, BotCommand, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType, MessageLimit, ParseMode, UpdateType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.config import Config, ConfigError, TelegramConfig
+from bot.delivery import FAILED, GONE, RETRY, SENT, SendResult
+from bot.pacing import Limit
+from bot.render import Alert, to_telegram_html
+from handlers.commands import ALIASES, VERBS, CommandContext, Settings, execute
+from store.chats import get_chat, migrate_chat
+
+log = logging.getLogger("kabar.telegram")
+
+PLATFORM = "telegram"
+ALLOWED_UPDATES = [UpdateType.MESSAGE.value, UpdateType.CHANNEL_POST.value]
+WHOLE_PLATFORM_WAIT = 60.0  # seconds, after the Bot API rejected the token or URL
+POLL_TIMEOUT = 30  # seconds a getUpdates long poll may be held open by the server
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+STATE_KEY = "kabar"
+
+# 400 descriptions (lower case) that mean the chat cannot be written to at all.
+GONE_MARKERS = (
+    "chat not found", "user not found", "peer_id_invalid", "chat_id_invalid",
+    "chat_write_forbidden", "not enough rights to send", "have no rights to send",
+    "need administrator rights", "bot is not a member", "bot was kicked", "user is deactivated",
+    "group chat was deactivated", "chat is deactivated",
+)  # fmt: skip
+# 400 descriptions that mean Telegram rejected the message's HTML or length.
+MARKUP_MARKERS = (
+    "can't parse entities", "can't find end tag", "unsupported start tag", "unclosed",
+    "unmatched end tag", "message is too long", "entities_too_long",
+)  # fmt: skip
+
+# The command menu (setMyCommands), per language; the default menu is English.
+COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "id": {
+        "start": "Berlangganan semua kata kunci",
+        "stop": "Berhenti berlangganan semuanya",
+        "subscribe": "Berlangganan kata kunci tertentu",
+        "unsubscribe": "Berhenti berlangganan kata kunci tertentu",
+        "keywords": "Daftar kata kunci yang terdaftar",
+        "list": "Langganan chat ini",
+        "lang": "Ganti bahasa: id atau en",
+        "latest": "Berita terbaru, semua atau untuk satu kata kunci",
+        "search": "Cari di berita yang tersimpan",
+        "help": "Daftar perintah",
+        "addkeyword": "Tambah kata kunci (khusus admin)",
+        "removekeyword": "Hapus kata kunci (khusus admin)",
+    },
+    "en": {
+        "start": "Subscribe to every keyword",
+        "stop": "Unsubscribe from everything",
+        "subscribe": "Subscribe to particular keywords",
+        "unsubscribe": "Unsubscribe from particular keywords",
+        "keywords": "The configured keywords",
+        "list": "This chat's subscriptions",
+        "lang": "Change the language: id or en",
+        "latest": "Newest articles, all or for one keyword",
+        "search": "Search the stored articles",
+        "help": "List the commands",
+        "addkeyword": "Add a keyword (admins only)",
+        "removekeyword": "Remove a keyword (admins only)",
+    },
+}
+MENU_LANGUAGES: tuple[tuple[str | None, str], ...] = ((None, "en"), ("id", "id"), ("en", "en"))
+
+_LINK_RE = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+_TAG_RE = re.compile(r"</?[a-z]+(?: [^>]*)?>")
+
+
+# ---------------------------------------------------------------- sending alerts
+
+
+class TelegramSender:
+    """Sends alerts as HTML messages without link previews; maps Bot API errors to outcomes."""
+
+    platform = PLATFORM
+    global_limits: tuple[Limit, ...] = (Limit(29, 1.0), Limit(1, 1 / 35))
+
+    def __init__(self, bot: Bot, db: Database) -> None:
+        self.bot = bot
+        self.db = db
+
+    def target_limits(self, address: str) -> tuple[Limit, ...]:
+        """1 message/s per chat; groups and channels also 20 a minute."""
+        if is_group(address):
+            return (Limit(1, 1.05), Limit(20, 61.0))
+        return (Limit(1, 1.05),)
+
+    async def send(self, address: str, alert: Alert) -> SendResult:
+        text = to_telegram_html(alert)
+        try:
+            try:
+                message = await self._send(address, text, ParseMode.HTML)
+            except BadRequest as exc:
+                if not _mentions(exc, MARKUP_MARKERS):
+                    raise
+                log.warning("telegram rejected an alert's HTML for %s (%s); sending plain text",
+                            address, exc.message)
+                message = await self._send(address, html_to_plain(text), None)
+        except TelegramError as exc:
+            return self._failure(address, exc)
+        return SendResult(SENT, message_id=str(message.message_id))
+
+    async def _send(self, address: str, text: str, parse_mode: str | None) -> Message:
+        return await self.bot.send_message(chat_id=chat_id(address), text=text,
+                                           parse_mode=parse_mode, link_preview_options=NO_PREVIEW)
+
+    def _failure(self, address: str, exc: TelegramError) -> SendResult:
+        error = f"{type(exc).__name__}: {exc.message}"
+        if isinstance(exc, RetryAfter):
+            return SendResult(RETRY, retry_after=retry_after_seconds(exc), error=error)
+        if isinstance(exc, ChatMigrated):
+            return self._migrated(address, str(exc.new_chat_id), error)
+        if isinstance(exc, Forbidden):
+            return SendResult(GONE, error=error)
+        if isinstance(exc, BadRequest):
+            return SendResult(GONE if _mentions(exc, GONE_MARKERS) else FAILED, error=error)
+        if isinstance(exc, InvalidToken | EndPointNotFound):
+            return SendResult(RETRY, retry_after=WHOLE_PLATFORM_WAIT, error=error,
+                              whole_platform=True)
+        return SendResult(RETRY, error=error)  # TimedOut, NetworkError (5xx, connection)...
+
+    def _migrated(self, address: str, new_address: str, error: str) -> SendResult:
+        """Move the chat row to the supergroup's id and retry there at once. If the
+        supergroup already has its own row, the old group is gone."""
+        moved = migrate_chat(self.db, PLATFORM, address, new_address)
+        if moved or get_chat(self.db, PLATFORM, address) is None:
+            if moved:
+                log.info("telegram chat %s is now supergroup %s", address, new_address)
+            return SendResult(RETRY, retry_after=0.0, error=error)
+        return SendResult(GONE, error=f"{error}; chat {new_address} is already known")
+
+
+def is_group(address: str) -> bool:
+    """Groups, supergroups and channels have negative ids; private chats positive ones."""
+    return address.startswith("-")
+
+
+def chat_id(address: str) -> int | str:
+    """The Bot API chat_id for a stored address (numeric ids as int, ``@channel`` as is)."""
+    try:
+        return int(address)
+    except ValueError:
+        return address
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """``RetryAfter.retry_after`` in seconds, whether PTB gives an int or a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def html_to_plain(text: str) -> str:
+    """Telegram HTML as plain text: tags dropped, links as ``label: url``, entities decoded."""
+    text = _LINK_RE.sub(lambda m: f"{m.group(2)}: {m.group(1)}", text)
+    return html.unescape(_TAG_RE.sub("", text))
+
+
+def _mentions(exc: TelegramError, markers: tuple[str, ...]) -> bool:
+    description = exc.message.lower()
+    return any(marker in description for marker in markers)
+
+
+# ---------------------------------------------------------------- the platform
+
+
+@dataclass(frozen=True)
+class HandlerState:
+    """What the command handlers need, kept in ``application.bot_data``."""
+
+    db: Database
+    settings: Settings
+
+
+class TelegramPlatform:
+    """The Telegram adapter: a sender for alerts and, when listening, chat commands by long
+    polling or a webhook."""
+
+    name = PLATFORM
+    webhook_listen = "0.0.0.0"  # the address the webhook server binds to
+
+    def __init__(self, config: Config, db: Database) -> None:
+        if config.telegram is None or not config.telegram.token:
+            raise ConfigError("'telegram.token' is required (or env TELEGRAM_BOT_TOKEN)")
+        self.telegram = config.telegram
+        self.application = build_application(self.telegram)
+        settings = Settings(default_language=config.default_language,
+                            admins=frozenset(str(a) for a in self.telegram.admins))
+        self.application.bot_data[STATE_KEY] = HandlerState(db, settings)
+        add_handlers(self.application)
+        self.sender = TelegramSender(self.application.bot, db)
+
+    async def start(self, service: object | None, *, listen: bool) -> None:
+        """Connect (getMe); with ``listen`` also publish the command menu and receive updates
+        (long polling or webhook). Without it the bot only sends. A rejected token raises
+        ConfigError; on any failure whatever was started is stopped again."""
+        webhook = listen and self.telegram.mode == "webhook"
+        if webhook:
+            check_webhook_config(self.telegram)
+        quiet_http_logs()
+        try:
+            await self._connect(listen)
+            if listen:
+                await self._listen(webhook)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _connect(self, listen: bool) -> None:
+        try:
+            await self.application.initialize()
+        except InvalidToken as exc:
+            raise ConfigError("'telegram.token' was rejected by the Telegram Bot API"
+                              f" ({self.telegram.base_url})") from exc
+        except NetworkError as exc:
+            if listen:
+                raise
+            # Sending needs no getMe: alerts go out (or wait and retry) when Telegram answers.
+            log.warning("telegram: getMe failed (%s); sending anyway", exc)
+
+    async def _listen(self, webhook: bool) -> None:
+        app = self.application
+        await publish_commands(app.bot)
+        if webhook:
+            await app.updater.start_webhook(
+                listen=self.webhook_listen,
+                port=self.telegram.webhook_port,
+                url_path=urlsplit(self.telegram.webhook_url).path.lstrip("/"),
+                webhook_url=self.telegram.webhook_url,
+                secret_token=webhook_secret(self.telegram),
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+        else:
+            await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
+                                            drop_pending_updates=False)
+        await app.start()
+        log.info("telegram: @%s receiving commands by %s", app.bot.username, self.telegram.mode)
+
+    async def stop(self) -> None:
+        """Undo ``start``: stop receiving, stop processing, close the HTTP clients."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await app.bot.shutdown()  # also when getMe failed and the Application never initialized
+
+
+def build_application(telegram: TelegramConfig) -> Application:
+    """A PTB Application for our loop: no rate limiter (delivery paces itself), explicit
+    timeouts, the configured Bot API root (``.../bot``; files under ``.../file/bot``)."""
+    return (
+        ApplicationBuilder()
+        .token(telegram.token)
+        .base_url(telegram.base_url)
+        .base_file_url(file_url(telegram.base_url))
+        .connect_timeout(5.0)
+        .read_timeout(15.0)
+        .write_timeout(15.0)
+        .pool_timeout(5.0)
+        .get_updates_connect_timeout(5.0)
+        .get_updates_read_timeout(10.0)  # PTB adds the long-poll timeout to this
+        .get_updates_pool_timeout(5.0)
+        .build()
+    )
+
+
+def file_url(base_url: str) -> str:
+    """``https://api.telegram.org/bot`` -> ``https://api.telegram.org/file/bot``."""
+    base = base_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base_url
+
+
+def webhook_secret(telegram: TelegramConfig) -> str:
+    """The configured secret, else one derived from the token (stable across restarts; Telegram
+    sends it in ``X-Telegram-Bot-Api-Secret-Token`` and PTB rejects requests without it)."""
+    if telegram.webhook_secret:
+        return telegram.webhook_secret
+    return hashlib.sha256(f"kabar-webhook:{telegram.token}".encode()).hexdigest()
+
+
+def check_webhook_config(telegram: TelegramConfig) -> None:
+    if not telegram.webhook_url.startswith(("https://", "http://")):
+        raise ConfigError("'telegram.webhook_url' must be the public https URL Telegram posts"
+                          " updates to when telegram.mode = \"webhook\"")
+    if importlib.util.find_spec("tornado") is None:
+        raise ConfigError("telegram.mode = \"webhook\" needs python-telegram-bot[webhooks]"
+                          " (tornado) installed")
+
+
+def quiet_http_logs() -> None:
+    """httpx logs every request URL at INFO, and a Bot API URL contains the token."""
+    logger = logging.getLogger("httpx")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+
+
+async def publish_commands(bot: Bot) -> None:
+    """The command menu (setMyCommands) in Indonesian, English and the default (English)."""
+    for language_code, lang in MENU_LANGUAGES:
+        commands = [BotCommand(verb, COMMAND_DESCRIPTIONS[lang].get(verb, verb))
+                    for verb in VERBS]
+        try:
+            await bot.set_my_commands(commands, language_code=language_code)
+        except TelegramError as exc:
+            log.warning("telegram: setMyCommands (%s) failed: %s", language_code or "default",
+                        exc)
+
+
+# ---------------------------------------------------------------- command handlers
+
+
+def add_handlers(app: Application) -> None:
+    """Every handler, in one place. Known verbs and aliases (also as channel posts; PTB skips
+    ``/verb@OtherBot``), then any other command, then group -> supergroup migrations."""
+    updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+    app.add_handler(CommandHandler([*VERBS, *ALIASES], on_command, filters=updates))
+    app.add_handler(MessageHandler(filters.COMMAND & updates, on_other_command))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    app.add_error_handler(on_error)
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A Kabar verb: run it through the command layer and reply in plain text."""
+    await run_command(update, context)
+
+
+async def on_other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An unknown command: answered (with the command layer's reply) only when it is meant for
+    this bot: in a private chat, or addressed as ``/verb@ThisBot`` in a group."""
+    message = update.effective_message
+    if message is not None and addressed_to_bot(message, context.bot.username):
+        await run_command(update, context)
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: keep its subscriptions under the new chat id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    if migrate_chat(_state(context).db, PLATFORM, str(old), str(new)):
+        log.info("telegram chat %s is now supergroup %s", old, new)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("telegram: handling an update failed", exc_info=context.error)
+
+
+async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or not message.text:
+        return
+    state = _state(context)
+    ctx = CommandContext(
+        platform=PLATFORM,
+        chat_address=str(chat.id),
+        user_id=str(user.id) if user else "",
+        chat_title=chat.title or chat.full_name or "",
+    )
+    reply = execute(state.db, ctx, message.text, state.settings)
+    for part in split_message(reply.text):
+        await message.reply_text(part, link_preview_options=NO_PREVIEW)
+
+
+def addressed_to_bot(message: Message, username: str) -> bool:
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    _, _, target = command.partition("@")
+    if target:
+        return target.lower() == username.lower()
+    return message.chat.type == ChatType.PRIVATE
+
+
+def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """``text`` in parts of at most ``limit`` UTF-16 units, cut at line breaks when possible."""
+    parts: list[str] = []
+    current = ""
+    for line in (text or "-").split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if _units(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while _units(line) > limit:
+            cut = limit
+            while (excess := _units(line[:cut]) - limit) > 0:
+                cut -= max(1, (excess + 1) // 2)  # a code point is 1 or 2 units
+            parts.append(line[:cut])
+            line = line[cut:]
+        current = line
+    parts.append(current)
+    return [part for part in parts if part] or ["-"]
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _state(context: ContextTypes.DEFAULT_TYPE) -> HandlerState:
+    return context.bot_data[STATE_KEY]
+
