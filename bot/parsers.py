@@ -253,12 +253,17 @@ def _json_error(exc: json.JSONDecodeError, where: str) -> str:
     return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
 
 
+TOO_MANY_DIGITS = "a number has too many digits"
+
+
 def _parse_json(data: bytes, origin: str) -> IngestBatch:
     try:
         doc = json.loads(_decode(data))
     except json.JSONDecodeError as exc:
         reason = f"malformed JSON: {_json_error(exc, f'line {exc.lineno} column {exc.colno}')}"
         raise DocumentError(reason) from None
+    except ValueError:  # an integer past Python's digit limit
+        raise DocumentError(f"malformed JSON: {TOO_MANY_DIGITS}") from None
     batch = IngestBatch()
     if isinstance(doc, dict):
         _add_json_item(batch, "JSON object", doc, origin)
@@ -282,6 +287,9 @@ def _parse_jsonl(data: bytes, origin: str) -> IngestBatch:
         except json.JSONDecodeError as exc:
             reason = f"{label}: malformed JSON: {_json_error(exc, f'column {exc.colno}')}"
             batch.rejected.append(Rejection(origin, reason))
+            continue
+        except ValueError:  # an integer past Python's digit limit
+            batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_MANY_DIGITS}"))
             continue
         _add_json_item(batch, label, obj, origin)
     return batch
@@ -330,7 +338,10 @@ def _bozo_message(exc: BaseException) -> str:
 def _parse_feed(data: bytes, origin: str) -> IngestBatch:
     headers = {"content-location": origin} if origin.startswith(("http://", "https://")) else {}
     # A BytesIO, never bytes/str: feedparser would treat a short str/bytes as a path or URL.
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    try:
+        parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    except (ValueError, OverflowError):  # the loose parser on e.g. "&#xD800;"
+        raise DocumentError("malformed XML: invalid character reference") from None
     entries = parsed.get("entries", [])
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not entries:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from bot.tokens import tokenize
 
 __all__ = [
+    "MAX_PHRASE_WORDS",
     "MAX_QUERY_CHARS",
     "MAX_QUERY_TERMS",
     "Alternative",
@@ -33,6 +34,7 @@ __all__ = [
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 20
+MAX_PHRASE_WORDS = 12  # bounds the phrase check's cost on repetitive text
 QUOTES = '"“”'
 OR = "OR"
 
@@ -102,6 +104,11 @@ def parse_query(text: str) -> Query:
     alternatives = tuple(
         _alternative(group, index, len(groups)) for index, group in enumerate(groups, 1)
     )
+    longest = max((len(term.words) for alt in alternatives
+                   for term in (*alt.include, *alt.exclude)), default=0)
+    if longest > MAX_PHRASE_WORDS:
+        raise QueryError(
+            f"phrase is too long ({longest} words; the limit is {MAX_PHRASE_WORDS})")
     return Query(canonical, alternatives)
 
 

@@ -8,6 +8,7 @@ No platform library is imported here; adapters escape and format the text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -137,6 +138,14 @@ def split_args(text: str) -> list[str]:
 # --- entry point ------------------------------------------------------------------------------
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(text: str) -> str:
+    """Text SQLite can store: lone surrogates (possible in a platform's JSON) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def execute(
     db: Database, ctx: CommandContext, text: str, settings: Settings, prefix: str | None = None
 ) -> Reply:
@@ -144,6 +153,9 @@ def execute(
     is how commands are written in help and usage text: ``"/"``, or ``"/kabar "`` on Slack."""
     if prefix is not None:
         settings = replace(settings, prefix=prefix)
+    text, ctx = _valid_text(text), replace(
+        ctx, chat_address=_valid_text(ctx.chat_address), user_id=_valid_text(ctx.user_id),
+        chat_title=_valid_text(ctx.chat_title))
     chat = get_chat(db, ctx.platform, ctx.chat_address)
     if len(text) > MAX_INPUT_CHARS:
         return _say(chat, settings, "error.too_long", ok=False, limit=MAX_INPUT_CHARS)
