@@ -30,6 +30,7 @@ from store.outbox import (
     mark_failed,
     mark_retry,
     mark_sent,
+    recent_sends,
     release,
     renew_lease,
     skip_for_chat,
@@ -41,6 +42,7 @@ log = logging.getLogger("kabar.delivery")
 SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
 HORIZON_SECONDS = 20.0  # a target not ready within this is handed back to the store
 MAX_BACKOFF_SECONDS = 600.0
+RECENT_SECONDS = 62.0  # sends this recent count toward the limits after a restart
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class Deliverer:
             name: Pacer(sender.global_limits, sender.target_limits)
             for name, sender in senders.items()
         }
+        for platform, address, ago in recent_sends(db, RECENT_SECONDS):
+            if platform in self.pacers:
+                pacer = self.pacers[platform]
+                pacer.record(address, pacer.clock() - ago)
         self._lock = asyncio.Lock()
         self._in_flight_items: dict[tuple[str, str], OutboxItem] = {}
 
@@ -240,6 +246,7 @@ class Deliverer:
         except Exception as exc:  # a bug or an unexpected library error: retry later
             log.exception("sending outbox row %s failed", item.id)
             result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
+        self.pacers[item.platform].settle(item.address)
         self._record(item, result, stats)
 
     def _record(self, item: OutboxItem, result: SendResult, stats: DeliveryStats) -> None:

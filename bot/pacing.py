@@ -75,6 +75,14 @@ class Pacer:
         for window in self._windows(target):
             window.record(at)
 
+    def settle(self, target: str, at: float | None = None) -> None:
+        """A send to `target` has just completed: one-per-period spacing counts from now, as
+        the platform may count a slow request when it finishes, not when it started."""
+        at = self.clock() if at is None else at
+        for window in self._windows(target):
+            if window.limit.count == 1 and window.times:
+                window.times[-1] = max(window.times[-1], at)
+
     def block(self, target: str, seconds: float) -> None:
         """The platform said wait (`retry_after`): nothing goes to this target until then."""
         until = self.clock() + max(0.0, seconds)

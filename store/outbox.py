@@ -159,6 +159,18 @@ def skip_for_chat(db: Database, chat_id: int, reason: str) -> int:
     return cursor.rowcount
 
 
+def recent_sends(db: Database, seconds: float) -> list[tuple[str, str, float]]:
+    """(platform, address, seconds ago) of alerts sent in the last `seconds`: so a restarted
+    instance paces itself as if it had sent them (the rate limits span restarts)."""
+    now = utcnow()
+    rows = db.conn.execute(
+        "SELECT c.platform, c.address, o.sent_at FROM outbox o JOIN chats c ON c.id = o.chat_id"
+        " WHERE o.status = 'sent' AND o.sent_at > ? ORDER BY o.sent_at",
+        [now_db(-seconds)],
+    )
+    return [(p, a, (now - from_db(t)).total_seconds()) for p, a, t in rows]  # type: ignore[operator]
+
+
 def counts(db: Database) -> dict[str, int]:
     rows = db.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")
     return {status: n for status, n in rows}

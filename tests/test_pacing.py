@@ -70,3 +70,12 @@ def test_idle_targets_are_forgotten() -> None:
     clock.now += 7200
     pacer.forget_idle(3600)
     assert pacer._targets == {}
+
+
+def test_spacing_counts_from_a_slow_send_completing() -> None:
+    clock = Clock()
+    pacer = Pacer(target_limits=lambda t: (Limit(1, 1.05), Limit(20, 61.0)), clock=clock)
+    pacer.record("7")
+    clock.now += 2.0  # the platform took two seconds to answer
+    pacer.settle("7")
+    assert pacer.ready_at("7") == pytest.approx(clock.now + 1.05)

@@ -107,6 +107,7 @@ class FakeTelegram:
         self.migrations: dict[int, int] = {}  # group id -> its supergroup's id
         self.enforcing = False
         self.violations = 0
+        self.violation_kinds: list[str] = []
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -355,6 +356,8 @@ class FakeTelegram:
         too_fast = bool(chat) and now - chat[-1] < 1.0
         group_full = chat_id < 0 and len(chat) >= 20
         if too_fast or group_full or len(self._all_sends) >= 30:
+            kind = "chat" if too_fast else "group" if group_full else "overall"
+            self.violation_kinds.append(f"{kind} {chat_id}")
             return True
         chat.append(now)
         self._all_sends.append(now)

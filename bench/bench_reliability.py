@@ -1,0 +1,224 @@
+"""Reliability under crashes and platform faults: the real `kabar run` process, killed with
+SIGKILL in the middle of delivery several times, restarted on the same database, against the
+fake Telegram Bot API and fake Slack Web API (both enforcing the platforms' rate limits) with
+faults injected: 429 storms (one with a long retry_after), 5xx bursts, slow answers, a chat
+that blocked the bot and an archived Slack channel.
+
+Run with ``python -m bench.bench_reliability`` (``--quick`` is what the test suite runs).
+Reports alerts expected / delivered / duplicated, kills, 429s the servers had to send, the
+inactive chats and the database's integrity check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.check import matching_pass
+from bot.models import ArticleIn
+from store import integrity_ok, open_db
+from store.articles import insert_articles
+from store.chats import ensure_chat, subscribe
+from store.keywords import list_keywords, seed_keywords
+from store.outbox import counts
+from tests.fakes import slack_api, telegram_api
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.telegram_api import FakeTelegram
+
+TITLE = re.compile(r"Laporan #(\d+)")
+BLOCKED_CHAT = 1001
+ARCHIVED_CHANNEL = "C0002"
+
+
+@dataclass
+class Scenario:
+    telegram_chats: int = 30
+    slack_channels: int = 6
+    articles: int = 6
+    kills: int = 3
+    kill_every: float = 2.5  # seconds of delivery between kills
+    timeout: float = 240.0
+
+
+@dataclass
+class Report:
+    expected: int = 0
+    delivered: int = 0
+    duplicates: int = 0
+    kills: int = 0
+    violations: int = 0
+    faults: list[str] = field(default_factory=list)
+    inactive: list[str] = field(default_factory=list)
+    outbox: dict[str, int] = field(default_factory=dict)
+    integrity_ok: bool = False
+    seconds: float = 0.0
+    missing: list[tuple[str, int]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"faults injected: {len(self.faults)} ({'; '.join(self.faults)})",
+            f"kill -9 during delivery: {self.kills}",
+            f"alerts expected {self.expected}, delivered {self.delivered}, duplicated"
+            f" {self.duplicates}, missing {len(self.missing)}",
+            f"429s the fake servers had to send (limit violations): {self.violations}",
+            f"chats marked inactive: {', '.join(self.inactive) or '-'}",
+            f"outbox: {self.outbox}; PRAGMA integrity_check ok: {self.integrity_ok}",
+            f"wall time {self.seconds:.1f} s",
+        ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(folder: Path, tg: FakeTelegram, slack: FakeSlack) -> Path:
+    path = folder / "config.toml"
+    path.write_text(f"""
+[store]
+path = "kabar.db"
+[schedule]
+check_seconds = 1
+deliver_seconds = 1
+claim_lease_seconds = 2
+[telegram]
+token = "{tg.token}"
+base_url = "{tg.base_url}"
+[slack]
+bot_token = "{slack.token}"
+signing_secret = "reliability-test"
+base_url = "{slack.base_url}"
+host = "127.0.0.1"
+port = {free_port()}
+""")
+    return path
+
+
+def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
+    """Chats, subscriptions and matching articles, with the alerts queued: the expected set."""
+    db = open_db(folder / "kabar.db")
+    seed_keywords(db, ["Kim", "rudal"])
+    keywords = list_keywords(db)
+    targets = [("telegram", str(1000 + i)) for i in range(scenario.telegram_chats)]
+    targets += [("slack", f"C{i:04d}") for i in range(scenario.slack_channels)]
+    for platform, address in targets:
+        subscribe(db, ensure_chat(db, platform, address, "id"), keywords)
+    insert_articles(db, [ArticleIn(
+        title=f"Laporan #{n:03d}: uji coba rudal", source="uji", lang="id",
+        text=f"Korea Utara menembakkan rudal ke-{n} ke laut timur pada pagi hari, kata"
+             " militer Korea Selatan, beberapa hari setelah Kim meninjau pangkalan.")
+        for n in range(scenario.articles)])
+    matching_pass(db)
+    db.close()
+    gone = {("telegram", str(BLOCKED_CHAT)), ("slack", ARCHIVED_CHANNEL)}
+    return {(f"{p}:{a}", n) for p, a in targets if (p, a) not in gone
+            for n in range(scenario.articles)}
+
+
+def inject_faults(tg: FakeTelegram, slack: FakeSlack) -> list[str]:
+    tg.fail(*[telegram_api.too_many_requests(1)] * 4, chat_id=1003)
+    tg.fail(telegram_api.too_many_requests(6), chat_id=1004)
+    tg.fail(*[telegram_api.server_error()] * 5)
+    tg.fail(telegram_api.slow(2.0), chat_id=1005)
+    tg.fail(telegram_api.blocked(), chat_id=BLOCKED_CHAT)
+    slack.fail(*[slack_api.rate_limited(1)] * 3, channel="C0001")
+    slack.fail(*[slack_api.server_error()] * 3)
+    slack.gone(ARCHIVED_CHANNEL, "is_archived")
+    return ["Telegram 429 x4 (retry_after 1)", "Telegram 429 retry_after 6",
+            "Telegram 500 x5", "Telegram slow answer 2 s", "Telegram 403 blocked chat",
+            "Slack 429 x3 (Retry-After 1)", "Slack 500 x3", "Slack is_archived channel"]
+
+
+def received(tg: FakeTelegram, slack: FakeSlack) -> Counter[tuple[str, int]]:
+    seen: Counter[tuple[str, int]] = Counter()
+    for message in tg.sent:
+        found = TITLE.search(message["text"])
+        if found:
+            seen[(f"telegram:{message['chat_id']}", int(found.group(1)))] += 1
+    for message in slack.messages:
+        found = TITLE.search(message.get("text") or "")
+        if found:
+            seen[(f"slack:{message['channel']}", int(found.group(1)))] += 1
+    return seen
+
+
+async def start_bot(config: Path, log: Path) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--config", str(config),
+            stdout=out, stderr=out, env=env)
+
+
+async def run_scenario(folder: Path, scenario: Scenario) -> Report:
+    report = Report()
+    started = time.monotonic()
+    tg, slack = await FakeTelegram().start(), await FakeSlack().start()
+    tg.enforce_limits()
+    slack.enforce_limits()
+    try:
+        config = write_config(folder, tg, slack)
+        expected = prepare_store(folder, scenario)
+        report.expected = len(expected)
+        report.faults = inject_faults(tg, slack)
+        log = folder / "kabar-run.log"
+        for _ in range(scenario.kills):
+            proc = await start_bot(config, log)
+            before = sum(received(tg, slack).values())
+            deadline = time.monotonic() + 60
+            while sum(received(tg, slack).values()) == before and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)  # kill only once delivery is under way
+            await asyncio.sleep(scenario.kill_every)
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+            report.kills += 1
+        proc = await start_bot(config, log)
+        deadline = time.monotonic() + scenario.timeout
+        while not expected <= set(received(tg, slack)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.5)  # anything still to come (a duplicate) has time to arrive
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
+        seen = received(tg, slack)
+        report.delivered = len(expected & set(seen))
+        report.duplicates = sum(n - 1 for n in seen.values() if n > 1)
+        report.missing = sorted(expected - set(seen))
+        report.violations = tg.violations + slack.violations
+        db = open_db(folder / "kabar.db")
+        report.inactive = [f"{p}:{a}" for p, a in db.conn.execute(
+            "SELECT platform, address FROM chats WHERE active = 0 ORDER BY id")]
+        report.outbox = counts(db)
+        report.integrity_ok = integrity_ok(db)
+        db.close()
+    finally:
+        await tg.stop()
+        await slack.stop()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="the reduced run the tests use")
+    args = parser.parse_args()
+    scenario = Scenario() if args.quick else Scenario(telegram_chats=80, slack_channels=12,
+                                                      articles=8, kills=5)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        report = asyncio.run(run_scenario(Path(folder), scenario))
+    print("\n".join(report.lines()))
+
+
+if __name__ == "__main__":
+    main()
