@@ -57,10 +57,30 @@ async def feed_server() -> AsyncIterator[tuple[str, dict[str, int]]]:
         hits["unstable"] = hits.get("unstable", 0) + 1
         return web.Response(body=rss(f"-{hits['unstable']}"), content_type="application/rss+xml")
 
+    async def hang(request: web.Request) -> web.Response:
+        hits["hang"] = hits.get("hang", 0) + 1
+        await asyncio.sleep(3600)
+        return web.Response(status=204)
+
+    async def html(request: web.Request) -> web.Response:
+        hits["html"] = hits.get("html", 0) + 1
+        return web.Response(text="<!doctype html><html><body>Bukan feed</body></html>",
+                            content_type="text/html")
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        hits["huge"] = hits.get("huge", 0) + 1
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        chunk = b"<rss><channel>" + b"x" * 65_536
+        for _ in range(200 * 16):  # 200 MB, if anyone read it all
+            await response.write(chunk)
+        return response
+
     app = web.Application()
     app.add_routes([web.get("/good", good), web.get("/broken", broken),
-                    web.get("/unstable", unstable)])
-    runner = web.AppRunner(app)
+                    web.get("/unstable", unstable), web.get("/hang", hang),
+                    web.get("/html", html), web.get("/huge", huge)])
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -142,4 +162,31 @@ async def test_scheduler_runs_jobs_with_stable_ids(feed_server, tmp_path) -> Non
         scheduler.shutdown(wait=False)
     assert len(sender.sent) == 1
     assert hits["good"] >= 2 and hits["broken"] == 1  # the broken feed waits out its backoff
+    await service.close()
+
+
+async def test_bad_feeds_back_off_while_the_good_one_is_served(feed_server, tmp_path) -> None:
+    import resource
+
+    base, hits = feed_server
+    bad = [f"{base}/hang", f"{base}/html", f"{base}/huge", f"{base}/broken"]
+    config, db, service, sender = make_service(tmp_path, [*bad, f"{base}/good"],
+                                               check_seconds=1, deliver_seconds=1,
+                                               feed_seconds=1)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    scheduler = build_scheduler(config, service)
+    scheduler.start()
+    try:
+        await asyncio.sleep(3.0)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert len(sender.sent) == 1  # the good feed's matching article, despite the others
+    assert hits["good"] >= 2
+    for url, error in ((f"{base}/html", "not a feed"), (f"{base}/huge", "feed too large"),
+                       (f"{base}/broken", "HTTP 500")):
+        row = get_feed(db, url)
+        assert row.failures == 1 and error in row.last_error  # polled once, then backing off
+    assert hits["hang"] == 1  # never two polls of one feed at once
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert grown_mb < 50  # the 200 MB body was cut off at ingest.max_bytes
     await service.close()
