@@ -1,1 +1,16 @@
 """Small fake platform servers (Telegram Bot API, ...) that the tests run on 127.0.0.1."""
+
+from collections import deque
+from collections.abc import Hashable
+from typing import TypeVar
+
+F = TypeVar("F")
+
+
+def next_failure(failures: dict[Hashable, deque[F]], *keys: Hashable) -> F | None:
+    """The next scripted failure for the first key that has one (a target, then "any")."""
+    for key in keys:
+        queue = failures.get(key)
+        if queue:
+            return queue.popleft()
+    return None

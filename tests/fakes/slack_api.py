@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import next_failure
+
 ANY = "*"
 
 
@@ -183,11 +185,7 @@ class FakeSlack:
         return web.Response(text="ok", content_type="text/plain")
 
     def _next_failure(self, channel: str) -> Failure | None:
-        for key in (channel, ANY):
-            queue = self._failures.get(key)
-            if queue:
-                return queue.popleft()
-        return None
+        return next_failure(self._failures, channel, ANY)
 
     def _over_limit(self, channel: str) -> bool:
         now = time.monotonic()

@@ -28,6 +28,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import next_failure
+
 # Parameters python-telegram-bot sends JSON-encoded inside a form body.
 JSON_PARAMS = frozenset({
     "link_preview_options", "reply_parameters", "reply_markup", "entities", "commands",
@@ -340,11 +342,7 @@ class FakeTelegram:
                     "text": params["text"]})
 
     def _next_failure(self, chat_id: int) -> Failure | None:
-        for key in (chat_id, None):
-            queue = self.failures.get(key)
-            if queue:
-                return queue.popleft()
-        return None
+        return next_failure(self.failures, chat_id, None)
 
     def _over_limit(self, chat_id: int) -> bool:
         now = time.monotonic()
