@@ -30,8 +30,8 @@ Decisions:
   sees who turned alerts on or off; everything else (help, lists, searches, errors, refusals)
   is ``ephemeral``, seen only by the person who typed it.
 * Request signatures are always verified by bolt (``X-Slack-Signature`` HMAC and a 5-minute
-  ``X-Slack-Request-Timestamp`` window). A replay inside that window is not detected by bolt;
-  the verbs are idempotent, so a replayed command changes nothing more.
+  ``X-Slack-Request-Timestamp`` window). bolt does not detect a replay inside that window, so
+  the endpoint remembers each accepted signature for the window and refuses it (401) again.
 * HTTP mode serves ``POST /slack/events`` on ``[slack] port`` on the running event loop;
   Socket Mode (``[slack] app_token``, ``xapp-...``) connects out instead and needs no public
   URL. Without ``listen`` (``kabar check``) only the sender exists.
@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -313,6 +314,26 @@ def socket_mode_handler(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler
 # ---------------------------------------------------------------- the platform
 
 
+class ReplayGuard:
+    """Signatures accepted within Slack's 5-minute timestamp window: a request is taken once."""
+
+    def __init__(self, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self.clock = clock
+        self._seen: dict[str, float] = {}
+
+    def seen(self, signature: str) -> bool:
+        now = self.clock()
+        oldest = next(iter(self._seen.values()), None)  # insertion order is expiry order
+        if oldest is not None and oldest < now:
+            self._seen = {s: t for s, t in self._seen.items() if t >= now}
+        return bool(signature) and self._seen.get(signature, 0.0) >= now
+
+    def remember(self, signature: str) -> None:
+        if signature:
+            self._seen[signature] = self.clock() + self.window
+
+
 class SlackPlatform:
     """The Slack adapter for ``kabar run`` / ``kabar check``."""
 
@@ -355,9 +376,17 @@ class SlackPlatform:
         await self.sender.close()
 
     async def _serve_http(self, app: AsyncApp) -> None:
+        guard = ReplayGuard()
+
         async def events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await app.async_dispatch(
-                await to_bolt_request(request)))
+            signature = request.headers.get("X-Slack-Signature", "")
+            if guard.seen(signature):
+                log.warning("Slack: refused a replayed request")
+                return web.Response(status=401, text="replayed request")
+            response = await app.async_dispatch(await to_bolt_request(request))
+            if response.status == 200:  # bolt verified it: remember it for the window
+                guard.remember(signature)
+            return await to_aiohttp_response(response)
 
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, events)

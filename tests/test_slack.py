@@ -342,16 +342,28 @@ async def test_stale_timestamp_is_rejected(bot: Bot) -> None:
     assert get_chat(bot.db, "slack", CHANNEL) is None and bot.subscriptions() == []
 
 
-async def test_replay_within_the_window_is_accepted_but_idempotent(bot: Bot) -> None:
-    """bolt checks the signature and the 5-minute timestamp window, not replays (Slack sends
-    no request id to deduplicate on); the verbs are idempotent, so a replay changes nothing."""
+def test_replay_guard_forgets_after_the_window() -> None:
+    from handlers.slack import ReplayGuard
+
+    now = [1000.0]
+    guard = ReplayGuard(window=300, clock=lambda: now[0])
+    guard.remember("v0=abc")
+    assert guard.seen("v0=abc") and not guard.seen("v0=other") and not guard.seen("")
+    now[0] += 301
+    assert not guard.seen("v0=abc") and guard._seen == {}
+
+
+async def test_a_replayed_request_is_refused(bot: Bot) -> None:
+    """bolt checks the signature and the 5-minute window; the endpoint also refuses the same
+    signed request a second time within that window."""
     body = urlencode(bot.form("subscribe Kim", USER, CHANNEL))
     now = int(time.time())
     first = await bot.post(body, timestamp=now)
+    assert first.status_code == 200 and bot.subscriptions() == ["Kim"]
+    await bot.post(urlencode(bot.form("stop", USER, CHANNEL)), timestamp=now + 1)
     replay = await bot.post(body, timestamp=now)
-    assert first.status_code == replay.status_code == 200
-    assert replay.json()["text"] == "Sudah berlangganan: Kim."
-    assert bot.subscriptions() == ["Kim"]
+    assert replay.status_code == 401
+    assert bot.subscriptions() == []  # the replayed subscribe changed nothing
 
 
 # ---------------------------------------------------------------- alerts
