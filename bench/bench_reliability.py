@@ -130,13 +130,17 @@ def inject_faults(tg: FakeTelegram, slack: FakeSlack) -> list[str]:
     tg.fail(telegram_api.too_many_requests(6), chat_id=1004)
     tg.fail(*[telegram_api.server_error()] * 5)
     tg.fail(telegram_api.slow(2.0), chat_id=1005)
+    tg.fail(telegram_api.dropped(), telegram_api.dropped(), chat_id=1006)
     tg.fail(telegram_api.blocked(), chat_id=BLOCKED_CHAT)
     slack.fail(*[slack_api.rate_limited(1)] * 3, channel="C0001")
     slack.fail(*[slack_api.server_error()] * 3)
+    slack.fail(slack_api.dropped(), channel="C0003")
     slack.gone(ARCHIVED_CHANNEL, "is_archived")
     return ["Telegram 429 x4 (retry_after 1)", "Telegram 429 retry_after 6",
-            "Telegram 500 x5", "Telegram slow answer 2 s", "Telegram 403 blocked chat",
-            "Slack 429 x3 (Retry-After 1)", "Slack 500 x3", "Slack is_archived channel"]
+            "Telegram 500 x5", "Telegram slow answer 2 s",
+            "Telegram connection dropped mid-request x2", "Telegram 403 blocked chat",
+            "Slack 429 x3 (Retry-After 1)", "Slack 500 x3", "Slack connection dropped",
+            "Slack is_archived channel"]
 
 
 def received(tg: FakeTelegram, slack: FakeSlack) -> Counter[tuple[str, int]]:

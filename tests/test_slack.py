@@ -42,7 +42,7 @@ from store.articles import insert_articles
 from store.chats import get_chat
 from store.keywords import list_keywords, seed_keywords
 from store.outbox import counts
-from tests.fakes.slack_api import FakeSlack, api_error, rate_limited, server_error, slow
+from tests.fakes.slack_api import FakeSlack, api_error, dropped, rate_limited, server_error, slow
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
@@ -414,10 +414,10 @@ async def test_rate_limited_alert_arrives_exactly_once(bot: Bot) -> None:
 
 async def test_server_errors_are_retried(bot: Bot) -> None:
     await bot.command("start")
-    bot.fake.fail(server_error(), api_error("internal_error"), channel=CHANNEL)
+    bot.fake.fail(server_error(), api_error("internal_error"), dropped(), channel=CHANNEL)
     add_articles(bot.db, ("Satelit", "Peluncuran satelit ditunda."))
     await deliver_all(bot)
-    assert bot.fake.attempts_to(CHANNEL) == 3
+    assert bot.fake.attempts_to(CHANNEL) == 4
     assert len(bot.fake.messages_to(CHANNEL)) == 1
 
 

@@ -45,6 +45,7 @@ from tests.fakes.telegram_api import (
     bad_entities,
     blocked,
     chat_not_found,
+    dropped,
     migrated,
     server_error,
     slow,
@@ -332,6 +333,15 @@ async def test_server_error_then_success_delivers_once(kabar: Kabar) -> None:
     await kabar.check()
     assert len(kabar.alerts(1301)) == 1 and kabar.fake.attempts_to(1301) == 2
     assert outbox_rows(kabar.db, 1301)[0][:2] == ("sent", 2)
+
+
+async def test_connection_dropped_mid_request_then_success_delivers_once(kabar: Kabar) -> None:
+    kabar.fake.fail(dropped(), chat_id=1302)
+    follow(kabar.db, 1302)
+    add_articles(kabar.db, KIM_RUDAL)
+    await kabar.check()
+    assert len(kabar.alerts(1302)) == 1 and kabar.fake.attempts_to(1302) == 2
+    assert outbox_rows(kabar.db, 1302)[0][:2] == ("sent", 2)
 
 
 async def test_rejected_html_is_sent_again_as_plain_text(kabar: Kabar) -> None:

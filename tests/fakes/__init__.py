@@ -2,7 +2,9 @@
 
 from collections import deque
 from collections.abc import Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from aiohttp import web
 
 F = TypeVar("F")
 
@@ -14,3 +16,13 @@ def next_failure(failures: dict[Hashable, deque[F]], *keys: Hashable) -> F | Non
         if queue:
             return queue.popleft()
     return None
+
+
+DROP: Any = object()  # a handler's answer meaning: cut the connection, answer nothing
+
+
+def drop_connection(request: web.Request) -> web.Response:
+    """Abort the TCP connection mid-request, as a crashing proxy would."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)

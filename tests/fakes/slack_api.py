@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import next_failure
+from tests.fakes import DROP, drop_connection, next_failure
 
 ANY = "*"
 
@@ -57,6 +57,11 @@ def server_error() -> Failure:
 def slow(seconds: float) -> Failure:
     """Answer normally, but only after `seconds`."""
     return Failure(200, delay=seconds)
+
+
+def dropped() -> Failure:
+    """Close the connection mid-request without answering (the message is not posted)."""
+    return Failure(0)
 
 
 class FakeSlack:
@@ -147,7 +152,8 @@ class FakeSlack:
                           "user": "kabar", "team_id": "T0TEST", "user_id": "UBOT",
                           "bot_id": "BBOT", "is_enterprise_install": False})
         if method == "chat.postMessage":
-            return await self._post_message(params)
+            response = await self._post_message(params)
+            return drop_connection(request) if response is DROP else response
         return _json({"ok": False, "error": "unknown_method"}, status=404)
 
     async def _post_message(self, params: dict[str, Any]) -> web.Response:
@@ -156,6 +162,8 @@ class FakeSlack:
         failure = self._next_failure(channel)
         if failure is not None and failure.delay:
             await asyncio.sleep(failure.delay)
+        if failure is not None and failure.status == 0:
+            return DROP
         if failure is not None and (failure.status != 200 or failure.error):
             return _failure(failure)
         if channel in self._gone:

@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import next_failure
+from tests.fakes import DROP, drop_connection, next_failure
 
 # Parameters python-telegram-bot sends JSON-encoded inside a form body.
 JSON_PARAMS = frozenset({
@@ -82,6 +82,11 @@ def slow(seconds: float) -> Failure:
     """Answer normally, but only after `seconds`. Like Telegram, the message is delivered even
     when the client gave up waiting (so a client that then retries sends it twice)."""
     return Failure(200, delay=seconds)
+
+
+def dropped() -> Failure:
+    """Close the connection mid-request without answering (the message is not delivered)."""
+    return Failure(0, "connection dropped")
 
 
 def chat_type_of(chat_id: int) -> str:
@@ -258,7 +263,10 @@ class FakeTelegram:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
-        return await handler(params)
+        response = await handler(params)
+        if response is DROP:
+            return drop_connection(request)
+        return response
 
     async def _api_getme(self, params: dict[str, Any]) -> web.Response:
         return _ok({"id": self.bot_id, "is_bot": True, "first_name": "Kabar",
@@ -328,6 +336,8 @@ class FakeTelegram:
             failure = migrated(self.migrations[chat_id])
         if failure is not None and failure.delay:
             await asyncio.sleep(failure.delay)
+        if failure is not None and failure.status == 0:
+            return DROP
         if failure is not None and failure.status != 200:
             return _error(failure.status, failure.description, failure.parameters)
         if self.enforcing and self._over_limit(chat_id):
