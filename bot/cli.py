@@ -166,6 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StoreError, CliError) as exc:
         print(f"kabar: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a port in use, an unwritable database folder...
+        print(f"kabar: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename
+                                                        else ""), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

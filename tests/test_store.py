@@ -149,3 +149,22 @@ def test_garbage_file_is_a_clear_store_error(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot open database"):
         open_db(bad)
+
+
+def test_retention_removes_old_articles_and_sent_alerts_only(db) -> None:
+    from store.articles import delete_older_than
+    from store.outbox import delete_sent_older_than
+
+    ids = insert_articles(db, [article(), article(OTHER)]).new_ids
+    chat = ensure_chat(db, "telegram", "7", "id")
+    record_matches(db, ids, [Queued(i, chat.id, ("rudal",)) for i in ids])
+    sent, waiting = claim_due(db, 10)
+    mark_sent(db, sent.id, "1")
+    mark_retry(db, waiting.id, "HTTP 502", 0)
+    db.conn.execute("UPDATE articles SET ingested_at = '2020-01-01T00:00:00.000000Z'")
+    db.conn.execute("UPDATE outbox SET created_at = '2020-01-01T00:00:00.000000Z'")
+    assert delete_sent_older_than(db, 90) == 1
+    assert delete_older_than(db, 90) == 1  # the article whose alert still waits is kept
+    assert counts(db) == {"pending": 1} and count_articles(db) == 1
+    assert search_articles(db, "rudal") == []  # the FTS index followed the delete
+    assert [a.id for a in search_articles(db, "satellite")] == [waiting.article_id]
