@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -11,7 +11,7 @@ from bot.matcher import KeywordIndex, QueryMatch
 from bot.models import Article
 from store.articles import unchecked_articles
 from store.chats import subscribers
-from store.keywords import list_keywords
+from store.keywords import keyword_signature, list_keywords
 from store.outbox import Queued, record_matches
 
 
@@ -57,6 +57,21 @@ def current_index(db: Database) -> KeywordIndex:
     return KeywordIndex(k.query for k in list_keywords(db))
 
 
+class IndexCache:
+    """The compiled index, rebuilt only when the stored keyword set changed (an admin edit
+    takes effect at the next pass, without recompiling thousands of queries every pass)."""
+
+    def __init__(self) -> None:
+        self._signature: tuple[int, int, int] | None = None
+        self._index: KeywordIndex | None = None
+
+    def get(self, db: Database) -> KeywordIndex:
+        signature = keyword_signature(db)
+        if self._index is None or signature != self._signature:
+            self._index, self._signature = current_index(db), signature
+        return self._index
+
+
 @dataclass(frozen=True)
 class PassResult:
     checked: int
@@ -65,24 +80,33 @@ class PassResult:
     details: list[ArticleMatches]  # filled on a dry run only (bounded memory otherwise)
 
 
-def matching_pass(db: Database, batch_size: int = 500, dry_run: bool = False) -> PassResult:
-    """Check every unchecked article; queue alerts and mark them checked in one transaction
-    per batch. With dry_run nothing is written."""
-    index = current_index(db)
+def matching_batches(
+    db: Database, batch_size: int = 500, dry_run: bool = False,
+    index: KeywordIndex | None = None,
+) -> Iterator[PassResult]:
+    """Check every unchecked article, one batch at a time: queue its alerts and mark it
+    checked in one transaction per batch (nothing is written on a dry run). Yields each
+    batch's result, so an async caller can let other work run in between."""
+    index = index if index is not None else current_index(db)
     subs = subscribers(db)
-    checked = queued = matched_count = 0
-    details: list[ArticleMatches] = []
     last_id = 0
-    while True:
-        articles = unchecked_articles(db, batch_size, after_id=last_id)
-        if not articles:
-            break
+    while articles := unchecked_articles(db, batch_size, after_id=last_id):
         last_id = articles[-1].id
         matched = match_articles(index, articles)
-        matched_count += len(matched)
-        checked += len(articles)
-        if dry_run:
-            details.extend(matched)
-        else:
-            queued += record_matches(db, [a.id for a in articles], plan_alerts(matched, subs))
-    return PassResult(checked, matched_count, queued, details)
+        queued = 0
+        if not dry_run:
+            queued = record_matches(db, [a.id for a in articles], plan_alerts(matched, subs))
+        yield PassResult(len(articles), len(matched), queued, matched if dry_run else [])
+
+
+def add_results(results: Iterable[PassResult]) -> PassResult:
+    total = PassResult(0, 0, 0, [])
+    for result in results:
+        total = PassResult(total.checked + result.checked, total.matched + result.matched,
+                           total.queued + result.queued, total.details + result.details)
+    return total
+
+
+def matching_pass(db: Database, batch_size: int = 500, dry_run: bool = False) -> PassResult:
+    """A whole matching pass (see matching_batches)."""
+    return add_results(matching_batches(db, batch_size, dry_run))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 from sqlite_utils import Database
 
-from bot.check import PassResult, matching_pass
+from bot.check import IndexCache, PassResult, add_results, matching_batches
 from bot.config import Config
 from bot.delivery import Deliverer, DeliveryStats, Sender
 from bot.feeds import FeedState, fetch_feed, make_client
@@ -55,6 +55,7 @@ class Service:
         self.db = db
         self.deliverer = Deliverer(db, senders, config.timezone,
                                    lease_seconds=config.schedule.claim_lease_seconds)
+        self._index_cache = IndexCache()
         self._match_lock = asyncio.Lock()
         self._match_again = False
         self._feed_locks: dict[str, asyncio.Lock] = {}
@@ -72,18 +73,25 @@ class Service:
             self._match_again = True
             return None
         async with self._match_lock:
-            result = matching_pass(self.db)
+            results = [await self._one_pass()]
             while self._match_again:
                 self._match_again = False
-                extra = matching_pass(self.db)
-                result = PassResult(result.checked + extra.checked,
-                                    result.matched + extra.matched,
-                                    result.queued + extra.queued, [])
+                results.append(await self._one_pass())
+        result = add_results(results)
         if result.queued:
             log.info("matched %d articles, queued %d alerts", result.matched, result.queued)
             if self.on_alert_queued:
                 self.on_alert_queued()
         return result
+
+    async def _one_pass(self) -> PassResult:
+        """A matching pass that yields to the event loop between batches, so a long pass
+        never holds up a slash command's 3-second acknowledgement or a delivery."""
+        results = []
+        for batch in matching_batches(self.db, index=self._index_cache.get(self.db)):
+            results.append(batch)
+            await asyncio.sleep(0)
+        return add_results(results)
 
     async def deliver(self) -> DeliveryStats:
         stats = await self.deliverer.deliver_due()

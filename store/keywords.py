@@ -26,6 +26,12 @@ def list_keywords(db: Database) -> list[Keyword]:
     return [Keyword(*row) for row in rows]
 
 
+def keyword_signature(db: Database) -> tuple[int, int, int]:
+    """Changes whenever the keyword set does (ids are never reused): (count, max id, id sum)."""
+    row = db.conn.execute("SELECT count(*), max(id), total(id) FROM keywords").fetchone()
+    return int(row[0]), int(row[1] or 0), int(row[2])
+
+
 def find_keyword(db: Database, query: str) -> Keyword | None:
     """Exact match first, then case-insensitive."""
     row = db.conn.execute(

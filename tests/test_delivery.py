@@ -187,3 +187,20 @@ async def test_a_message_the_platform_refuses_fails_alone(setup) -> None:
     assert get_chat_by_id(db, chats[0].id).active is True  # not the chat's fault
     assert counts(db) == {"sent": 5, "failed": 1}
     assert sender.calls == 6  # the refused message was not retried
+
+
+async def test_keyword_edits_take_effect_at_the_next_pass_without_restart(setup) -> None:
+    from store.keywords import add_keyword, remove_keyword
+
+    config, db, _ = setup
+    sender = RecordingSender()
+    service = Service(config, db, {"telegram": sender})
+    insert_articles(db, make_articles(["Harga beras di pasar induk turun setelah panen raya."]))
+    await service.match_and_deliver()
+    assert sender.sent == []
+    add_keyword(db, "beras", "telegram:1")  # follow-all chats get it at once
+    remove_keyword(db, "rudal", "telegram:1")
+    insert_articles(db, make_articles(["Stok beras nasional aman hingga akhir tahun, kata Bulog.",
+                                       "Rudal baru diuji di gurun, kata juru bicara militer."]))
+    await service.match_and_deliver()
+    assert {a.keywords for _, a in sender.sent} == {("beras",)} and len(sender.sent) == 3
