@@ -1,5 +1,6 @@
 """Small fake platform servers (Telegram Bot API, ...) that the tests run on 127.0.0.1."""
 
+import socket
 from collections import deque
 from collections.abc import Hashable
 from typing import Any, TypeVar
@@ -26,3 +27,14 @@ def drop_connection(request: web.Request) -> web.Response:
     if request.transport is not None:
         request.transport.abort()
     return web.Response(status=500)
+
+
+async def serve_on_loopback(app: web.Application, shutdown_timeout: float = 1.0
+                            ) -> tuple[web.AppRunner, int]:
+    """Serve `app` on 127.0.0.1 at a free port: (the runner, to clean up; the port)."""
+    runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, access_log=None)
+    await runner.setup()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    return runner, sock.getsockname()[1]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import DROP, drop_connection, next_failure
+from tests.fakes import DROP, drop_connection, next_failure, serve_on_loopback
 
 ANY = "*"
 
@@ -96,12 +95,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_post("/response/{id}", self._handle_response)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self._runner, self.port = await serve_on_loopback(app, shutdown_timeout=0.5)
         return self
 
     async def stop(self) -> None:

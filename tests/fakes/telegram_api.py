@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import DROP, drop_connection, next_failure
+from tests.fakes import DROP, drop_connection, next_failure, serve_on_loopback
 
 # Parameters python-telegram-bot sends JSON-encoded inside a form body.
 JSON_PARAMS = frozenset({
@@ -134,12 +133,7 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
