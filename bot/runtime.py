@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from sqlite_utils import Database
 
@@ -48,7 +48,7 @@ def build_platforms(config: Config, db: Database) -> list[Platform]:
     return platforms
 
 
-def console_platform(stream=None) -> Platform:
+def console_platform(stream: TextIO | None = None) -> Platform:
     from handlers.console import ConsolePlatform
 
     return ConsolePlatform(stream or sys.stdout)
