@@ -39,7 +39,7 @@ def plan_alerts(
     matched: Iterable[ArticleMatches], subscribers_by_query: Mapping[str, list[int]]
 ) -> list[Queued]:
     """Pure: one alert per (article, chat), listing every matched keyword that chat follows."""
-    queued = []
+    queued: list[Queued] = []
     for item in matched:
         per_chat: dict[int, list[str]] = {}
         for query in item.keywords:
