@@ -204,3 +204,17 @@ async def test_keyword_edits_take_effect_at_the_next_pass_without_restart(setup)
                                        "Rudal baru diuji di gurun, kata juru bicara militer."]))
     await service.match_and_deliver()
     assert {a.keywords for _, a in sender.sent} == {("beras",)} and len(sender.sent) == 3
+
+
+async def test_two_instances_on_one_database_send_each_alert_once(setup, tmp_path) -> None:
+    _config, db, _ = setup
+    other = open_db(tmp_path / "k.db")  # a second instance: its own connection
+    insert_articles(db, make_articles(TEXTS))
+    matching_pass(db)
+    assert matching_pass(other).queued == 0
+    one, two = RecordingSender(), RecordingSender()
+    await asyncio.gather(Deliverer(db, {"telegram": one}).deliver_due(batch=2),
+                         Deliverer(other, {"telegram": two}).deliver_due(batch=2))
+    sent = [(addr, alert.snippet) for addr, alert in one.sent + two.sent]
+    assert len(sent) == 9 and len(set(sent)) == 9
+    assert counts(db) == {"sent": 9}
