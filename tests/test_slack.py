@@ -153,11 +153,13 @@ def add_articles(db: Database, *articles: tuple[str, str]) -> None:
     ])  # fmt: skip
 
 
-async def deliver_all(bot: Bot, rounds: int = 60) -> Service:
-    """Match, then deliver until nothing waits (retries included), within a bounded loop."""
+async def deliver_all(bot: Bot, seconds: float = 30.0) -> Service:
+    """Match, then deliver until nothing waits (retries with their backoff included), for at
+    most `seconds`."""
     service = Service(bot.config, bot.db, {"slack": bot.platform.sender})
     await service.match()
-    for _ in range(rounds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         await service.deliver()
         waiting = counts(bot.db)
         if not waiting.get("pending") and not waiting.get("sending"):
