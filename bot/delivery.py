@@ -43,6 +43,7 @@ SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
 HORIZON_SECONDS = 20.0  # a target not ready within this is handed back to the store
 MAX_BACKOFF_SECONDS = 600.0
 RECENT_SECONDS = 62.0  # sends this recent count toward the limits after a restart
+Target = tuple[str, str]  # (platform, address)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,6 @@ class Deliverer:
                 pacer = self.pacers[platform]
                 pacer.record(address, pacer.clock() - ago)
         self._lock = asyncio.Lock()
-        self._in_flight_items: dict[tuple[str, str], OutboxItem] = {}
 
     async def deliver_due(self, limit: int = 5000, batch: int = 200) -> DeliveryStats:
         """One delivery pass over the rows due now, claimed `batch` at a time. Claimed rows
@@ -153,19 +153,20 @@ class Deliverer:
 
     async def _send_all(self, items: list[OutboxItem]) -> DeliveryStats:
         articles = get_articles(self.db, {item.article_id for item in items})
-        queues: dict[tuple[str, str], deque[OutboxItem]] = {}
+        alerts: dict[tuple, Alert] = {}  # one rendering per (article, keywords, language)
+        queues: dict[Target, deque[OutboxItem]] = {}
         for item in items:
             queues.setdefault((item.platform, item.address), deque()).append(item)
         stats = DeliveryStats()
-        in_flight: dict[tuple[str, str], asyncio.Task] = {}
+        in_flight: dict[Target, tuple[asyncio.Task, OutboxItem]] = {}  # one send per target
         semaphore = asyncio.Semaphore(self.concurrency)
         renewed = time.monotonic()
         try:
             while queues or in_flight:
                 if time.monotonic() - renewed > self.lease_seconds / 3:
                     held = [i.id for q in queues.values() for i in q]
-                    held += [i.id for i in self._in_flight_items.values()]
-                    renew_lease(self.db, held, self.lease_seconds)
+                    renew_lease(self.db, held + [i.id for _, i in in_flight.values()],
+                                self.lease_seconds)
                     renewed = time.monotonic()
                 for key in stats.gone_targets:  # its waiting rows were skipped in the store
                     queues.pop(key, None)
@@ -179,27 +180,22 @@ class Deliverer:
                     del queues[key]
                 self.pacers[key[0]].record(key[1])
                 await semaphore.acquire()
-                task = asyncio.create_task(self._deliver_one(item, articles.get(item.article_id),
-                                                             stats))
-                self._in_flight_items[key] = item
-                task.add_done_callback(lambda _t, key=key: self._done(key, semaphore))
-                in_flight[key] = task
+                task = asyncio.create_task(self._deliver_one(
+                    item, articles.get(item.article_id), alerts, stats))
+                task.add_done_callback(lambda _t: semaphore.release())
+                in_flight[key] = (task, item)
         finally:
             leftover = [i.id for q in queues.values() for i in q]
             if leftover:
                 release(self.db, leftover)
         return stats
 
-    def _done(self, key: tuple[str, str], semaphore: asyncio.Semaphore) -> None:
-        self._in_flight_items.pop(key, None)
-        semaphore.release()
-
     def _next_ready(
-        self, queues: dict[tuple[str, str], deque[OutboxItem]], in_flight: dict
-    ) -> tuple[tuple[str, str] | None, float]:
-        for key in [k for k, task in in_flight.items() if task.done()]:
+        self, queues: dict[Target, deque[OutboxItem]], in_flight: dict
+    ) -> tuple[Target | None, float]:
+        for key in [k for k, (task, _) in in_flight.items() if task.done()]:
             del in_flight[key]
-        best: tuple[str, str] | None = None
+        best: Target | None = None
         best_at = float("inf")
         for key in queues:
             if key in in_flight:
@@ -215,7 +211,7 @@ class Deliverer:
         return best, max(0.0, best_at - self.pacers[best[0]].clock())
 
     async def _wait(self, in_flight: dict, timeout: float | None) -> None:
-        tasks = [t for t in in_flight.values() if not t.done()]
+        tasks = [task for task, _ in in_flight.values() if not task.done()]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         elif timeout:
@@ -234,15 +230,18 @@ class Deliverer:
                     stats.deferred += 1
 
     async def _deliver_one(
-        self, item: OutboxItem, article: Article | None, stats: DeliveryStats
+        self, item: OutboxItem, article: Article | None, alerts: dict[tuple, Alert],
+        stats: DeliveryStats,
     ) -> None:
         if article is None:  # removed by retention while queued
             skip_item(self.db, item.id, "article no longer stored")
             return
         sender = self.senders[item.platform]
         try:
-            alert = render_item(item, article, self.timezone)
-            result = await sender.send(item.address, alert)
+            key = (item.article_id, item.keywords, item.language)
+            if key not in alerts:
+                alerts[key] = render_item(item, article, self.timezone)
+            result = await sender.send(item.address, alerts[key])
         except Exception as exc:  # a bug or an unexpected library error: retry later
             log.exception("sending outbox row %s failed", item.id)
             result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
