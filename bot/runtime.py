@@ -95,7 +95,6 @@ async def _run(config: Config, db: Database) -> int:
                     " queued and will be sent once one is")
     service = Service(config, db, {p.name: p.sender for p in platforms})
     scheduler = build_scheduler(config, service)
-    service.on_alert_queued = lambda: asyncio.get_running_loop().create_task(service.deliver())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

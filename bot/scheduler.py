@@ -28,7 +28,8 @@ def build_scheduler(config: Config, service: Service) -> AsyncIOScheduler:
     """A scheduler (not started) with the match, deliver, cleanup and per-feed jobs."""
     scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
     now = datetime.now(UTC)
-    scheduler.add_job(service.match, "interval", seconds=config.schedule.check_seconds,
+    scheduler.add_job(service.match_and_deliver, "interval",
+                      seconds=config.schedule.check_seconds,
                       id="match", replace_existing=True, next_run_time=now)
     scheduler.add_job(service.deliver, "interval", seconds=config.schedule.deliver_seconds,
                       id="deliver", replace_existing=True, next_run_time=now)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -48,8 +47,6 @@ class Service:
         config: Config,
         db: Database,
         senders: dict[str, Sender],
-        *,
-        on_alert_queued: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.db = db
@@ -60,7 +57,6 @@ class Service:
         self._match_again = False
         self._feed_locks: dict[str, asyncio.Lock] = {}
         self._client: httpx.AsyncClient | None = None
-        self.on_alert_queued = on_alert_queued
 
     async def close(self) -> None:
         if self._client is not None:
@@ -80,8 +76,6 @@ class Service:
         result = add_results(results)
         if result.queued:
             log.info("matched %d articles, queued %d alerts", result.matched, result.queued)
-            if self.on_alert_queued:
-                self.on_alert_queued()
         return result
 
     async def _one_pass(self) -> PassResult:
@@ -100,6 +94,8 @@ class Service:
         return stats
 
     async def match_and_deliver(self) -> None:
+        """A matching pass, then at once the delivery of what it queued (the scheduled match
+        job and a feed poll's wake-up both run this; the deliver job handles retries)."""
         await self.match()
         await self.deliver()
 

@@ -160,15 +160,13 @@ async def test_a_chat_that_blocked_the_bot_is_marked_inactive(setup) -> None:
     assert sender.calls == 5  # the blocked chat was tried once, not forever
 
 
-async def test_service_match_wakes_delivery(setup) -> None:
+async def test_service_match_and_deliver_sends_what_the_pass_queued(setup) -> None:
     config, db, _ = setup
     sender = RecordingSender()
     service = Service(config, db, {"telegram": sender})
-    woken = []
-    service.on_alert_queued = lambda: woken.append(True)
     insert_articles(db, make_articles(TEXTS[2:3]))
     await service.match_and_deliver()
-    assert woken == [True] and len(sender.sent) == 3
+    assert len(sender.sent) == 3 and counts(db) == {"sent": 3}
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
