@@ -16,7 +16,11 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from sqlite_utils import Database
 
 from bot.config import config_from_dict
 from bot.models import ArticleIn
@@ -33,55 +37,57 @@ TEXT = ("Korea Utara kembali meluncurkan rudal balistik jarak pendek ke laut tim
         " Korea Selatan. Peluncuran ke-{n} tahun ini terjadi saat Kim Jong Un meninjau pangkalan.")
 
 
-async def throughput(folder: Path, alerts: int) -> tuple[float, int, int]:
+@asynccontextmanager
+async def telegram_bot(
+    db_path: Path, chats: int, *, enforce: bool
+) -> AsyncIterator[tuple[FakeTelegram, Database, Service]]:
+    """The fake Bot API, a store with `chats` chats following `rudal`, and a sending-only
+    Telegram adapter wired into a Service."""
     fake = await FakeTelegram().start()
-    fake.enforce_limits()
-    config = config_from_dict({"store": {"path": str(folder / "t.db")},
+    fake.enforce_limits(enforce)
+    config = config_from_dict({"store": {"path": str(db_path)},
                                "telegram": {"token": fake.token, "base_url": fake.base_url}},
                               env={})
-    db = open_db(folder / "t.db")
+    db = open_db(db_path)
     seed_keywords(db, ["rudal"])
-    for i in range(alerts):
+    for i in range(chats):
         subscribe(db, ensure_chat(db, "telegram", str(1000 + i), "id"), list_keywords(db))
     platform = TelegramPlatform(config, db)
     await platform.start(None, listen=False)
-    service = Service(config, db, {"telegram": platform.sender})
-    insert_articles(db, [ArticleIn(text=TEXT.format(n=1), source="bench", lang="id")])
-    await service.match()
-    start = time.perf_counter()
-    while counts(db).get("pending") or counts(db).get("sending"):
-        await service.deliver()
-        await asyncio.sleep(0.05)
-    elapsed = time.perf_counter() - start
-    await platform.stop()
-    await fake.stop()
-    db.close()
-    return elapsed, len(fake.sent), fake.violations
+    try:
+        yield fake, db, Service(config, db, {"telegram": platform.sender})
+    finally:
+        await platform.stop()
+        await fake.stop()
+        db.close()
+
+
+def store_article(db: Database, n: int) -> None:
+    insert_articles(db, [ArticleIn(text=TEXT.format(n=n), source="bench", lang="id")])
+
+
+async def throughput(folder: Path, alerts: int) -> tuple[float, int, int]:
+    async with telegram_bot(folder / "t.db", alerts, enforce=True) as (fake, db, service):
+        store_article(db, 1)
+        await service.match()
+        start = time.perf_counter()
+        while counts(db).get("pending") or counts(db).get("sending"):
+            await service.deliver()
+            await asyncio.sleep(0.05)
+        return time.perf_counter() - start, len(fake.sent), fake.violations
 
 
 async def latency(folder: Path, rounds: int) -> list[float]:
-    fake = await FakeTelegram().start()
-    config = config_from_dict({"store": {"path": str(folder / "l.db")},
-                               "telegram": {"token": fake.token, "base_url": fake.base_url}},
-                              env={})
-    db = open_db(folder / "l.db")
-    seed_keywords(db, ["rudal"])
-    subscribe(db, ensure_chat(db, "telegram", "77", "id"), list_keywords(db))
-    platform = TelegramPlatform(config, db)
-    await platform.start(None, listen=False)
-    service = Service(config, db, {"telegram": platform.sender})
     samples = []
-    for n in range(rounds):
-        await asyncio.sleep(1.1)  # the per-chat limit: one message a second to one chat
-        before = len(fake.sent)
-        start = time.perf_counter()
-        insert_articles(db, [ArticleIn(text=TEXT.format(n=n + 2), source="bench", lang="id")])
-        await service.match_and_deliver()  # what a feed poll's wake-up runs
-        assert len(fake.sent) == before + 1
-        samples.append((time.perf_counter() - start) * 1000)
-    await platform.stop()
-    await fake.stop()
-    db.close()
+    async with telegram_bot(folder / "l.db", 1, enforce=False) as (fake, db, service):
+        for n in range(rounds):
+            await asyncio.sleep(1.1)  # the per-chat limit: one message a second to one chat
+            before = len(fake.sent)
+            start = time.perf_counter()
+            store_article(db, n + 2)
+            await service.match_and_deliver()  # what a feed poll's wake-up runs
+            assert len(fake.sent) == before + 1
+            samples.append((time.perf_counter() - start) * 1000)
     return samples
 
 
