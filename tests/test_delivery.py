@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from pathlib import Path
 
 import pytest
 
 from bot.check import matching_pass
 from bot.config import config_from_dict
-from bot.delivery import FAILED, GONE, RETRY, SENT, Deliverer, SendResult, backoff_seconds
+from bot.delivery import FAILED, GONE, RETRY, Deliverer, SendResult, backoff_seconds
 from bot.models import ArticleIn
-from bot.pacing import Limit
-from bot.render import Alert
 from bot.service import Service
 from store import integrity_ok, open_db
 from store.articles import insert_articles
 from store.chats import ensure_chat, get_chat_by_id, subscribe
 from store.keywords import list_keywords, seed_keywords
 from store.outbox import counts
+from tests.support import RecordingSender, drain
 
 TEXTS = [
     "Korea Utara kembali meluncurkan rudal jarak pendek ke laut timur pada Kamis pagi,"
@@ -29,32 +27,6 @@ TEXTS = [
     "Presiden Putin bertemu utusan Pyongyang untuk membahas kerja sama teknologi satelit.",
     "Harga beras di pasar induk turun setelah panen raya di beberapa provinsi.",
 ]
-
-
-class RecordingSender:
-    """A Sender that records what it was asked to send; scripted failures per address."""
-
-    platform = "telegram"
-    global_limits: tuple[Limit, ...] = ()
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Alert]] = []
-        self.calls = 0
-        self.script: dict[str, deque[SendResult]] = {}
-
-    def target_limits(self, address: str) -> tuple[Limit, ...]:
-        return ()
-
-    def fail(self, address: str, *results: SendResult) -> None:
-        self.script.setdefault(address, deque()).extend(results)
-
-    async def send(self, address: str, alert: Alert) -> SendResult:
-        self.calls += 1
-        script = self.script.get(address)
-        if script:
-            return script.popleft()
-        self.sent.append((address, alert))
-        return SendResult(SENT, message_id=str(len(self.sent)))
 
 
 def make_articles(texts: list[str]) -> list[ArticleIn]:
@@ -73,15 +45,6 @@ def setup(tmp_path: Path):
         subscribe(db, chat, list_keywords(db), follow_all=True)
         chats.append(chat)
     return config, db, chats
-
-
-async def drain(deliverer: Deliverer, rounds: int = 50) -> None:
-    """Deliver until nothing is pending (retries included), within a bounded loop."""
-    for _ in range(rounds):
-        await deliverer.deliver_due()
-        if not counts(deliverer.db).get("pending"):
-            return
-        await asyncio.sleep(0.05)
 
 
 async def test_whole_path_one_alert_per_article_and_chat(setup) -> None:
@@ -137,7 +100,7 @@ async def test_transient_failures_retry_until_delivered(setup) -> None:
     delivery_backoff = delivery.backoff_seconds
     delivery.backoff_seconds = lambda attempts, rng=None: 0.05
     try:
-        await drain(deliverer)
+        await drain(db, deliverer.deliver_due)
     finally:
         delivery.backoff_seconds = delivery_backoff
     assert sorted(addr for addr, _ in sender.sent) == ["1", "2", "3"]
@@ -153,7 +116,7 @@ async def test_a_chat_that_blocked_the_bot_is_marked_inactive(setup) -> None:
     matching_pass(db)
     sender = RecordingSender()
     sender.fail("3", SendResult(GONE, error="Forbidden: bot was blocked by the user"))
-    await drain(Deliverer(db, {"telegram": sender}, config.timezone))
+    await drain(db, Deliverer(db, {"telegram": sender}, config.timezone).deliver_due)
     assert get_chat_by_id(db, chats[2].id).active is False
     assert sorted(addr for addr, _ in sender.sent) == ["1", "1", "2", "2"]
     assert counts(db) == {"sent": 4, "skipped": 2}
@@ -181,7 +144,7 @@ async def test_a_message_the_platform_refuses_fails_alone(setup) -> None:
     matching_pass(db)
     sender = RecordingSender()
     sender.fail("1", SendResult(FAILED, error="Bad Request: message is too long"))
-    await drain(Deliverer(db, {"telegram": sender}, config.timezone))
+    await drain(db, Deliverer(db, {"telegram": sender}, config.timezone).deliver_due)
     assert get_chat_by_id(db, chats[0].id).active is True  # not the chat's fault
     assert counts(db) == {"sent": 5, "failed": 1}
     assert sender.calls == 6  # the refused message was not retried

@@ -18,7 +18,7 @@ from store.chats import ensure_chat, subscribe
 from store.feeds import get_feed, sync_feeds
 from store.keywords import list_keywords, seed_keywords
 from store.outbox import counts
-from tests.test_delivery import RecordingSender
+from tests.support import RecordingSender
 
 ITEM = """<item><title>{title}</title><link>https://kabar.example/{slug}</link>
 <guid>{guid}</guid><description>{text}</description></item>"""

@@ -3,7 +3,6 @@ Slack Web API, with signed slash-command requests and a real SQLite store."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -43,6 +42,7 @@ from store.chats import get_chat
 from store.keywords import list_keywords, seed_keywords
 from store.outbox import counts
 from tests.fakes.slack_api import FakeSlack, api_error, dropped, rate_limited, server_error, slow
+from tests.support import drain
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
@@ -158,13 +158,7 @@ async def deliver_all(bot: Bot, seconds: float = 30.0) -> Service:
     most `seconds`."""
     service = Service(bot.config, bot.db, {"slack": bot.platform.sender})
     await service.match()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        await service.deliver()
-        waiting = counts(bot.db)
-        if not waiting.get("pending") and not waiting.get("sending"):
-            break
-        await asyncio.sleep(0.1)
+    await drain(bot.db, service.deliver, seconds)
     await service.close()
     return service
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 import zlib
@@ -51,6 +50,7 @@ from tests.fakes.telegram_api import (
     slow,
     too_many_requests,
 )
+from tests.support import drain
 
 TOKEN = "123:TEST"
 USERNAME = "KabarTestBot"
@@ -94,7 +94,7 @@ class Kabar:
     async def check(self) -> None:
         """One matching pass, then delivery until the outbox is drained (retries included)."""
         await self.service.match()
-        await drain(self.service)
+        await drain(self.db, self.service.deliver)
 
     def alerts(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in self.fake.messages_to(chat_id) if m.get("parse_mode") == "HTML"]
@@ -130,17 +130,6 @@ async def start_kabar(
         db.close()
         raise
     return Kabar(fake, config, db, platform, service)
-
-
-async def drain(service: Service, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        await service.deliver()
-        waiting = counts(service.db)
-        if not waiting.get("pending") and not waiting.get("sending"):
-            return
-        assert time.monotonic() < deadline, f"outbox not drained: {waiting}"
-        await asyncio.sleep(0.05)
 
 
 def add_articles(db: Database, *texts: str) -> None:
@@ -418,7 +407,7 @@ async def test_restart_between_queued_alerts_sends_each_once(
     second = await start_kabar(fake, tmp_path)
     try:
         assert (await second.service.match()).queued == 0
-        await drain(second.service)
+        await drain(second.db, second.service.deliver)
         assert await second.say(1601, "/list")  # listening again after the restart
     finally:
         await second.close()
