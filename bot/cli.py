@@ -146,7 +146,7 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot.runtime import run_forever
 
-    return run_forever(config)
+    return run_forever(config, open_store(config))
 
 
 COMMANDS = {

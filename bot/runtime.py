@@ -14,9 +14,7 @@ from bot.config import Config, store_path
 from bot.delivery import Sender
 from bot.scheduler import build_scheduler, feed_interval
 from bot.service import Service
-from store import open_db
 from store.feeds import sync_feeds
-from store.keywords import seed_keywords
 from store.outbox import counts
 
 log = logging.getLogger("kabar")
@@ -77,12 +75,10 @@ async def _check_once(config: Config, db: Database) -> int:
     return 0
 
 
-def run_forever(config: Config) -> int:
+def run_forever(config: Config, db: Database) -> int:
     """`kabar run`: the scheduler plus every configured platform, until SIGINT / SIGTERM."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    db = open_db(store_path(config))
-    seed_keywords(db, config.keywords)
     return asyncio.run(_run(config, db))
 
 
