@@ -92,6 +92,16 @@ def is_corrupt(exc: BaseException) -> bool:
     return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+def damaged(where: str | Path, exc: BaseException) -> StoreError:
+    """The one-line error for a database file found damaged (see is_corrupt)."""
+    return StoreError(f"{where}: {exc} (the database file is damaged: restore a backup)")
+
+
+def db_file(db: Database) -> str:
+    """The absolute path of the file `db` was opened on ("" for an in-memory database)."""
+    return _FILES[db][0] if db in _FILES else ""
+
+
 def schema_version(db: Database) -> int:
     return db.conn.execute("PRAGMA user_version").fetchone()[0]
 
