@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,11 +12,19 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.check import ArticleMatches, matching_pass
-from bot.config import Config, ConfigError, config_from_dict, load_config, resolve_path, store_path
+from bot.config import (
+    Config,
+    ConfigError,
+    check_store_folder,
+    config_from_dict,
+    load_config,
+    resolve_path,
+    store_path,
+)
 from bot.ingest import ingest_sources
 from bot.query import QueryError, parse_query
 from bot.text import first_sentence
-from store import StoreError, open_db
+from store import StoreError, damaged, is_corrupt, open_db
 from store.keywords import (
     add_keyword,
     drift_from_config,
@@ -64,7 +73,7 @@ def read_config(explicit: str | None) -> Config:
 
 
 def open_store(config: Config) -> Database:
-    db = open_db(store_path(config))
+    db = open_db(check_store_folder(config))
     seed_keywords(db, config.keywords)
     return db
 
@@ -160,11 +169,18 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    config: Config | None = None
     try:
         config = read_config(args.config) if args.command != "demo" else None
         return COMMANDS[args.command](config, args)  # type: ignore[arg-type]
     except (ConfigError, StoreError, CliError) as exc:
         print(f"kabar: error: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        if not is_corrupt(exc):
+            raise
+        print(f"kabar: error: {damaged(store_path(config) if config else 'database', exc)}",
+              file=sys.stderr)
         return 2
     except OSError as exc:  # a port in use, an unwritable database folder...
         print(f"kabar: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename

@@ -25,6 +25,23 @@ class ConfigError(ValueError):
     """A bad config file or key; the message is one line that names it."""
 
 
+# (key, min, max) for every number in the config: a value outside is refused with one line
+# naming the key. `[]` stands for every item of a list. Bounds keep values meaningful and far
+# from overflowing timedelta, SQLite integers or a port number.
+RANGES: tuple[tuple[str, int, int], ...] = (
+    ("schedule.check_seconds", 1, 86_400),
+    ("schedule.feed_seconds", 1, 7 * 86_400),
+    ("schedule.deliver_seconds", 1, 3_600),
+    ("schedule.retention_days", 1, 36_500),
+    ("schedule.claim_lease_seconds", 1, 3_600),
+    ("ingest.max_bytes", 1024, 1_000_000_000),
+    ("feeds[].interval_seconds", 0, 7 * 86_400),
+    ("telegram.webhook_port", 1, 65_535),
+    ("telegram.admins[]", 1, 2**52 - 1),  # Telegram user ids have at most 52 bits
+    ("slack.port", 1, 65_535),
+)
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     path: str = "kabar.db"
@@ -197,19 +214,15 @@ def _check_values(config: Config, source: str) -> None:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"'timezone' is not a known time zone: {config.timezone!r}")
-    for name in ("check_seconds", "feed_seconds", "deliver_seconds", "retention_days",
-                 "claim_lease_seconds"):
-        if getattr(config.schedule, name) < 1:
-            fail(f"'schedule.{name}' must be at least 1")
-    if config.ingest.max_bytes < 1024:
-        fail("'ingest.max_bytes' must be at least 1024")
+    for key, low, high in RANGES:
+        for name, value in _values(config, key):
+            if not low <= value <= high:
+                fail(f"'{name}' must be between {low} and {high}, got {value}")
     if not config.store.path:
         fail("'store.path' must not be empty")
     for i, feed in enumerate(config.feeds):
         if not feed.url.startswith(("http://", "https://")):
             fail(f"'feeds[{i}].url' must be an http(s) URL, got {feed.url!r}")
-        if feed.interval_seconds < 0:
-            fail(f"'feeds[{i}].interval_seconds' must not be negative")
     if config.telegram and config.telegram.mode not in ("polling", "webhook"):
         fail(f"'telegram.mode' must be polling or webhook, got {config.telegram.mode!r}")
     if (config.telegram and config.telegram.mode == "webhook"
@@ -219,6 +232,30 @@ def _check_values(config: Config, source: str) -> None:
         config.slack.signing_secret or config.slack.app_token
     ):
         fail("'slack.signing_secret' is required (or env SLACK_SIGNING_SECRET)")
+
+
+def _values(config: Config, key: str) -> list[tuple[str, int]]:
+    """(name, value) for a RANGES key: one for a plain key, one per item for `[]`, none when
+    its section is absent."""
+    found: list[tuple[str, Any]] = [("", config)]
+    for part in key.split("."):
+        attr, many = part.removesuffix("[]"), part.endswith("[]")
+        found = [(f"{name}.{attr}".lstrip("."), getattr(obj, attr)) for name, obj in found
+                 if obj is not None]
+        if many:
+            found = [(f"{name}[{i}]", item) for name, items in found
+                     for i, item in enumerate(items)]
+    return found
+
+
+def check_store_folder(config: Config) -> Path:
+    """The database path, refused (one line naming `store.path`) when its folder does not
+    exist: a typo must not look like a fresh, empty bot."""
+    path = store_path(config)
+    if path.as_posix() != ":memory:" and not path.parent.is_dir():
+        where = f"{config.source}: " if config.source else ""
+        raise ConfigError(f"{where}'store.path' folder does not exist: {path.parent}")
+    return path
 
 
 def store_path(config: Config) -> Path:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
+import sqlite3
 import sys
-from typing import Protocol, TextIO
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TextIO
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlite_utils import Database
 
 from bot.config import Config, store_path
 from bot.delivery import Sender
 from bot.scheduler import build_scheduler, feed_interval
 from bot.service import Service
+from store import StoreError, check_alive, damaged, db_file, is_corrupt
 from store.feeds import sync_feeds
 from store.outbox import counts
 
@@ -92,6 +97,7 @@ async def _run(config: Config, db: Database) -> int:
     service = Service(config, db, {p.name: p.sender for p in platforms})
     scheduler = build_scheduler(config, service)
     stop = asyncio.Event()
+    broken = guard_store(scheduler, db, stop)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -113,4 +119,37 @@ async def _run(config: Config, db: Database) -> int:
             await platform.stop()
         await service.close()
         db.close()
+    if broken:
+        raise broken[0]  # `kabar: error: ...`, exit 2
     return 0
+
+
+def guard_store(scheduler: AsyncIOScheduler, db: Database, stop: asyncio.Event) -> list[StoreError]:
+    """Before every job, check the database file is still the one opened; when it was deleted
+    or replaced, or a job finds it damaged, stop the bot. Returns the list that then holds
+    the error."""
+    broken: list[StoreError] = []
+    for job in scheduler.get_jobs():
+        job.modify(func=_guarded(job.func, db, stop, broken))
+    return broken
+
+
+def _guarded(func: Callable[..., Awaitable[Any]], db: Database, stop: asyncio.Event,
+             broken: list[StoreError]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(func)
+    async def job(*args: Any) -> Any:
+        if broken:
+            return None
+        try:
+            check_alive(db)
+            return await func(*args)
+        except StoreError as exc:
+            broken.append(exc)
+        except sqlite3.DatabaseError as exc:
+            if not is_corrupt(exc):
+                raise
+            broken.append(damaged(db_file(db) or "database", exc))
+        stop.set()
+        return None
+
+    return job

@@ -1,8 +1,11 @@
-"""Opening the database: WAL, busy timeout, foreign keys, migrations."""
+"""Opening the database: autocommit, WAL, busy timeout, foreign keys, migrations, a private
+file mode; noticing a database file that was deleted or replaced while it is open."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,27 +14,92 @@ from sqlite_utils import Database
 
 from store.schema import MIGRATIONS, SCHEMA_VERSION
 
+FILE_MODE = 0o600  # the database holds chat ids and subscriptions: owner only (-wal, -shm too)
+
+# (path, st_dev, st_ino) of the file each open database was opened on
+_FILES: weakref.WeakKeyDictionary[Database, tuple[str, int, int]] = weakref.WeakKeyDictionary()
+
 
 class StoreError(RuntimeError):
-    """The database cannot be opened or is newer than this program."""
+    """The database cannot be opened, is newer than this program, or is gone or broken."""
 
 
 def open_db(path: str | Path, *, busy_timeout_ms: int = 10_000) -> Database:
-    """Open (creating if needed) and migrate the database at `path` (":memory:" allowed)."""
+    """Open (creating if needed, mode 0600) and migrate the database at `path` (":memory:"
+    allowed). Its folder must exist. The connection is in autocommit mode: every write is
+    either in `transaction()` or committed at once, never left in an implicit transaction."""
     path = str(path)
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    memory = path == ":memory:"
+    if not memory:
+        _create_private(path)
+    conn: sqlite3.Connection | None = None
     try:
-        db = Database(path) if path != ":memory:" else Database(memory=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+        db = Database(conn)
         db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         db.conn.execute("PRAGMA foreign_keys = ON")
-        if path != ":memory:":
+        if not memory:
             db.enable_wal()
             db.conn.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot open database: {exc}") from None
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise StoreError(f"{path}: cannot open database: {exc}") from None
+        raise
+    if not memory:
+        info = os.stat(path)
+        _FILES[db] = (os.path.abspath(path), info.st_dev, info.st_ino)
     return db
+
+
+def _create_private(path: str) -> None:
+    """Create the file owner-only before SQLite opens it (SQLite gives its -wal and -shm
+    files the database file's mode). An existing file is left as it is."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise StoreError(f"{path}: folder {folder} does not exist")
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create database: {exc.strerror or exc}") from None
+
+
+def check_alive(db: Database) -> None:
+    """Raise StoreError when the open database's file was deleted or replaced by another file
+    (writes would go to an unlinked file and be lost). No-op for an in-memory database."""
+    known = _FILES.get(db)
+    if known is None:
+        return
+    path, dev, ino = known
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise StoreError(f"{path}: the database file was deleted while Kabar was running;"
+                         " restart to create a new one") from None
+    if (info.st_dev, info.st_ino) != (dev, ino):
+        raise StoreError(f"{path}: the database file was replaced while Kabar was running;"
+                         " restart to open the new one")
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    """True for "database disk image is malformed" / "file is not a database": the file is
+    broken and no retry will help."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def damaged(where: str | Path, exc: BaseException) -> StoreError:
+    """The one-line error for a database file found damaged (see is_corrupt)."""
+    return StoreError(f"{where}: {exc} (the database file is damaged: restore a backup)")
+
+
+def db_file(db: Database) -> str:
+    """The absolute path of the file `db` was opened on ("" for an in-memory database)."""
+    return _FILES[db][0] if db in _FILES else ""
 
 
 def schema_version(db: Database) -> int:
@@ -42,9 +110,7 @@ def migrate(db: Database) -> int:
     """Apply pending migrations; safe when two processes start at once."""
     if schema_version(db) == SCHEMA_VERSION:
         return SCHEMA_VERSION
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         version = schema_version(db)
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -52,12 +118,8 @@ def migrate(db: Database) -> int:
             )
         for number in range(version, SCHEMA_VERSION):
             for statement in MIGRATIONS[number]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+                db.conn.execute(statement)
+            db.conn.execute(f"PRAGMA user_version = {number + 1}")
     return SCHEMA_VERSION
 
 
@@ -68,17 +130,32 @@ def integrity_ok(db: Database) -> bool:
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """BEGIN IMMEDIATE ... COMMIT (a savepoint when nested): one writer at a time, no
-    deadlock on lock upgrade when a second instance shares the file."""
+    deadlock on lock upgrade when a second instance shares the file. However it ends
+    (a failed COMMIT included), no transaction is left open on the connection."""
     conn = db.conn
     if conn.in_transaction:
-        with db.atomic():
+        with _savepoint(conn):
             yield db
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    # one name for every level: ROLLBACK TO / RELEASE act on the innermost of that name
+    conn.execute("SAVEPOINT kabar_nested")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # an error may already have ended the whole transaction
+            conn.execute("ROLLBACK TO kabar_nested")
+            conn.execute("RELEASE kabar_nested")
+        raise
+    conn.execute("RELEASE kabar_nested")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,112 @@ def test_python_dash_m_bot_runs_as_the_console_script(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["Kim", "Putin", "rudal", "satelit"]
     assert (tmp_path / "kabar.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[schedule]\nclaim_lease_seconds = 400000000000\n",
+         "'schedule.claim_lease_seconds' must be between 1 and 3600, got 400000000000"),
+        ("[schedule]\ncheck_seconds = 9223372036854775807\n",
+         "'schedule.check_seconds' must be between 1 and 86400, got 9223372036854775807"),
+        ("[slack]\nport = 70000\n", "'slack.port' must be between 1 and 65535, got 70000"),
+        ("[[feeds]]\nurl = 'https://x.example/rss'\ninterval_seconds = -5\n",
+         "'feeds[0].interval_seconds' must be between 0 and 604800, got -5"),
+    ],
+)
+def test_a_number_out_of_range_is_one_line_and_exit_2(capsys, tmp_path: Path, text: str,
+                                                      message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    for argv in (["check"], ["run"], ["keywords", "list"]):
+        code, out, err = run(capsys, *argv, "--config", str(path))
+        assert (code, out, err) == (2, "", f"kabar: error: {path}: {message}\n")
+    assert not (tmp_path / "kabar.db").exists()
+
+
+def test_a_store_path_in_a_missing_folder_is_refused(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[store]\npath = 'dta/kabar.db'\n")  # a typo of data/
+    for argv in (["keywords", "list"], ["check"], ["run"], ["ingest", str(FIXTURES)]):
+        code, out, err = run(capsys, *argv, "--config", str(path))
+        assert (code, out) == (2, "")
+        assert err == (f"kabar: error: {path}: 'store.path' folder does not exist:"
+                       f" {tmp_path.resolve() / 'dta'}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
+def test_the_database_is_created_owner_only(capsys, config: Path, tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "ingest", "--config", str(config), str(FIXTURES / "rudal_id.txt"))
+    assert code == 0
+    assert (tmp_path / "k.db").stat().st_mode & 0o777 == 0o600
+
+
+def damage_articles_table(db_file: Path) -> None:
+    """Overwrite the first page of the articles table (not read at start-up) with garbage."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_file)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'articles'").fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(db_file, "r+b") as f:
+        f.seek((root - 1) * size)
+        f.write(b"\xff" * size)
+
+
+def test_a_damaged_database_is_one_line_and_exit_2(capsys, config: Path, tmp_path: Path) -> None:
+    assert run(capsys, "ingest", "--config", str(config), str(FIXTURES / "rudal_id.txt"))[0] == 0
+    damage_articles_table(tmp_path / "k.db")
+    line = (f"kabar: error: {tmp_path.resolve() / 'k.db'}: database disk image is malformed"
+            " (the database file is damaged: restore a backup)\n")
+    for argv in (["check"], ["check", "--dry-run"], ["ingest", str(FIXTURES / "feed_rss.xml")]):
+        code, _, err = run(capsys, *argv, "--config", str(config))
+        assert (code, err) == (2, line), argv
+
+
+def start_run(tmp_path: Path, config: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "error" in line.lower()
+            or "Traceback" in line]
+
+
+def test_run_stops_with_one_line_when_the_database_is_damaged(capsys, config: Path,
+                                                               tmp_path: Path) -> None:
+    assert run(capsys, "ingest", "--config", str(config), str(FIXTURES / "rudal_id.txt"))[0] == 0
+    damage_articles_table(tmp_path / "k.db")
+    proc = start_run(tmp_path, config)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert errors(stderr) == [f"kabar: error: {tmp_path.resolve() / 'k.db'}: database disk image"
+                              " is malformed (the database file is damaged: restore a backup)"]
+
+
+def test_run_stops_with_one_line_when_the_database_is_deleted(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[store]\npath = 'k.db'\n[schedule]\ndeliver_seconds = 1\n")
+    proc = start_run(tmp_path, config)
+    try:
+        db = tmp_path / "k.db"
+        deadline = time.monotonic() + 60
+        files = ("k.db", "k.db-wal", "k.db-shm")
+        while not all((tmp_path / f).exists() for f in files):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        assert {f: (tmp_path / f).stat().st_mode & 0o777 for f in files} == dict.fromkeys(
+            files, 0o600)
+        for name in files:
+            (tmp_path / name).unlink()
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2
+    assert errors(stderr) == [f"kabar: error: {db.resolve()}: the database file was deleted"
+                              " while Kabar was running; restart to create a new one"]

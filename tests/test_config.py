@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, store_path
+from bot.config import RANGES, ConfigError, check_store_folder, load_config, store_path
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
@@ -56,7 +56,8 @@ def test_file_value_wins_over_env(tmp_path: Path) -> None:
         ("[schedule]\nchek_seconds = 5", "unknown key 'schedule.chek_seconds'"),
         ("[schedule]\ncheck_seconds = 'often'", "'schedule.check_seconds' must be an integer"),
         ("[schedule]\ncheck_seconds = true", "'schedule.check_seconds' must be an integer"),
-        ("[schedule]\ncheck_seconds = 0", "'schedule.check_seconds' must be at least 1"),
+        ("[schedule]\ncheck_seconds = 0",
+         "'schedule.check_seconds' must be between 1 and 86400, got 0"),
         ("keywords = 'Kim'", "'keywords' must be a list"),
         ("keywords = [1]", "'keywords[0]' must be a string"),
         ("default_language = 'fr'", "'default_language' must be one of id, en"),
@@ -92,3 +93,56 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 def test_store_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "[store]\npath = 'data/k.db'"), env={})
     assert store_path(config) == tmp_path.resolve() / "data" / "k.db"
+
+
+def _toml_for(key: str, value: int) -> str:
+    """A config whose only number is `key` = value (`[]`: the first item of a list)."""
+    *sections, name = key.split(".")
+    if sections == ["feeds[]"]:
+        return f"[[feeds]]\nurl = 'https://feed.example/rss'\n{name} = {value}\n"
+    line = f"{name.removesuffix('[]')} = [{value}]" if name.endswith("[]") else f"{name} = {value}"
+    return (f"[{sections[0]}]\n" if sections else "") + line + "\n"
+
+
+@pytest.mark.parametrize(("key", "low", "high"), RANGES, ids=[r[0] for r in RANGES])
+def test_every_number_has_a_range(tmp_path: Path, key: str, low: int, high: int) -> None:
+    name = key.replace("[]", "[0]")
+    for ok in (low, high):
+        load_config(write(tmp_path, _toml_for(key, ok)), env={})
+    for bad in (low - 1, high + 1, 2**63 - 1):
+        with pytest.raises(ConfigError) as info:
+            load_config(write(tmp_path, _toml_for(key, bad)), env={})
+        assert str(info.value) == (f"{tmp_path / 'config.toml'}: '{name}' must be between"
+                                   f" {low} and {high}, got {bad}")
+
+
+def test_every_integer_key_is_in_the_range_table() -> None:
+    import dataclasses
+    import typing
+
+    from bot.config import Config
+
+    def keys(cls: type, prefix: str) -> set[str]:
+        found = set()
+        for f in dataclasses.fields(cls):
+            hint = typing.get_type_hints(cls)[f.name]
+            args = [a for a in typing.get_args(hint) if a is not type(None)]
+            inner = args[0] if args else hint
+            suffix = "[]" if typing.get_origin(hint) is tuple else ""
+            if dataclasses.is_dataclass(inner):
+                found |= keys(inner, f"{prefix}{f.name}{suffix}.")
+            elif inner is int:
+                found.add(f"{prefix}{f.name}{suffix}")
+        return found
+
+    assert keys(Config, "") == {key for key, _, _ in RANGES}
+
+
+def test_store_folder_must_exist(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[store]\npath = 'data/k.db'"), env={})
+    with pytest.raises(ConfigError) as info:
+        check_store_folder(config)
+    assert str(info.value) == (f"{tmp_path / 'config.toml'}: 'store.path' folder does not exist:"
+                               f" {tmp_path.resolve() / 'data'}")
+    (tmp_path / "data").mkdir()
+    assert check_store_folder(config) == tmp_path.resolve() / "data" / "k.db"

@@ -168,3 +168,134 @@ def test_retention_removes_old_articles_and_sent_alerts_only(db) -> None:
     assert counts(db) == {"pending": 1} and count_articles(db) == 1
     assert search_articles(db, "rudal") == []  # the FTS index followed the delete
     assert [a.id for a in search_articles(db, "satellite")] == [waiting.article_id]
+
+
+def test_a_write_outside_transaction_is_committed_and_later_transactions_commit(
+    tmp_path: Path,
+) -> None:
+    db, other = open_db(tmp_path / "k.db"), open_db(tmp_path / "k.db")
+    db.conn.execute("INSERT INTO meta (key, value) VALUES ('note', 'stray')")  # no transaction()
+    add_keyword(db, "nuklir", "cli:test")
+    assert not db.conn.in_transaction
+    assert [k.query for k in list_keywords(other)] == ["nuklir"]  # committed, not a savepoint
+    assert other.conn.execute("SELECT value FROM meta WHERE key = 'note'").fetchone() == ("stray",)
+
+
+def test_no_store_operation_leaves_a_transaction_open(tmp_path: Path) -> None:
+    from store import articles, audit, chats, feeds, keywords, outbox
+
+    db, other = open_db(tmp_path / "k.db"), open_db(tmp_path / "k.db")
+    db.conn.execute("INSERT INTO meta (key, value) VALUES ('note', 'stray')")
+    state: dict = {}
+
+    def setup_chat() -> None:
+        state["chat"] = chats.ensure_chat(db, "telegram", "42", "id")
+
+    def queue() -> None:
+        ids = articles.insert_articles(db, [article(), article(OTHER)]).new_ids
+        outbox.record_matches(db, ids, [Queued(i, state["chat"].id, ("Kim",)) for i in ids])
+
+    def claim() -> None:
+        state["items"] = outbox.claim_due(db, 10)
+
+    def item(n: int) -> int:
+        return state["items"][n].id
+
+    steps = [
+        ("seed_keywords", lambda: keywords.seed_keywords(db, ["Kim", "Putin"])),
+        ("add_keyword", lambda: keywords.add_keyword(db, "rudal", "t")),
+        ("remove_keyword", lambda: keywords.remove_keyword(db, "Putin", "t")),
+        ("ensure_chat", setup_chat),
+        ("set_language", lambda: chats.set_language(db, state["chat"], "en")),
+        ("subscribe", lambda: chats.subscribe(db, state["chat"], keywords.list_keywords(db),
+                                              follow_all=True)),
+        ("unsubscribe", lambda: chats.unsubscribe(db, state["chat"],
+                                                  keywords.list_keywords(db)[:1])),
+        ("insert_articles + record_matches", queue),
+        ("claim_due", claim),
+        ("renew_lease", lambda: outbox.renew_lease(db, [item(0), item(1)], 60)),
+        ("mark_sent", lambda: outbox.mark_sent(db, item(0), "m1")),
+        ("mark_retry", lambda: outbox.mark_retry(db, item(1), "HTTP 500", 0)),
+        ("claim_due again", claim),
+        ("release", lambda: outbox.release(db, [item(0)])),
+        ("claim_due once more", claim),
+        ("mark_failed", lambda: outbox.mark_failed(db, item(0), "HTTP 400")),
+        ("skip_item", lambda: outbox.skip_item(db, item(0), "gone")),
+        ("skip_for_chat", lambda: outbox.skip_for_chat(db, state["chat"].id, "blocked")),
+        ("set_active", lambda: chats.set_active(db, state["chat"].id, False, "blocked")),
+        ("migrate_chat", lambda: chats.migrate_chat(db, "telegram", "42", "-10042")),
+        ("sync_feeds", lambda: feeds.sync_feeds(db, [("https://feed.example/rss", "F", 300)])),
+        ("record_poll", lambda: feeds.record_poll(db, "https://feed.example/rss", etag="e",
+                                                  last_modified=None, error=None,
+                                                  next_in_seconds=300)),
+        ("record_audit", lambda: audit.record_audit(db, "t", "test.action", "x")),
+        ("search + latest", lambda: (articles.search_articles(db, "rudal"),
+                                     articles.latest_articles(db), outbox.counts(db))),
+        ("delete_sent_older_than", lambda: outbox.delete_sent_older_than(db, 90)),
+        ("delete_older_than", lambda: articles.delete_older_than(db, 90)),
+    ]
+    for name, step in steps:
+        step()
+        assert not db.conn.in_transaction, f"{name} left a transaction open"
+    # and every change is visible to a second connection (another instance)
+    assert audit_entries(other) == audit_entries(db)
+    assert counts(other) == counts(db) == {"sent": 1, "skipped": 1}
+    assert other.conn.execute("SELECT address FROM chats").fetchall() == [("-10042",)]
+
+
+def test_a_failed_commit_leaves_no_transaction_open(db) -> None:
+    import sqlite3
+
+    from store import transaction
+
+    with pytest.raises(sqlite3.IntegrityError), transaction(db):
+        db.conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT, which fails
+        db.conn.execute("INSERT INTO subscriptions VALUES (999, 999, 'now')")
+    assert not db.conn.in_transaction
+    add_keyword(db, "rudal", "t")
+    assert not db.conn.in_transaction
+
+
+def test_a_failed_nested_transaction_undoes_only_its_own_writes(db) -> None:
+    from store import transaction
+
+    with transaction(db):
+        add_keyword(db, "Kim", "t")
+        with pytest.raises(ValueError), transaction(db):
+            add_keyword(db, "Putin", "t")
+            raise ValueError("inner fails")
+        add_keyword(db, "rudal", "t")
+    assert not db.conn.in_transaction
+    assert [k.query for k in list_keywords(db)] == ["Kim", "rudal"]
+
+
+def test_database_and_its_wal_files_are_owner_only(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "k.db")
+    add_keyword(db, "Kim", "t")  # a write: -wal and -shm exist now
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"k.db": 0o600, "k.db-wal": 0o600, "k.db-shm": 0o600}
+
+
+def test_a_missing_folder_is_refused_not_created(tmp_path: Path) -> None:
+    from store import StoreError
+
+    with pytest.raises(StoreError, match="does not exist"):
+        open_db(tmp_path / "typo" / "kabar.db")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_check_alive_notices_a_deleted_or_replaced_file(tmp_path: Path) -> None:
+    from store import StoreError, check_alive
+
+    path = tmp_path / "k.db"
+    db = open_db(path)
+    check_alive(db)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(StoreError, match="deleted while Kabar was running"):
+        check_alive(db)
+    fresh = open_db(path)  # another file under the same name
+    with pytest.raises(StoreError, match="replaced"):
+        check_alive(db)
+    check_alive(fresh)
+    check_alive(open_db(":memory:"))
