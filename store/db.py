@@ -36,6 +36,9 @@ def open_db(path: str | Path, *, busy_timeout_ms: int = 10_000) -> Database:
     try:
         conn = sqlite3.connect(path, isolation_level=None)
         db = Database(conn)
+        if not memory:  # before anything else, so a file deleted during start-up is noticed
+            info = os.stat(path)
+            _FILES[db] = (os.path.abspath(path), info.st_dev, info.st_ino)
         db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         db.conn.execute("PRAGMA foreign_keys = ON")
         if not memory:
@@ -48,9 +51,6 @@ def open_db(path: str | Path, *, busy_timeout_ms: int = 10_000) -> Database:
         if isinstance(exc, sqlite3.DatabaseError):
             raise StoreError(f"{path}: cannot open database: {exc}") from None
         raise
-    if not memory:
-        info = os.stat(path)
-        _FILES[db] = (os.path.abspath(path), info.st_dev, info.st_ino)
     return db
 
 
