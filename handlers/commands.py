@@ -42,6 +42,7 @@ __all__ = [
     "CommandContext",
     "Reply",
     "Settings",
+    "error_reply",
     "execute",
     "parse_command",
 ]
@@ -168,6 +169,18 @@ def execute(
     if verb in ADMIN_VERBS and not is_admin(ctx, settings):
         return _say(chat, settings, "admin.refused", ok=False)
     return handler(db, ctx, args, settings, chat)
+
+
+def error_reply(db: Database, ctx: CommandContext | None, settings: Settings) -> Reply:
+    """The reply when running a command failed, in the chat's language (the default language
+    when there is no chat or it cannot be read: the failure may be the database itself)."""
+    chat: Chat | None = None
+    if ctx is not None:
+        try:
+            chat = get_chat(db, ctx.platform, ctx.chat_address)
+        except Exception:
+            chat = None
+    return _say(chat, settings, "error.internal", ok=False)
 
 
 def is_admin(ctx: CommandContext, settings: Settings) -> bool:

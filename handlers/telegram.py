@@ -245,8 +245,9 @@ class TelegramPlatform:
 
     async def start(self, service: object | None, *, listen: bool) -> None:
         """Connect (getMe); with ``listen`` also publish the command menu and receive updates
-        (long polling or webhook). Without it the bot only sends. A rejected token raises
-        ConfigError; on any failure whatever was started is stopped again."""
+        (long polling or webhook). Without it the bot only sends. A rejected token, or with
+        ``listen`` an unreachable API, raises ConfigError (one line from ``kabar run``); on any
+        failure whatever was started is stopped again."""
         webhook = listen and self.telegram.mode == "webhook"
         if webhook:
             check_webhook_config(self.telegram)
@@ -254,7 +255,10 @@ class TelegramPlatform:
         try:
             await self._connect(listen)
             if listen:
-                await self._listen(webhook)
+                try:
+                    await self._listen(webhook)
+                except NetworkError as exc:  # getMe answered, then the API went away
+                    raise self._unreachable(exc) from None
         except BaseException:
             await self.stop()
             raise
@@ -262,14 +266,19 @@ class TelegramPlatform:
     async def _connect(self, listen: bool) -> None:
         try:
             await self.application.initialize()
-        except InvalidToken as exc:
+        except InvalidToken:
             raise ConfigError("'telegram.token' was rejected by the Telegram Bot API"
-                              f" ({self.telegram.base_url})") from exc
+                              f" ({self.telegram.base_url})") from None
         except NetworkError as exc:
             if listen:
-                raise
+                raise self._unreachable(exc) from None
             # Sending needs no getMe: alerts go out (or wait and retry) when Telegram answers.
             log.warning("telegram: getMe failed (%s); sending anyway", exc)
+
+    def _unreachable(self, exc: NetworkError) -> ConfigError:
+        """`kabar run` cannot receive commands from an API it cannot reach: one line."""
+        return ConfigError(f"the Telegram Bot API at 'telegram.base_url'"
+                           f" ({self.telegram.base_url}) is unreachable: {exc.message}")
 
     async def _listen(self, webhook: bool) -> None:
         app = self.application
