@@ -42,6 +42,7 @@ __all__ = [
     "CommandContext",
     "Reply",
     "Settings",
+    "catalog",
     "error_reply",
     "execute",
     "parse_command",
@@ -464,6 +465,11 @@ def article_line(number: int, article: Article, untitled: str) -> str:
 @cache
 def _catalog() -> Catalog:
     return Catalog("handlers")
+
+
+def catalog() -> Catalog:
+    """The command layer's messages (``handlers/locales``), also the adapters' (menus)."""
+    return _catalog()
 
 
 def _language(chat: Chat | None, settings: Settings) -> str:
