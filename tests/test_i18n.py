@@ -217,3 +217,25 @@ def test_plural_forms_are_chosen_by_count() -> None:
         "Chat ini berlangganan 1 kata kunci: Kim.")
     with pytest.raises(KeyError):
         catalog.t("en", "list.some", keywords="Kim")  # a plural message needs its count
+
+
+def test_demo_status_lines_follow_the_chat_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scripted demo (default language id, `/lang en` halfway): its own lines were
+    English whatever the language."""
+    import io
+
+    from bot.demo import run_demo
+
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert run_demo(None, io.StringIO(""), out, interactive_mode=False) == 0
+    before, _, after = out.getvalue().partition("> /lang en")
+    assert before.startswith("Demo Kabar — peringatan berita berdasarkan kata kunci")
+    assert "— kabar masuk: 01_" in before and "1 baru, 0 duplikat, 0 ditolak" in before
+    assert "(tidak ada kata kunci yang cocok" in before
+    for english in ("wire:", "no keyword matched", "Done.", "Keywords /"):
+        assert english not in before
+    assert "— wire: 03_articles.json: new 2, duplicate 0, rejected 0" in after
+    assert after.rstrip().endswith("and run `kabar run`.")
