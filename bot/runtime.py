@@ -87,9 +87,9 @@ def run_forever(config: Config, db: Database) -> int:
 def configure_logging(level: int = logging.INFO) -> None:
     """Log lines to stderr at ``level``; APScheduler's per-job chatter only at debug."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level > logging.DEBUG:
-        for name in QUIET_LOGGERS:
-            logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    quiet = max(level, logging.WARNING) if level > logging.DEBUG else logging.NOTSET
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
 
 
 async def _run(config: Config, db: Database) -> int:
