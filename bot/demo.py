@@ -23,15 +23,6 @@ from store.keywords import seed_keywords
 DEMO_DB = "kabar-demo.db"
 DEMO_USER = "demo"
 
-BANNER = """\
-Kabar demo — keyword news alerts / peringatan berita berdasarkan kata kunci
-Database: {db}   Keywords / kata kunci: {keywords}
-This terminal is a chat. Type commands as in Telegram: /start subscribes it, then sample
-articles arrive one by one from a pretend news wire and matching ones are alerted here.
-Try /help, /lang en, /latest, /search rudal, /list, /addkeyword "Kim Jong Un" (you are admin
-here). Type quit to leave.
-"""
-
 SCRIPT_FIRST = ("/help", "/start")
 SCRIPT_MIDDLE = ("/lang en",)
 SCRIPT_LAST = ("/latest", "/search satelit", '/addkeyword "Kim Jong Un"', "/list", "/stop")
@@ -74,6 +65,12 @@ class Demo:
         self.out.write(text + "\n")
         self.out.flush()
 
+    def status(self, key: str, /, **params: object) -> str:
+        """A demo status line from the catalogs, in the console chat's language."""
+        from handlers.console import console_text
+
+        return console_text(self.db, self.settings, key, **params)
+
     def command(self, text: str) -> bool:
         from handlers.console import console_command
 
@@ -86,11 +83,12 @@ class Demo:
             return False
         path = self.wire.pop(0)
         report = ingest_sources(self.db, [str(path)], self.config.ingest.max_bytes)
-        self.say(f"\n— wire: {path.name}: {report.summary()}")
+        self.say("\n" + self.status("wire", name=path.name, new=report.new,
+                                     duplicate=report.duplicate, rejected=len(report.rejected)))
         result = await self.service.match()
         await self.service.deliver()
         if result is not None and report.new and not result.queued:
-            self.say("  (no keyword matched: nothing to alert)")
+            self.say("  " + self.status("no_match"))
         return True
 
     async def run_wire(self, delay: float) -> None:
@@ -149,13 +147,13 @@ def run_demo(
     config = demo_config(config_path)
     demo = Demo(config, out, fresh=True)
     keywords = ", ".join(config.keywords)
-    demo.say(BANNER.format(db=store_path(config), keywords=keywords))
+    demo.say(demo.status("banner", db=store_path(config), keywords=keywords) + "\n")
     if interactive_mode is None:
         interactive_mode = stdin.isatty()
     try:
         asyncio.run(interactive(demo, stdin, delay) if interactive_mode else scripted(demo))
+        done = demo.status("done")
     finally:
         demo.db.close()
-    demo.say("\nDone. Next: copy config.example.toml to config.toml, add a Telegram or Slack"
-             " token, and run `kabar run`.")
+    demo.say("\n" + done)
     return 0

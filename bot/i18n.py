@@ -3,6 +3,11 @@
 Every catalog directory holds the same keys in each language of ``LANGUAGES`` (the tests check
 it). Messages are ``str.format`` templates: ``t("id", "alert.more", count=3)``.
 
+* Plurals: a message that depends on a number is written once per plural form of the language,
+  as ``KEY_one`` / ``KEY_other`` (``PLURAL_FORMS``: English has both, Indonesian only
+  ``other``). ``t(lang, "KEY", count=n)`` picks the form for ``n`` when there is no plain
+  ``KEY``. The tests check that each language has exactly its own forms of every plural key.
+
 * An unknown or unsupported language falls back to ``FALLBACK_LANGUAGE`` ("en"); a regional
   tag such as ``"en-US"`` or ``"ID"`` resolves to its primary language first.
 * An unknown key raises ``KeyError`` (a missing message is a bug, never silently blank).
@@ -25,6 +30,19 @@ from types import MappingProxyType
 LANGUAGES: tuple[str, ...] = ("id", "en")
 FALLBACK_LANGUAGE = "en"
 LOCALES_DIR = "locales"
+PLURAL_FORMS: dict[str, tuple[str, ...]] = {"id": ("other",), "en": ("one", "other")}
+
+
+def plural_form(lang: str, count: int) -> str:
+    """The plural form of ``count`` in ``lang``: ``"one"`` or ``"other"`` (CLDR names)."""
+    forms = PLURAL_FORMS[resolve_language(lang)]
+    return "one" if "one" in forms and count == 1 else "other"
+
+
+def plural_key(key: str) -> tuple[str, str]:
+    """``"list.some_one"`` -> ``("list.some", "one")``; a plain key -> ``(key, "")``."""
+    base, _, form = key.rpartition("_")
+    return (base, form) if base and form in ("one", "other") else (key, "")
 
 
 def resolve_language(lang: str | None) -> str:
@@ -83,12 +101,13 @@ class Catalog:
         Raises ``KeyError`` for an unknown key or a placeholder missing from ``params``.
         """
         lang = resolve_language(lang)
-        try:
-            template = self.messages(lang)[key]
-        except KeyError:
-            raise KeyError(
-                f"no message {key!r} in {self.package}/{LOCALES_DIR}/{lang}.json"
-            ) from None
+        messages = self.messages(lang)
+        template = messages.get(key)
+        count = params.get("count")
+        if template is None and isinstance(count, int):
+            template = messages.get(f"{key}_{plural_form(lang, count)}")
+        if template is None:
+            raise KeyError(f"no message {key!r} in {self.package}/{LOCALES_DIR}/{lang}.json")
         try:
             return template.format(**params)
         except (KeyError, IndexError) as exc:

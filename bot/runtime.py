@@ -80,11 +80,21 @@ async def _check_once(config: Config, db: Database) -> int:
     return 0
 
 
+QUIET_LOGGERS = ("apscheduler",)  # "Running job ..." / "... executed successfully" per tick
+
+
 def run_forever(config: Config, db: Database) -> int:
     """`kabar run`: the scheduler plus every configured platform, until SIGINT / SIGTERM."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     return asyncio.run(_run(config, db))
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log lines to stderr at ``level``; APScheduler's per-job chatter only at debug."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet = max(level, logging.WARNING) if level > logging.DEBUG else logging.NOTSET
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
 
 
 async def _run(config: Config, db: Database) -> int:

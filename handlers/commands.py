@@ -42,6 +42,8 @@ __all__ = [
     "CommandContext",
     "Reply",
     "Settings",
+    "catalog",
+    "error_reply",
     "execute",
     "parse_command",
 ]
@@ -168,6 +170,18 @@ def execute(
     if verb in ADMIN_VERBS and not is_admin(ctx, settings):
         return _say(chat, settings, "admin.refused", ok=False)
     return handler(db, ctx, args, settings, chat)
+
+
+def error_reply(db: Database, ctx: CommandContext | None, settings: Settings) -> Reply:
+    """The reply when running a command failed, in the chat's language (the default language
+    when there is no chat or it cannot be read: the failure may be the database itself)."""
+    chat: Chat | None = None
+    if ctx is not None:
+        try:
+            chat = get_chat(db, ctx.platform, ctx.chat_address)
+        except Exception:
+            chat = None
+    return _say(chat, settings, "error.internal", ok=False)
 
 
 def is_admin(ctx: CommandContext, settings: Settings) -> bool:
@@ -451,6 +465,11 @@ def article_line(number: int, article: Article, untitled: str) -> str:
 @cache
 def _catalog() -> Catalog:
     return Catalog("handlers")
+
+
+def catalog() -> Catalog:
+    """The command layer's messages (``handlers/locales``), also the adapters' (menus)."""
+    return _catalog()
 
 
 def _language(chat: Chat | None, settings: Settings) -> str:

@@ -1,4 +1,8 @@
-"""Console adapter: a terminal chat for `kabar demo` and `kabar check` (no platform library)."""
+"""Console adapter: a terminal chat for `kabar demo` and `kabar check` (no platform library).
+
+Its own lines (the demo's banner and wire status) come from ``handlers/locales``
+(``console.*``) in the console chat's language: the default language until ``/lang`` changes it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ from typing import TextIO
 from sqlite_utils import Database
 
 from bot.delivery import SENT, SendResult
+from bot.i18n import resolve_language
 from bot.pacing import Limit
 from bot.render import Alert, to_console
-from handlers.commands import CommandContext, Reply, Settings, execute
+from handlers.commands import CommandContext, Reply, Settings, catalog, execute
+from store.chats import get_chat
 
 PLATFORM = "console"
+CHAT = "demo"
 
 
 class ConsoleSender:
@@ -48,8 +55,17 @@ class ConsolePlatform:
         return None
 
 
+def console_text(
+    db: Database, settings: Settings, key: str, /, *, chat: str = CHAT, **params: object
+) -> str:
+    """The console's own message ``console.KEY`` in the console chat's language."""
+    row = get_chat(db, PLATFORM, chat)
+    lang = resolve_language(row.language if row else settings.default_language)
+    return catalog().t(lang, f"console.{key}", **params)
+
+
 def console_command(
-    db: Database, text: str, settings: Settings, chat: str = "demo", user: str = "demo"
+    db: Database, text: str, settings: Settings, chat: str = CHAT, user: str = "demo"
 ) -> Reply:
     """Run one typed command for the console chat."""
     ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user,

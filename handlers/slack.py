@@ -24,14 +24,25 @@ Decisions:
   connection of their own, and answered through ``respond()`` (the ``response_url``).
 * Slack sends the typed ``&``, ``<``, ``>`` as entities; they are turned back before the
   command runs (a search for ``AT&T``, a keyword ``"R&D"``).
-* A reply is plain text with ``&``, ``<``, ``>`` escaped (no mention, link or channel ping can
-  be formed). It is ``in_channel`` when it changed something (the Reply is ``ok`` and
-  ``changed``: start, stop, subscribe, unsubscribe, addkeyword, removekeyword), so the channel
-  sees who turned alerts on or off; everything else (help, lists, searches, errors, refusals)
-  is ``ephemeral``, seen only by the person who typed it.
+* A reply is mrkdwn text escaped with the alerts' rule (``bot.render``): ``&``, ``<``, ``>`` as
+  entities, ``* _ ~ ` `` as look-alikes, a bare ``@channel``/``@here`` broken by a word joiner,
+  so an article title can neither format nor ping; a URL in it becomes an explicit ``<url>``
+  link (its ``_`` and ``~`` intact). It is ``in_channel`` when it changed something (the Reply
+  is ``ok`` and ``changed``: start, stop, subscribe, unsubscribe, addkeyword, removekeyword),
+  so the channel sees who turned alerts on or off; everything else (help, lists, searches,
+  errors, refusals) is ``ephemeral``, seen only by the person who typed it.
 * Request signatures are always verified by bolt (``X-Slack-Signature`` HMAC and a 5-minute
   ``X-Slack-Request-Timestamp`` window). bolt does not detect a replay inside that window, so
-  the endpoint remembers each accepted signature for the window and refuses it (401) again.
+  the endpoint takes each signature once for the window (``ReplayGuard.admit``: checked and
+  remembered in one step, before the request is dispatched, so concurrent copies of a request
+  run exactly once; forgotten again when bolt refuses the request). A request with the
+  signature or the timestamp header twice, or a timestamp that is not a number, is refused
+  (401) before bolt sees it: bolt would read the last copy, the guard the first.
+* The token is checked at start (``auth.test``): a rejected token or an unreachable API is a
+  ``ConfigError`` (one line from ``kabar run``). bolt authorizes every request with that
+  answer (no second ``auth.test``), and a command from another workspace than the token's
+  (``team_id``) is refused (403) before anything runs. A command that fails while it runs is
+  answered with ``error.internal`` in the chat's language, never bolt's English apology.
 * HTTP mode serves ``POST /slack/events`` on ``[slack] port`` on the running event loop;
   Socket Mode (``[slack] app_token``, ``xapp-...``) connects out instead and needs no public
   URL. Without ``listen`` (``kabar check``) only the sender exists.
@@ -39,9 +50,8 @@ Decisions:
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -51,15 +61,19 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.config import Config, SlackConfig
+from bot.config import Config, ConfigError, SlackConfig
 from bot.delivery import FAILED, GONE, RETRY, SENT, SendResult
 from bot.pacing import Limit
 from bot.render import Alert, to_slack
-from handlers.commands import CommandContext, Reply, Settings, execute, parse_command
+from bot.render import _slack_text as mrkdwn_text  # the alerts' escaping rule, shared
+from handlers.commands import CommandContext, Reply, Settings, error_reply, execute
+from handlers.offloop import run_off_loop, runs_off_loop
 
 log = logging.getLogger("kabar.slack")
 
@@ -67,7 +81,6 @@ PLATFORM = "slack"
 COMMAND = "/kabar"
 COMMAND_PREFIX = "/kabar "  # how commands are written in help and usage replies
 EVENTS_PATH = "/slack/events"
-SLOW_VERBS = frozenset({"latest", "search"})  # acknowledged first, answered via response_url
 IN_CHANNEL, EPHEMERAL = "in_channel", "ephemeral"
 
 CHANNEL_LIMIT = Limit(1, 1.05)
@@ -91,7 +104,10 @@ MESSAGE_REFUSED_ERRORS = frozenset({
     "msg_too_long", "no_text", "invalid_arguments", "too_many_attachments", "invalid_blocks",
     "invalid_blocks_format",
 })  # fmt: skip  this message can never go (after the plain-text retry): FAILED, chat active
-_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+SIGNATURE_HEADER = "X-Slack-Signature"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
+_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
+_URL_RE = re.compile(r"https?://\S+")
 
 Ack = Callable[..., Awaitable[Any]]
 
@@ -208,8 +224,22 @@ def _error_code(exc: SlackApiError) -> str:
 
 
 def escape_text(text: str) -> str:
-    """Plain text made safe for Slack message text: ``&``, ``<``, ``>`` as entities."""
-    return text.translate(_ENTITIES)
+    """Text made safe for Slack mrkdwn: no formatting, mention, ping or ``<...>`` link can be
+    formed from it; each ``http(s)://`` URL in it becomes an explicit ``<url>`` link."""
+    parts: list[str] = []
+    end = 0
+    for match in _URL_RE.finditer(text):
+        parts.append(mrkdwn_text(text[end : match.start()]))
+        parts.append(_link(match.group()))
+        end = match.end()
+    parts.append(mrkdwn_text(text[end:]))
+    return "".join(parts)
+
+
+def _link(url: str) -> str:
+    """``<url>``: ``&`` as an entity, ``<``, ``>``, ``|`` percent-encoded."""
+    target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E")
+    return f"<{target.replace('|', '%7C')}>"
 
 
 def reply_message(reply: Reply) -> dict[str, str]:
@@ -247,16 +277,25 @@ def command_settings(config: Config) -> Settings:
 async def answer_command(
     db: Database, settings: Settings, command: Mapping[str, Any], ack: Ack, respond: Ack
 ) -> None:
-    """Handle one ``/kabar`` command; acknowledged well within Slack's 3 seconds."""
+    """Handle one ``/kabar`` command; acknowledged well within Slack's 3 seconds. A failure
+    while it runs is answered in the chat's language (``error.internal``) and logged."""
     ctx = command_context(command)
     text = command_text(command)
-    verb, _ = parse_command(text)
-    if verb not in SLOW_VERBS:
-        await ack(**reply_message(execute(db, ctx, text, settings, prefix=COMMAND_PREFIX)))
-        return
-    await ack()
-    reply = await run_read_only(db, ctx, text, settings)
-    await respond(**reply_message(reply))
+    acked = False
+    try:
+        if not runs_off_loop(text):  # acknowledged first, answered via response_url otherwise
+            reply = execute(db, ctx, text, settings, prefix=COMMAND_PREFIX)
+            acked = True
+            await ack(**reply_message(reply))
+            return
+        acked = True
+        await ack()
+        reply = await run_read_only(db, ctx, text, settings)
+        await respond(**reply_message(reply))
+    except Exception:
+        log.exception("Slack: %r failed", text[:60])
+        failure = reply_message(error_reply(db, ctx, settings))
+        await (respond(**failure) if acked else ack(**failure))
 
 
 async def run_read_only(
@@ -264,47 +303,70 @@ async def run_read_only(
 ) -> Reply:
     """A read-only command in a worker thread on its own connection (the event loop keeps
     serving); on the loop for an in-memory database."""
-    path = database_file(db)
-    if path:
-        try:
-            return await asyncio.to_thread(_execute_read_only, path, ctx, text, settings)
-        except sqlite3.Error:
-            log.exception("read-only command failed on a second connection; retrying inline")
-    return execute(db, ctx, text, settings, prefix=COMMAND_PREFIX)
+    return await run_off_loop(db, ctx, text, settings)
 
 
-def _execute_read_only(path: str, ctx: CommandContext, text: str, settings: Settings) -> Reply:
-    conn = sqlite3.connect(path, timeout=10)
-    try:
-        conn.execute("PRAGMA query_only = ON")
-        return execute(Database(conn), ctx, text, settings, prefix=COMMAND_PREFIX)
-    finally:
-        conn.close()
-
-
-def database_file(db: Database) -> str:
-    """The main database's file name ("" for an in-memory database)."""
-    for _seq, name, file in db.conn.execute("PRAGMA database_list"):
-        if name == "main":
-            return file or ""
-    return ""
-
-
-def build_app(config: Config, db: Database) -> AsyncApp:
-    """The bolt app: request signatures verified, one slash command."""
+def build_app(config: Config, db: Database, auth: Mapping[str, Any]) -> AsyncApp:
+    """The bolt app: request signatures verified, requests authorized with the start-up
+    ``auth.test`` answer ``auth`` (commands from another workspace refused), one command."""
     slack = config.slack or SlackConfig()
+    settings = command_settings(config)
+    installed = AuthorizeResult(
+        enterprise_id=auth.get("enterprise_id"), team_id=auth.get("team_id"),
+        team=auth.get("team"), url=auth.get("url"), bot_id=auth.get("bot_id"),
+        bot_user_id=auth.get("user_id"), bot_token=slack.bot_token,
+    )  # fmt: skip
+
+    async def authorize() -> AuthorizeResult:
+        return installed
+
+    async def same_team(body: dict[str, Any], next: Callable[[], Awaitable[None]]
+                        ) -> BoltResponse | None:
+        team = request_team(body)
+        if team and team != installed.team_id:
+            log.warning("Slack: refused a request from workspace %s (installed: %s)", team,
+                        installed.team_id)
+            return BoltResponse(status=403, body="")
+        await next()
+        return None
+
     app = AsyncApp(
-        client=AsyncWebClient(token=slack.bot_token, base_url=slack.base_url),
+        client=AsyncWebClient(base_url=slack.base_url),  # the token comes from `authorize`
         signing_secret=slack.signing_secret,
         request_verification_enabled=True,
+        authorize=authorize,
+        before_authorize=same_team,
+        user_facing_authorize_error_message=error_reply(db, None, settings).text,
     )
-    settings = command_settings(config)
 
     async def kabar(ack: Ack, command: dict[str, Any], respond: Ack) -> None:
         await answer_command(db, settings, command, ack, respond)
 
     app.command(COMMAND)(kabar)
     return app
+
+
+def request_team(body: Mapping[str, Any]) -> str:
+    """The workspace a request comes from: ``team_id`` (slash commands), ``team.id`` (other
+    payloads); "" when it names none."""
+    team = body.get("team_id")
+    if not team and isinstance(body.get("team"), Mapping):
+        team = body["team"].get("id")
+    return str(team or "")
+
+
+async def check_token(client: AsyncWebClient, base_url: str) -> dict[str, Any]:
+    """``auth.test`` with the bot token: its answer, or a ConfigError in one line."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        code = _error_code(exc) or f"HTTP {_status(exc) or '?'}"
+        raise ConfigError(f"'slack.bot_token' was rejected by Slack ({code}; {base_url})"
+                          ) from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise ConfigError(f"the Slack API at 'slack.base_url' ({base_url}) is unreachable:"
+                          f" {type(exc).__name__} {exc}".rstrip()) from None
+    return dict(response.data) if isinstance(response.data, dict) else {}
 
 
 def socket_mode_handler(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
@@ -315,23 +377,39 @@ def socket_mode_handler(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler
 
 
 class ReplayGuard:
-    """Signatures accepted within Slack's 5-minute timestamp window: a request is taken once."""
+    """Signatures taken within Slack's 5-minute timestamp window: a request runs once."""
 
     def __init__(self, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.window = window
         self.clock = clock
         self._seen: dict[str, float] = {}
 
-    def seen(self, signature: str) -> bool:
+    def admit(self, signature: str) -> bool:
+        """True the first time ``signature`` is offered within the window, and it is
+        remembered in the same step (no await between check and remember)."""
         now = self.clock()
         oldest = next(iter(self._seen.values()), None)  # insertion order is expiry order
         if oldest is not None and oldest < now:
             self._seen = {s: t for s, t in self._seen.items() if t >= now}
-        return bool(signature) and self._seen.get(signature, 0.0) >= now
+        if not signature or self._seen.get(signature, 0.0) >= now:
+            return False
+        self._seen[signature] = now + self.window
+        return True
 
-    def remember(self, signature: str) -> None:
-        if signature:
-            self._seen[signature] = self.clock() + self.window
+    def forget(self, signature: str) -> None:
+        """A refused request was not taken: the same signature may come again."""
+        self._seen.pop(signature, None)
+
+
+def header_refusal(headers: Any) -> str:
+    """Why the signature headers are refused before bolt sees them ("" when they are fine):
+    each exactly once, the timestamp a number."""
+    for name in (SIGNATURE_HEADER, TIMESTAMP_HEADER):
+        if len(headers.getall(name, [])) != 1:
+            return f"expected one {name} header"
+    if not _TIMESTAMP_RE.fullmatch(headers[TIMESTAMP_HEADER].strip()):
+        return f"{TIMESTAMP_HEADER} is not a number"
+    return ""
 
 
 class SlackPlatform:
@@ -350,21 +428,35 @@ class SlackPlatform:
         self.port = config.slack.port if port is None else port  # the bound port once started
         self.sender = SlackSender(config.slack.bot_token, config.slack.base_url)
         self.app: AsyncApp | None = None
+        self.team_id = ""  # the workspace of the token, from auth.test at start
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
 
     async def start(self, service: object | None, *, listen: bool) -> None:
+        """With ``listen``: check the token (``auth.test``; a ConfigError when Slack refuses
+        it or cannot be reached), then serve commands. On any failure whatever was started is
+        stopped again."""
         if not listen:
             return
+        try:
+            await self._listen()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _listen(self) -> None:
         assert self.config.slack is not None
-        self.app = build_app(self.config, self.db)
+        auth = await check_token(self.sender.client(), self.config.slack.base_url)
+        self.team_id = str(auth.get("team_id") or "")
+        self.app = build_app(self.config, self.db, auth)
         if self.config.slack.app_token:
             self._socket = socket_mode_handler(self.app, self.config.slack.app_token)
             await self._socket.connect_async()
-            log.info("Slack: Socket Mode connected")
+            log.info("Slack: Socket Mode connected (workspace %s)", self.team_id)
             return
         await self._serve_http(self.app)
-        log.info("Slack: listening on http://%s:%d%s", self.host, self.port, EVENTS_PATH)
+        log.info("Slack: listening on http://%s:%d%s (workspace %s)", self.host, self.port,
+                 EVENTS_PATH, self.team_id)
 
     async def stop(self) -> None:
         if self._socket is not None:
@@ -379,13 +471,21 @@ class SlackPlatform:
         guard = ReplayGuard()
 
         async def events(request: web.Request) -> web.Response:
-            signature = request.headers.get("X-Slack-Signature", "")
-            if guard.seen(signature):
+            refusal = header_refusal(request.headers)
+            if refusal:
+                log.warning("Slack: refused a request: %s", refusal)
+                return web.Response(status=401, text="invalid request")
+            signature = request.headers[SIGNATURE_HEADER]
+            if not guard.admit(signature):
                 log.warning("Slack: refused a replayed request")
                 return web.Response(status=401, text="replayed request")
-            response = await app.async_dispatch(await to_bolt_request(request))
-            if response.status == 200:  # bolt verified it: remember it for the window
-                guard.remember(signature)
+            try:
+                response = await app.async_dispatch(await to_bolt_request(request))
+            except BaseException:
+                guard.forget(signature)
+                raise
+            if response.status != 200:  # refused (bad signature, other workspace): not taken
+                guard.forget(signature)
             return await to_aiohttp_response(response)
 
         web_app = web.Application()

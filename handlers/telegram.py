@@ -54,7 +54,17 @@ from bot.config import Config, ConfigError, TelegramConfig
 from bot.delivery import FAILED, GONE, RETRY, SENT, SendResult
 from bot.pacing import Limit
 from bot.render import Alert, to_telegram_html
-from handlers.commands import ALIASES, VERBS, CommandContext, Settings, execute
+from handlers.commands import (
+    ALIASES,
+    VERBS,
+    CommandContext,
+    Reply,
+    Settings,
+    catalog,
+    error_reply,
+    execute,
+)
+from handlers.offloop import run_off_loop, runs_off_loop
 from store.chats import get_chat, migrate_chat
 
 log = logging.getLogger("kabar.telegram")
@@ -79,38 +89,7 @@ MARKUP_MARKERS = (
     "unmatched end tag", "message is too long", "entities_too_long",
 )  # fmt: skip
 
-# The command menu (setMyCommands), per language; the default menu is English.
-COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "id": {
-        "start": "Berlangganan semua kata kunci",
-        "stop": "Berhenti berlangganan semuanya",
-        "subscribe": "Berlangganan kata kunci tertentu",
-        "unsubscribe": "Berhenti berlangganan kata kunci tertentu",
-        "keywords": "Daftar kata kunci yang terdaftar",
-        "list": "Langganan chat ini",
-        "lang": "Ganti bahasa: id atau en",
-        "latest": "Berita terbaru, semua atau untuk satu kata kunci",
-        "search": "Cari di berita yang tersimpan",
-        "help": "Daftar perintah",
-        "addkeyword": "Tambah kata kunci (khusus admin)",
-        "removekeyword": "Hapus kata kunci (khusus admin)",
-    },
-    "en": {
-        "start": "Subscribe to every keyword",
-        "stop": "Unsubscribe from everything",
-        "subscribe": "Subscribe to particular keywords",
-        "unsubscribe": "Unsubscribe from particular keywords",
-        "keywords": "The configured keywords",
-        "list": "This chat's subscriptions",
-        "lang": "Change the language: id or en",
-        "latest": "Newest articles, all or for one keyword",
-        "search": "Search the stored articles",
-        "help": "List the commands",
-        "addkeyword": "Add a keyword (admins only)",
-        "removekeyword": "Remove a keyword (admins only)",
-    },
-}
-MENU_LANGUAGES: tuple[tuple[str | None, str], ...] = ((None, "en"), ("id", "id"), ("en", "en"))
+MENU_LANGUAGES: tuple[str, ...] = ("id", "en")  # a menu per language_code, from the catalogs
 
 _LINK_RE = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
 _TAG_RE = re.compile(r"</?[a-z]+(?: [^>]*)?>")
@@ -236,6 +215,7 @@ class TelegramPlatform:
         if config.telegram is None or not config.telegram.token:
             raise ConfigError("'telegram.token' is required (or env TELEGRAM_BOT_TOKEN)")
         self.telegram = config.telegram
+        self.default_language = config.default_language
         self.application = build_application(self.telegram)
         settings = Settings(default_language=config.default_language,
                             admins=frozenset(str(a) for a in self.telegram.admins))
@@ -245,8 +225,9 @@ class TelegramPlatform:
 
     async def start(self, service: object | None, *, listen: bool) -> None:
         """Connect (getMe); with ``listen`` also publish the command menu and receive updates
-        (long polling or webhook). Without it the bot only sends. A rejected token raises
-        ConfigError; on any failure whatever was started is stopped again."""
+        (long polling or webhook). Without it the bot only sends. A rejected token, or with
+        ``listen`` an unreachable API, raises ConfigError (one line from ``kabar run``); on any
+        failure whatever was started is stopped again."""
         webhook = listen and self.telegram.mode == "webhook"
         if webhook:
             check_webhook_config(self.telegram)
@@ -254,7 +235,10 @@ class TelegramPlatform:
         try:
             await self._connect(listen)
             if listen:
-                await self._listen(webhook)
+                try:
+                    await self._listen(webhook)
+                except NetworkError as exc:  # getMe answered, then the API went away
+                    raise self._unreachable(exc) from None
         except BaseException:
             await self.stop()
             raise
@@ -262,18 +246,23 @@ class TelegramPlatform:
     async def _connect(self, listen: bool) -> None:
         try:
             await self.application.initialize()
-        except InvalidToken as exc:
+        except InvalidToken:
             raise ConfigError("'telegram.token' was rejected by the Telegram Bot API"
-                              f" ({self.telegram.base_url})") from exc
+                              f" ({self.telegram.base_url})") from None
         except NetworkError as exc:
             if listen:
-                raise
+                raise self._unreachable(exc) from None
             # Sending needs no getMe: alerts go out (or wait and retry) when Telegram answers.
             log.warning("telegram: getMe failed (%s); sending anyway", exc)
 
+    def _unreachable(self, exc: NetworkError) -> ConfigError:
+        """`kabar run` cannot receive commands from an API it cannot reach: one line."""
+        return ConfigError(f"the Telegram Bot API at 'telegram.base_url'"
+                           f" ({self.telegram.base_url}) is unreachable: {exc.message}")
+
     async def _listen(self, webhook: bool) -> None:
         app = self.application
-        await publish_commands(app.bot)
+        await publish_commands(app.bot, self.default_language)
         if webhook:
             await app.updater.start_webhook(
                 listen=self.webhook_listen,
@@ -350,13 +339,19 @@ def quiet_http_logs() -> None:
         logger.setLevel(logging.WARNING)
 
 
-async def publish_commands(bot: Bot) -> None:
-    """The command menu (setMyCommands) in Indonesian, English and the default (English)."""
-    for language_code, lang in MENU_LANGUAGES:
-        commands = [BotCommand(verb, COMMAND_DESCRIPTIONS[lang].get(verb, verb))
-                    for verb in VERBS]
+def command_menu(lang: str) -> list[BotCommand]:
+    """The command menu in ``lang``: every verb with its ``menu.VERB`` catalog description."""
+    return [BotCommand(verb, catalog().t(lang, f"menu.{verb}")) for verb in VERBS]
+
+
+async def publish_commands(bot: Bot, default_language: str) -> None:
+    """The command menu (setMyCommands) per language, and for users whose client sends no
+    language (the default menu) in ``default_language``."""
+    menus: list[tuple[str | None, str]] = [(None, default_language)]
+    menus += [(lang, lang) for lang in MENU_LANGUAGES]
+    for language_code, lang in menus:
         try:
-            await bot.set_my_commands(commands, language_code=language_code)
+            await bot.set_my_commands(command_menu(lang), language_code=language_code)
         except TelegramError as exc:
             log.warning("telegram: setMyCommands (%s) failed: %s", language_code or "default",
                         exc)
@@ -418,9 +413,21 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         user_id=str(user.id) if user else "",
         chat_title=chat.title or chat.full_name or "",
     )
-    reply = execute(state.db, ctx, message.text, state.settings)
+    reply = await command_reply(state, ctx, message.text)
     for part in split_message(reply.text):
         await message.reply_text(part, link_preview_options=NO_PREVIEW)
+
+
+async def command_reply(state: HandlerState, ctx: CommandContext, text: str) -> Reply:
+    """The command's reply: slow read-only verbs in a worker thread (the event loop keeps
+    delivering), the rest here; a failure answered in the chat's language and logged."""
+    try:
+        if runs_off_loop(text):
+            return await run_off_loop(state.db, ctx, text, state.settings)
+        return execute(state.db, ctx, text, state.settings)
+    except Exception:
+        log.exception("telegram: command %r in chat %s failed", text[:60], ctx.chat_address)
+        return error_reply(state.db, ctx, state.settings)
 
 
 def addressed_to_bot(message: Message, username: str) -> bool:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 import handlers.commands as commands
+from bot.i18n import plural_key
 from bot.models import ArticleIn
 from handlers.commands import (
     ADMIN_VERBS,
@@ -373,6 +374,24 @@ def test_unsubscribe_unknown_keyword(db: Database) -> None:
 )  # fmt: skip
 def test_keywords(db: Database, lang: str, expected: str) -> None:
     assert run(db, "/keywords", lang=lang) == Reply(expected)
+
+
+@pytest.mark.parametrize(
+    ("lang", "start", "listed", "stopped"),
+    [
+        ("en", "Subscribed to 1 keyword: Kim.", "This chat is subscribed to 1 keyword: Kim.",
+         "Alerts stopped: unsubscribed from 1 keyword."),
+        ("id", "semua 1 kata kunci: Kim.", "Chat ini berlangganan 1 kata kunci: Kim.",
+         "langganan 1 kata kunci dicabut."),
+    ],
+)  # fmt: skip
+def test_one_keyword_is_singular(lang: str, start: str, listed: str, stopped: str) -> None:
+    """Was "all 1 keywords" / "1 keywords" in English."""
+    db = open_db(":memory:")
+    add_keyword(db, "Kim", "config")
+    assert start in run(db, "/start", lang=lang).text
+    assert run(db, "/list", lang=lang).text.startswith(listed)
+    assert stopped in run(db, "/stop", lang=lang).text
 
 
 def test_keywords_when_none_are_configured() -> None:
@@ -823,9 +842,13 @@ def test_execute_never_raises(text: str, admin: bool) -> None:
 def test_every_message_key_used_exists_and_every_key_is_used() -> None:
     source = (ROOT / "handlers" / "commands.py").read_text(encoding="utf-8")
     used = set(re.findall(r'"([a-z_]+\.[a-z_]+)"', source)) | {f"help.{v}" for v in VERBS}
+    used |= {f"menu.{v}" for v in VERBS}  # the Telegram command menu
+    console = (ROOT / "handlers" / "console.py").read_text(encoding="utf-8")
+    console += (ROOT / "bot" / "demo.py").read_text(encoding="utf-8")
+    used |= {f"console.{key}" for key in re.findall(r'status\("([a-z_]+)"', console)}
     for lang in ("id", "en"):
         path = ROOT / "handlers" / "locales" / f"{lang}.json"
-        keys = set(json.loads(path.read_text(encoding="utf-8")))
+        keys = {plural_key(k)[0] for k in json.loads(path.read_text(encoding="utf-8"))}
         assert used - keys == set(), lang
         assert keys - used == set(), lang
 

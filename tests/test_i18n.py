@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import LANGUAGES, Catalog, load_catalog, placeholders, resolve_language, t
+from bot.i18n import (
+    LANGUAGES,
+    PLURAL_FORMS,
+    Catalog,
+    load_catalog,
+    placeholders,
+    plural_form,
+    plural_key,
+    resolve_language,
+    t,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PACKAGES = [
@@ -30,15 +40,33 @@ def test_catalog_has_a_file_per_language_and_nothing_else(package: str) -> None:
     assert files == set(LANGUAGES)
 
 
+def _grouped(package: str, lang: str) -> dict[str, dict[str, str]]:
+    """Messages by base key: ``{"list.some": {"one": ..., "other": ...}, "x": {"": ...}}``."""
+    groups: dict[str, dict[str, str]] = {}
+    for key, value in _raw(package, lang).items():
+        base, form = plural_key(key)
+        groups.setdefault(base, {})[form] = value
+    return groups
+
+
 @pytest.mark.parametrize("package", CATALOG_PACKAGES)
 def test_catalog_key_sets_match_across_languages(package: str) -> None:
-    keys = {lang: set(_raw(package, lang)) for lang in LANGUAGES}
+    keys = {lang: set(_grouped(package, lang)) for lang in LANGUAGES}
     reference = keys[LANGUAGES[0]]
     for lang, found in keys.items():
         assert found == reference, (
             f"{package}/locales/{lang}.json: missing {sorted(reference - found)}, "
             f"extra {sorted(found - reference)}"
         )
+
+
+@pytest.mark.parametrize("package", CATALOG_PACKAGES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_plural_keys_have_exactly_the_languages_forms(package: str, lang: str) -> None:
+    for base, forms in _grouped(package, lang).items():
+        if "" not in forms:
+            assert tuple(sorted(forms)) == tuple(sorted(PLURAL_FORMS[lang])), (package, base)
+            assert all("{count" in text for text in forms.values()), (package, base)
 
 
 @pytest.mark.parametrize("package", CATALOG_PACKAGES)
@@ -51,10 +79,11 @@ def test_catalog_values_are_non_empty_strings(package: str, lang: str) -> None:
 
 @pytest.mark.parametrize("package", CATALOG_PACKAGES)
 def test_catalog_placeholders_match_across_languages(package: str) -> None:
-    catalogs = {lang: _raw(package, lang) for lang in LANGUAGES}
+    catalogs = {lang: _grouped(package, lang) for lang in LANGUAGES}
     for key in catalogs[LANGUAGES[0]]:
-        fields = {lang: placeholders(catalog[key]) for lang, catalog in catalogs.items()}
-        assert len({frozenset(f) for f in fields.values()}) == 1, f"{package}: {key}: {fields}"
+        fields = {f"{lang}:{form}": frozenset(placeholders(text))
+                  for lang, catalog in catalogs.items() for form, text in catalog[key].items()}
+        assert len(set(fields.values())) == 1, f"{package}: {key}: {fields}"
 
 
 @pytest.mark.parametrize("package", CATALOG_PACKAGES)
@@ -172,3 +201,41 @@ def test_catalog_rejects_a_malformed_file(
 def test_placeholders() -> None:
     assert placeholders("{n} dari {total:d} {x.y} {{literal}}") == {"n", "total", "x"}
     assert placeholders("tanpa parameter") == set()
+
+
+def test_plural_forms_are_chosen_by_count() -> None:
+    assert [plural_form("en", n) for n in (0, 1, 2, 21)] == ["other", "one", "other", "other"]
+    assert {plural_form("id", n) for n in (0, 1, 2)} == {"other"}
+    assert plural_key("list.some_one") == ("list.some", "one")
+    assert plural_key("list.none_follow_all") == ("list.none_follow_all", "")
+    catalog = Catalog("handlers")
+    one = catalog.t("en", "list.some", count=1, keywords="Kim")
+    assert one == "This chat is subscribed to 1 keyword: Kim."
+    assert catalog.t("en", "list.some", count=2, keywords="Kim, rudal").startswith(
+        "This chat is subscribed to 2 keywords:")
+    assert catalog.t("id", "list.some", count=1, keywords="Kim") == (
+        "Chat ini berlangganan 1 kata kunci: Kim.")
+    with pytest.raises(KeyError):
+        catalog.t("en", "list.some", keywords="Kim")  # a plural message needs its count
+
+
+def test_demo_status_lines_follow_the_chat_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scripted demo (default language id, `/lang en` halfway): its own lines were
+    English whatever the language."""
+    import io
+
+    from bot.demo import run_demo
+
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert run_demo(None, io.StringIO(""), out, interactive_mode=False) == 0
+    before, _, after = out.getvalue().partition("> /lang en")
+    assert before.startswith("Demo Kabar — peringatan berita berdasarkan kata kunci")
+    assert "— kabar masuk: 01_" in before and "1 baru, 0 duplikat, 0 ditolak" in before
+    assert "(tidak ada kata kunci yang cocok" in before
+    for english in ("wire:", "no keyword matched", "Done.", "Keywords /"):
+        assert english not in before
+    assert "— wire: 03_articles.json: new 2, duplicate 0, rejected 0" in after
+    assert after.rstrip().endswith("and run `kabar run`.")

@@ -3,9 +3,11 @@ Slack Web API, with signed slash-command requests and a real SQLite store."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,8 +19,9 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from bot.config import Config, config_from_dict, store_path
+from bot.config import Config, ConfigError, config_from_dict, store_path
 from bot.delivery import GONE, RETRY, SENT
+from bot.i18n import Catalog
 from bot.models import ArticleIn
 from bot.render import Alert
 from bot.service import Service
@@ -44,6 +47,7 @@ from store.outbox import counts
 from tests.fakes.slack_api import FakeSlack, api_error, dropped, rate_limited, server_error, slow
 from tests.support import drain
 
+REPO = Path(__file__).resolve().parent.parent
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
 CHANNEL = "C0KABAR"
@@ -174,7 +178,7 @@ async def test_start_subscribes_the_channel_and_says_so_in_channel(bot: Bot) -> 
     assert bot.subscriptions() == KEYWORDS
     chat = get_chat(bot.db, "slack", CHANNEL)
     assert chat is not None and chat.follow_all and chat.active and chat.title == "berita"
-    assert bot.fake.auth_tests == 1  # bolt's single-workspace authorization
+    assert bot.fake.auth_tests == 1  # at start; bolt authorizes with that answer
 
 
 async def test_stop_unsubscribes_everything(bot: Bot) -> None:
@@ -239,7 +243,7 @@ async def test_latest_is_acknowledged_at_once_and_answered_at_response_url(bot: 
     reply = bot.fake.responses[-1]
     assert reply["response_type"] == "ephemeral"
     assert reply["text"].startswith("Berita terbaru:")
-    assert "Uji rudal di pesisir (tes) https://berita.example/0" in reply["text"]
+    assert "Uji rudal di pesisir (tes) <https://berita.example/0>" in reply["text"]
     assert "Harga beras" in reply["text"]
 
     filtered = await bot.reply("latest rudal")
@@ -343,10 +347,11 @@ def test_replay_guard_forgets_after_the_window() -> None:
 
     now = [1000.0]
     guard = ReplayGuard(window=300, clock=lambda: now[0])
-    guard.remember("v0=abc")
-    assert guard.seen("v0=abc") and not guard.seen("v0=other") and not guard.seen("")
+    assert guard.admit("v0=abc") and not guard.admit("v0=abc") and not guard.admit("")
     now[0] += 301
-    assert not guard.seen("v0=abc") and guard._seen == {}
+    assert guard.admit("v0=abc")  # the window is over: Slack itself would refuse it now
+    guard.forget("v0=abc")
+    assert guard.admit("v0=abc")
 
 
 async def test_a_replayed_request_is_refused(bot: Bot) -> None:
@@ -360,6 +365,125 @@ async def test_a_replayed_request_is_refused(bot: Bot) -> None:
     replay = await bot.post(body, timestamp=now)
     assert replay.status_code == 401
     assert bot.subscriptions() == []  # the replayed subscribe changed nothing
+
+
+def signed_headers(body: str, timestamp: int | str, *extra: tuple[str, str]
+                   ) -> list[tuple[str, str]]:
+    """Raw request headers (a list, so a header can come twice), `extra` ones first."""
+    return [*extra, ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-Slack-Request-Timestamp", str(timestamp)),
+            ("X-Slack-Signature", sign(body, int(timestamp)))]
+
+
+async def test_an_extra_signature_header_is_refused_and_cannot_replay(bot: Bot) -> None:
+    """A junk X-Slack-Signature before the real one: the guard read the first, bolt the last,
+    so every replay got through."""
+    body = urlencode(bot.form("subscribe Kim", USER, CHANNEL))
+    now = int(time.time())
+    first = await bot.post(body, timestamp=now)
+    assert first.status_code == 200 and bot.subscriptions() == ["Kim"]
+    await bot.command("stop")
+    for junk in ("v0=junk", "v0=other"):
+        replay = await bot.http.post(EVENTS_PATH, content=body.encode(), headers=signed_headers(
+            body, now, ("X-Slack-Signature", junk)))
+        assert replay.status_code == 401
+    twice = await bot.http.post(EVENTS_PATH, content=body.encode(), headers=signed_headers(
+        body, now, ("X-Slack-Request-Timestamp", str(now))))
+    assert twice.status_code == 401
+    assert bot.subscriptions() == []  # no replay ran
+
+
+async def test_concurrent_copies_of_one_request_run_once(bot: Bot) -> None:
+    body = urlencode(bot.form('addkeyword "Kim Jong Un"', ADMIN, CHANNEL))
+    now = int(time.time())
+    responses = await asyncio.gather(*[bot.post(body, timestamp=now) for _ in range(5)])
+    assert sorted(r.status_code for r in responses) == [200, 401, 401, 401, 401]
+    [taken] = [r for r in responses if r.status_code == 200]
+    assert taken.json()["text"].startswith("Kata kunci ditambahkan")
+    assert bot.keywords() == [*KEYWORDS, '"Kim Jong Un"']
+
+
+async def test_a_non_numeric_timestamp_is_refused_not_an_error(bot: Bot) -> None:
+    body = urlencode(bot.form("start", USER, CHANNEL))
+    for stamp in ("soon", "1e9", "", "-5", "17000000000000"):
+        response = await bot.http.post(EVENTS_PATH, content=body.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sign(body, 0)})
+        assert response.status_code == 401, stamp
+    assert get_chat(bot.db, "slack", CHANNEL) is None
+
+
+async def test_a_command_from_another_workspace_is_refused(bot: Bot) -> None:
+    form = {**bot.form("start", USER, CHANNEL), "team_id": "T0OTHER"}
+    response = await bot.post(urlencode(form))
+    assert response.status_code == 403
+    assert get_chat(bot.db, "slack", CHANNEL) is None and bot.subscriptions() == []
+    assert bot.fake.responses == []
+    assert (await bot.reply("keywords"))["text"].startswith("Kata kunci")  # its own: fine
+
+
+async def test_a_failing_command_is_answered_in_the_chat_language(bot: Bot) -> None:
+    await bot.command("lang en")
+    bot.db.conn.execute("ALTER TABLE keywords RENAME TO keywords_gone")
+    try:
+        reply = await bot.reply("keywords")
+        other = await bot.reply("keywords", channel="C0OTHER")
+    finally:
+        bot.db.conn.execute("ALTER TABLE keywords_gone RENAME TO keywords")
+    catalog = Catalog("handlers")
+    assert reply == {"text": catalog.t("en", "error.internal"), "response_type": "ephemeral"}
+    assert other["text"] == catalog.t("id", "error.internal")  # a new chat: default language
+
+
+async def test_latest_and_search_replies_cannot_format_or_ping(bot: Bot) -> None:
+    title = "*Kim* _rudal_ ~uji~ `kode` @channel @here <!channel> >kutip"
+    add_articles(bot.db, (title, "Kim menguji rudal lagi di pesisir."))
+    for command in ("latest", "latest Kim", "search rudal"):
+        sent = (await bot.reply(command))["text"]
+        line = sent.splitlines()[1]
+        for raw in ("*", "_", "~", "`", "<!channel>", "@channel", "@here", ">kutip"):
+            assert raw not in line.replace("<https://berita.example/0>", ""), (command, raw)
+        assert "\u2217Kim\u2217" in line and "&lt;!channel&gt;" in line
+        assert "@\u2060channel" in line and line.endswith("(tes) <https://berita.example/0>")
+
+
+async def test_rejected_token_stops_the_start(tmp_path: Path, fake: FakeSlack) -> None:
+    config = make_config(tmp_path, fake, bot_token="xoxb-revoked")
+    db = open_db(store_path(config))
+    platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
+    try:
+        with pytest.raises(ConfigError, match=r"^'slack\.bot_token' was rejected by Slack"
+                                               r" \(invalid_auth;"):
+            await platform.start(None, listen=True)
+    finally:
+        await platform.stop()
+        db.close()
+    assert platform.port == 0  # nothing listens
+
+
+async def test_kabar_run_with_a_revoked_token_exits_with_one_line(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"""keywords = ["Kim"]
+[store]
+path = "{tmp_path / 'kabar.db'}"
+[slack]
+bot_token = "xoxb-revoked"
+signing_secret = "{SECRET}"
+base_url = "{fake.base_url}"
+host = "127.0.0.1"
+port = 0
+""")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--config", str(config), cwd=REPO,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    errors = [line for line in err.decode().splitlines() if "error" in line.lower()]
+    assert process.returncode == 2, err.decode()
+    assert errors == [f"kabar: error: 'slack.bot_token' was rejected by Slack (invalid_auth;"
+                      f" {fake.base_url})"]
+    assert "Traceback" not in err.decode()
 
 
 # ---------------------------------------------------------------- alerts
@@ -561,7 +685,8 @@ async def test_socket_mode_handler_is_built_on_the_configured_api(
     config = make_config(tmp_path, fake, app_token="xapp-1-test")
     db = open_db(store_path(config))
     try:
-        handler = socket_mode_handler(build_app(config, db), "xapp-1-test")
+        handler = socket_mode_handler(build_app(config, db, {"team_id": "T0TEST"}),
+                                     "xapp-1-test")
         assert handler.app_token == "xapp-1-test"
         assert handler.client.web_client.base_url == fake.base_url
         await handler.close_async()

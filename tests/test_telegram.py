@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
+import subprocess
+import sys
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +30,9 @@ from bot.i18n import Catalog
 from bot.models import ArticleIn
 from bot.render import Alert
 from bot.service import Service
+from handlers import commands
 from handlers.commands import VERBS
 from handlers.telegram import (
-    COMMAND_DESCRIPTIONS,
     TelegramPlatform,
     TelegramSender,
     html_to_plain,
@@ -52,6 +58,7 @@ from tests.fakes.telegram_api import (
 )
 from tests.support import drain
 
+REPO = Path(__file__).resolve().parent.parent
 TOKEN = "123:TEST"
 USERNAME = "KabarTestBot"
 ADMIN = 1
@@ -246,12 +253,31 @@ async def test_command_menu_in_both_languages(kabar: Kabar) -> None:
     menus = {lang: kabar.fake.commands[("default", lang)] for lang in ("", "id", "en")}
     for menu in menus.values():
         assert [c["command"] for c in menu] == list(VERBS)
-    assert menus[""] == menus["en"] != menus["id"]
-    assert "Berlangganan semua kata kunci" in {c["description"] for c in menus["id"]}
+    catalog = Catalog("handlers")
     for lang in ("id", "en"):
-        assert set(COMMAND_DESCRIPTIONS[lang]) == set(VERBS)
+        assert [c["description"] for c in menus[lang]] == [
+            catalog.t(lang, f"menu.{verb}") for verb in VERBS]
+    assert menus["id"][0]["description"] == "Berlangganan semua kata kunci"
+    assert menus[""] == menus["id"] != menus["en"]  # no language: default_language ("id")
     await kabar.fake.wait_for(lambda: kabar.fake.allowed_updates)
     assert kabar.fake.allowed_updates == ["message", "channel_post"]
+
+
+async def test_menu_without_language_follows_default_language(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    config = config_from_dict({"default_language": "en", "telegram": {
+        "token": TOKEN, "base_url": fake.base_url}, "store": {"path": str(tmp_path / "k.db")}},
+        env={})
+    db = open_db(tmp_path / "k.db")
+    platform = TelegramPlatform(config, db)
+    try:
+        await platform.start(None, listen=True)
+        assert fake.commands[("default", "")] == fake.commands[("default", "en")]
+        assert fake.commands[("default", "")][0]["description"] == "Subscribe to every keyword"
+    finally:
+        await platform.stop()
+        db.close()
 
 
 async def test_group_upgraded_to_supergroup_keeps_its_subscriptions(kabar: Kabar) -> None:
@@ -498,6 +524,89 @@ async def test_send_only_start_survives_an_unreachable_api(tmp_path: Path) -> No
         assert outbox_rows(kabar.db, 1801)[0][:2] == ("pending", 1)
     finally:
         await kabar.close()
+
+
+async def test_kabar_run_with_the_api_unreachable_is_one_line(tmp_path: Path) -> None:
+    """Was a chained httpx traceback (exit 1); now one line, exit 2, as for a rejected token.
+    APScheduler's job chatter stays out of the log at INFO."""
+    base_url = f"http://127.0.0.1:{free_port()}/bot"  # a closed loopback port
+    config = tmp_path / "config.toml"
+    config.write_text(f'keywords = ["Kim"]\n[store]\npath = "{tmp_path / "k.db"}"\n'
+                      f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\n')
+    done = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
+    assert errors == [f"kabar: error: the Telegram Bot API at 'telegram.base_url' ({base_url})"
+                      " is unreachable: httpx.ConnectError: All connection attempts failed"]
+    assert "Traceback" not in done.stderr and "apscheduler" not in done.stderr
+
+
+async def test_kabar_run_logs_no_per_job_scheduler_chatter(caplog) -> None:
+    """330 of 363 log lines of a 73 s run were APScheduler's "Running job" / "executed
+    successfully"; at INFO they are gone, at DEBUG they are back."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.runtime import configure_logging
+
+    async def tick() -> None:
+        ran.set()
+
+    try:
+        for level, expected in ((logging.INFO, False), (logging.DEBUG, True)):
+            configure_logging(level)
+            caplog.clear()
+            caplog.set_level(level)
+            ran = asyncio.Event()
+            scheduler = AsyncIOScheduler()
+            scheduler.add_job(tick, "interval", seconds=60, next_run_time=datetime.now(UTC))
+            scheduler.start()
+            await asyncio.wait_for(ran.wait(), 10)
+            await asyncio.sleep(0.05)
+            scheduler.shutdown(wait=False)
+            chatter = [r for r in caplog.records if r.name.startswith("apscheduler")
+                       and r.levelno < logging.WARNING]
+            assert bool(chatter) is expected, (level, [r.getMessage() for r in chatter])
+    finally:
+        logging.getLogger("apscheduler").setLevel(logging.NOTSET)
+
+
+async def test_latest_runs_off_the_event_loop(kabar: Kabar, monkeypatch) -> None:
+    """`/latest Kim` re-matches up to 2,000 articles; while it does, alerts keep going out.
+    The matching is held until the alert was delivered: on the event loop, that alert would
+    only have gone out after the reply."""
+    follow(kabar.db, 1901, "Kim")
+    add_articles(kabar.db, KIM_RUDAL)
+    started, release = threading.Event(), threading.Event()
+    original = commands.matching_articles
+
+    def held(*args: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return original(*args)
+
+    monkeypatch.setattr(commands, "matching_articles", held)
+    kabar.fake.send_text(1901, "/latest Kim")
+    while not started.is_set():
+        await asyncio.sleep(0.01)
+    await kabar.check()  # the alert, while /latest is still matching
+    release.set()
+    await kabar.fake.wait_for(lambda: len(kabar.fake.messages_to(1901)) == 2)
+    alert, reply = kabar.fake.messages_to(1901)
+    assert alert.get("parse_mode") == "HTML" and "Kim" in alert["text"]
+    assert reply["text"].startswith("Berita terbaru untuk Kim:")
+
+
+async def test_a_failing_command_is_answered_in_the_chat_language(kabar: Kabar) -> None:
+    await kabar.say(1902, "/lang en")
+    kabar.db.conn.execute("ALTER TABLE keywords RENAME TO keywords_gone")
+    try:
+        reply = await kabar.say(1902, "/keywords")
+        other = await kabar.say(1903, "/keywords")
+    finally:
+        kabar.db.conn.execute("ALTER TABLE keywords_gone RENAME TO keywords")
+    assert reply == Catalog("handlers").t("en", "error.internal")
+    assert other == Catalog("handlers").t("id", "error.internal")
 
 
 # ---------------------------------------------------------------- small pure helpers
