@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -473,7 +474,7 @@ bot_token = "xoxb-revoked"
 signing_secret = "{SECRET}"
 base_url = "{fake.base_url}"
 host = "127.0.0.1"
-port = 0
+port = {free_port()}
 """)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "--config", str(config), cwd=REPO,
@@ -484,6 +485,12 @@ port = 0
     assert errors == [f"kabar: error: 'slack.bot_token' was rejected by Slack (invalid_auth;"
                       f" {fake.base_url})"]
     assert "Traceback" not in err.decode()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 # ---------------------------------------------------------------- alerts
