@@ -58,9 +58,13 @@ _Memo = tuple[set[str], dict[str, tuple[int, ...]]]
 class KeywordIndex:
     """Compiled keyword queries. Thread-safe for concurrent ``match`` calls."""
 
-    def __init__(self, queries: Iterable[str]) -> None:
+    def __init__(self, queries: Iterable[str], *, strict: bool = True) -> None:
+        """Compile ``queries``. A query that does not parse raises ``QueryError`` naming it;
+        with ``strict=False`` it is left out instead and listed in ``rejected``, so one bad
+        stored query never stops the others from matching."""
         if isinstance(queries, str):
             raise TypeError("KeywordIndex takes an iterable of query strings, not one string")
+        self.rejected: list[QueryError] = []  # with strict=False: the queries left out
         self._texts: list[str] = []  # distinct query texts as given, in order
         self._aliases: list[list[int]] = []  # compiled query id -> positions in _texts
         self._alternatives: list[_Alternatives] = []  # by compiled query id
@@ -73,7 +77,14 @@ class KeywordIndex:
         for text in queries:
             if text in given:
                 continue  # the very same text again
-            parsed = _parse(text)
+            try:
+                parsed = _parse(text)
+            except QueryError as exc:
+                if strict:
+                    raise
+                given.add(text)
+                self.rejected.append(exc)
+                continue
             query_id = compiled.get(parsed.canonical)
             if query_id is None:
                 query_id = compiled[parsed.canonical] = self._add(parsed)
@@ -239,8 +250,7 @@ def _parse(text: str) -> Query:
     try:
         return parse_query(text)
     except QueryError as exc:
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        raise QueryError(f"invalid query {shown!r}: {exc}") from exc
+        raise exc.for_query(text) from exc
 
 
 def _merged(spans: Iterable[Span]) -> tuple[Span, ...]:

@@ -276,6 +276,43 @@ def test_bad_query_is_named(queries: list[str], message: str) -> None:
     assert len(str(caught.value)) < 200
 
 
+def test_lenient_index_leaves_out_bad_queries_and_matches_the_rest() -> None:
+    index = KeywordIndex(["(", "Kim", '"Jong Un', "rudal"], strict=False)
+    assert index.queries == ("Kim", "rudal")
+    assert [str(exc) for exc in index.rejected] == [
+        "invalid query '(': term '(' has no letters or digits",
+        "invalid query '\"Jong Un': unbalanced quote: the phrase starting at '\"Jong Un' is never"
+        " closed",
+    ]
+    assert [m.query for m in index.match("Kim melihat rudal (baru)")] == ["Kim", "rudal"]
+
+
+NOW = "2024-06-11T08:00:00.000000Z"
+
+
+def test_matching_pass_skips_a_stored_bad_query_with_one_warning(caplog) -> None:
+    from bot.check import IndexCache, matching_batches, matching_pass
+    from store import open_db
+    from store.chats import ensure_chat, subscribe
+    from store.keywords import list_keywords
+
+    db = open_db(":memory:")
+    for query in ("(", "Kim", '"Jong Un'):  # stored by an older Kabar or by hand
+        db.conn.execute("INSERT INTO keywords (query, created_at) VALUES (?, '2024')", [query])
+    db.conn.execute("INSERT INTO articles (content_hash, text, ingested_at) VALUES"
+                    " ('h1', 'Kim Jong Un meninjau uji coba.', ?), ('h2', 'Kim lagi.', ?)",
+                    [NOW, NOW])
+    chat = ensure_chat(db, "telegram", "42", "id")
+    subscribe(db, chat, list_keywords(db))
+    caplog.set_level("WARNING")
+    assert matching_pass(db).queued == 2
+    list(matching_batches(db, index=IndexCache().get(db)))  # the `kabar run` path
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and all("'('" in w and "Jong Un" in w for w in warnings)
+    rows = db.conn.execute("SELECT keywords FROM outbox ORDER BY article_id").fetchall()
+    assert [row[0] for row in rows] == ['["Kim"]', '["Kim"]']
+
+
 def test_a_single_string_is_rejected() -> None:
     with pytest.raises(TypeError):
         KeywordIndex("Kim")  # type: ignore[arg-type]
