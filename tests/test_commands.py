@@ -914,3 +914,24 @@ def test_subscribe_resolves_many_words_in_a_few_indexed_lookups(big_db: Database
     plan = " ".join(str(row) for row in big_db.conn.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM keywords WHERE norm IN (?)", ["kim"]))
     assert "keywords_norm" in plan
+
+
+def test_an_older_database_gets_the_keyword_index_on_start(tmp_path: Path) -> None:
+    import sqlite3
+
+    from store.schema import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:  # a database made by the first schema
+        conn.execute(statement)
+    conn.executemany("INSERT INTO keywords (query, created_at) VALUES (?, '2024')",
+                     [("Kim",), ("Ünal",), ('"Kim Jong Un"',)])
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    database = open_db(path)
+    seed_keywords(database, [])  # every start
+    assert database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    reply = run(database, "/subscribe kim ÜNAL kim jong un", lang="en")
+    assert reply.text == 'Subscribed to: Kim, Ünal, "Kim Jong Un".'
