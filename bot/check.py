@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from store.articles import unchecked_articles
 from store.chats import subscribers
 from store.keywords import keyword_signature, list_keywords
 from store.outbox import Queued, record_matches
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,20 @@ def plan_alerts(
 
 
 def current_index(db: Database) -> KeywordIndex:
-    """The keyword index for the set stored now (the database is the source of truth)."""
-    return KeywordIndex(k.query for k in list_keywords(db))
+    """The keyword index for the set stored now (the database is the source of truth).
+    A stored query that does not parse (an older database, a hand edit) is left out: see
+    ``warn_rejected``."""
+    return KeywordIndex((k.query for k in list_keywords(db)), strict=False)
+
+
+def warn_rejected(index: KeywordIndex) -> None:
+    """One warning naming every stored query the index had to leave out."""
+    if index.rejected:
+        log.warning(
+            "skipping %d stored keyword(s) that do not parse (fix or remove them with"
+            " `kabar keywords remove`): %s",
+            len(index.rejected), "; ".join(str(exc) for exc in index.rejected),
+        )
 
 
 class IndexCache:
@@ -88,6 +103,7 @@ def matching_batches(
     checked in one transaction per batch (nothing is written on a dry run). Yields each
     batch's result, so an async caller can let other work run in between."""
     index = index if index is not None else current_index(db)
+    warn_rejected(index)
     subs = subscribers(db)
     last_id = 0
     while articles := unchecked_articles(db, batch_size, after_id=last_id):

@@ -28,6 +28,7 @@ from store import StoreError, damaged, is_corrupt, open_db
 from store.keywords import (
     add_keyword,
     drift_from_config,
+    find_keyword,
     list_keywords,
     remove_keyword,
     seed_keywords,
@@ -131,10 +132,14 @@ def cmd_keywords(config: Config, args: argparse.Namespace) -> int:
         for keyword in list_keywords(db):
             print(keyword.query)
         return 0
-    try:
-        query = parse_query(" ".join(args.query)).canonical
-    except QueryError as exc:
-        raise CliError(f"invalid keyword query: {exc}") from None
+    text = " ".join(args.query)
+    if args.action == "remove" and find_keyword(db, text):
+        query = text  # any stored text can be removed, even one that no longer parses
+    else:
+        try:
+            query = parse_query(text).canonical
+        except QueryError as exc:
+            raise CliError(f"invalid keyword query: {exc}") from None
     if args.action == "add":
         done = add_keyword(db, query, actor)
         print(f"added: {query}" if done else f"already there: {query}")

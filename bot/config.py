@@ -207,6 +207,7 @@ def _check_values(config: Config, source: str) -> None:
     def fail(msg: str) -> None:
         raise ConfigError(f"{source}: {msg}" if source else msg)
 
+    _check_keywords(config.keywords, fail)
     if config.default_language not in LANGUAGES:
         fail(f"'default_language' must be one of {', '.join(LANGUAGES)}, got "
              f"{config.default_language!r}")
@@ -256,6 +257,17 @@ def check_store_folder(config: Config) -> Path:
         where = f"{config.source}: " if config.source else ""
         raise ConfigError(f"{where}'store.path' folder does not exist: {path.parent}")
     return path
+
+
+def _check_keywords(keywords: tuple[str, ...], fail: typing.Callable[[str], None]) -> None:
+    """Every keyword query must parse: a bad one would otherwise be stored and skipped."""
+    from bot.query import QueryError, parse_query
+
+    for i, query in enumerate(keywords):
+        try:
+            parse_query(query)
+        except QueryError as exc:
+            fail(f"'keywords[{i}]' is not a valid keyword query: {exc}")
 
 
 def store_path(config: Config) -> Path:

@@ -11,6 +11,7 @@ from langdetect.lang_detect_exception import LangDetectException
 
 CONFIDENCE_FLOOR = 0.70
 MIN_LETTERS = 20
+CAPS_SHARE = 0.6  # text with more capital letters than this is lower-cased before detection
 _INDONESIAN_CODES = ("id", "ms")  # langdetect often splits Indonesian between id and ms
 _lock = threading.Lock()
 
@@ -37,10 +38,14 @@ def detect_language(text: str) -> tuple[str, float]:
 
     Indonesian is the summed probability of langdetect's ``id`` and ``ms``. A language
     below ``CONFIDENCE_FLOOR`` gives "other" with the best score seen; text with fewer
-    than ``MIN_LETTERS`` letters gives ("other", 0.0).
+    than ``MIN_LETTERS`` letters gives ("other", 0.0). Mostly-capital text (a caps-only
+    paragraph) is lower-cased first.
     """
-    if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < MIN_LETTERS:
         return "other", 0.0
+    if sum(ch.isupper() for ch in text) > CAPS_SHARE * letters:
+        text = text.lower()  # langdetect's profiles are lower-case: caps-only reads as German
     try:
         probs = _probabilities(text)
     except LangDetectException:

@@ -12,6 +12,10 @@ with the number of queries:
 * only the tokens that hit are located in the text (``str.find`` + word-boundary check);
   phrases are verified forward from their first word;
 * only the queries that contain at least one hit positive term are evaluated.
+
+Precision rules (see ``bot.tokens``): links are blanked before scanning, a phrase matches only
+within one clause, words compare NFKC + casefold, and query words tolerate English plurals.
+Spans always point into the original text.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from bot.query import Query, QueryError, parse_query
 from bot.tokens import (
     LONG_TOKEN,
     ScanPatterns,
+    clause_break,
+    english_variants,
     find_token,
+    mask_urls,
     next_token,
     phrase_word_matches,
     raw_token_set,
@@ -58,9 +65,13 @@ _Memo = tuple[set[str], dict[str, tuple[int, ...]]]
 class KeywordIndex:
     """Compiled keyword queries. Thread-safe for concurrent ``match`` calls."""
 
-    def __init__(self, queries: Iterable[str]) -> None:
+    def __init__(self, queries: Iterable[str], *, strict: bool = True) -> None:
+        """Compile ``queries``. A query that does not parse raises ``QueryError`` naming it;
+        with ``strict=False`` it is left out instead and listed in ``rejected``, so one bad
+        stored query never stops the others from matching."""
         if isinstance(queries, str):
             raise TypeError("KeywordIndex takes an iterable of query strings, not one string")
+        self.rejected: list[QueryError] = []  # with strict=False: the queries left out
         self._texts: list[str] = []  # distinct query texts as given, in order
         self._aliases: list[list[int]] = []  # compiled query id -> positions in _texts
         self._alternatives: list[_Alternatives] = []  # by compiled query id
@@ -73,7 +84,14 @@ class KeywordIndex:
         for text in queries:
             if text in given:
                 continue  # the very same text again
-            parsed = _parse(text)
+            try:
+                parsed = _parse(text)
+            except QueryError as exc:
+                if strict:
+                    raise
+                given.add(text)
+                self.rejected.append(exc)
+                continue
             query_id = compiled.get(parsed.canonical)
             if query_id is None:
                 query_id = compiled[parsed.canonical] = self._add(parsed)
@@ -142,7 +160,8 @@ class KeywordIndex:
             term_id = self._term_ids[words] = len(self._terms)
             self._terms.append(words)
             self._queries_of.append([])
-            self._by_first.setdefault(words[0], []).append(term_id)
+            for variant in english_variants(words[0]):  # missile also finds missiles
+                self._by_first.setdefault(variant, []).append(term_id)
         return term_id
 
     # -- matching --------------------------------------------------------------------------
@@ -151,6 +170,7 @@ class KeywordIndex:
         """Term id -> sorted spans of every indexed term occurring in ``text``."""
         if not text:
             return {}
+        text = mask_urls(text)  # links are not words of the article (offsets unchanged)
         patterns: ScanPatterns | None = None  # only needed once something hits
         raws = raw_token_set(text)
         misses, hitting = memo
@@ -197,14 +217,17 @@ class KeywordIndex:
     def _phrase_spans(
         text: str, patterns: ScanPatterns, words: tuple[str, ...], firsts: list[Span]
     ) -> list[Span]:
-        """Spans of phrase ``words`` starting at the given spans of its first word."""
+        """Spans of phrase ``words`` starting at the given spans of its first word, each
+        within one clause."""
         spans = []
         for start, end in firsts:
+            previous = start
             for word in words[1:]:
                 token = next_token(text, end, patterns)
-                if token is None or not phrase_word_matches(token[0], word):
+                if (token is None or clause_break(text, previous, end, token[1])
+                        or not phrase_word_matches(token[0], word)):
                     break
-                end = trim_span(*token)[1]
+                previous, end = trim_span(*token)
             else:
                 spans.append((start, end))
         return spans
@@ -239,8 +262,7 @@ def _parse(text: str) -> Query:
     try:
         return parse_query(text)
     except QueryError as exc:
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        raise QueryError(f"invalid query {shown!r}: {exc}") from exc
+        raise exc.for_query(text) from exc
 
 
 def _merged(spans: Iterable[Span]) -> tuple[Span, ...]:

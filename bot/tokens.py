@@ -8,9 +8,19 @@ inside the token's span but dropped from its normalised form.
 Token spans are offsets into the ORIGINAL string (no normalisation is applied before
 scanning), so ``text[start:end]`` is always the word as written.
 
-Normalised forms are NFC + casefold. A text token also carries Indonesian clitic-stripped
-variants: ``rudalnya`` -> ``rudal``, ``Kimlah`` -> ``kim``, ``rudalnyalah`` -> ``rudalnya``
-and ``rudal``; the stem must keep at least ``MIN_STEM`` characters.
+Normalised forms are NFKC (compatibility: full-width ``ＫＩＭ`` and styled ``𝐊𝐢𝐦`` are
+``kim``) + casefold. A text token also carries Indonesian clitic-stripped variants:
+``rudalnya`` -> ``rudal``, ``Kimlah`` -> ``kim``, ``rudalnyalah`` -> ``rudalnya`` and
+``rudal``; the stem must keep at least ``MIN_STEM`` characters. Nothing is stripped from a
+token that is itself an Indonesian root word (``masalah``, ``langkah``, ``bangku``: the
+dictionary the Sastrawi package ships, read on first use), from an Arabic ``-ullah`` name
+(``Abdullah``), nor ``-lah`` from a capitalised token whose stem is a root word of four or more
+letters (the name ``Nabilah`` is not ``nabi`` + ``lah``).
+
+Query words, for their part, tolerate English plurals (``english_variants``: ``missile`` also
+matches ``missiles``) unless they are Indonesian root words. Helpers for the matcher's other
+precision rules live here too: ``mask_urls`` (links are not words of the article) and
+``clause_break`` (a phrase never spans ``.`` ``,`` ``;`` or a paragraph break).
 
 Besides the public ``Token`` / ``tokenize`` / ``normalize_word``, this module holds the
 allocation-light helpers the matcher's hot path uses (``scan_patterns``, ``raw_token_set``,
@@ -23,6 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 from itertools import filterfalse
 from typing import NamedTuple
 
@@ -32,7 +43,11 @@ __all__ = [
     "PARTICLE_CLITICS",
     "POSSESSIVE_CLITICS",
     "Token",
+    "clause_break",
+    "english_variants",
+    "mask_urls",
     "normalize_word",
+    "root_words",
     "tokenize",
 ]
 
@@ -136,20 +151,31 @@ def scan_patterns(text: str) -> ScanPatterns:
 
 
 def normalize_word(word: str) -> str:
-    """NFC + casefold, with zero-width characters and soft hyphens removed."""
+    """NFKC + casefold, with zero-width characters and soft hyphens removed."""
     if word.isascii():
         return word.lower()
-    word = unicodedata.normalize("NFC", word.translate(_DROP_IGNORABLES)).casefold()
-    if unicodedata.is_normalized("NFC", word):
+    word = unicodedata.normalize("NFKC", word.translate(_DROP_IGNORABLES)).casefold()
+    if unicodedata.is_normalized("NFKC", word):
         return word
-    return unicodedata.normalize("NFC", word)
+    return unicodedata.normalize("NFKC", word)
+
+
+@cache
+def root_words() -> frozenset[str]:
+    """Indonesian root words (kata dasar) from the dictionary the Sastrawi stemmer ships;
+    read on first use (about 30,000 words)."""
+    data = resources.files("Sastrawi").joinpath("Stemmer", "data", "kata-dasar.txt")
+    return frozenset(data.read_text(encoding="utf-8").split())
 
 
 def clitic_stems(word: str, min_stem: int = MIN_STEM) -> tuple[str, ...]:
-    """Stems of a normalised word after removing one clitic or a possessive+particle pair."""
+    """Stems of a normalised word after removing one clitic or a possessive+particle pair;
+    none when the word is itself a root word (``masalah`` is not ``masa`` + ``lah``)."""
     stems: list[str] = []
+    if word in root_words():
+        return ()
     for particle in PARTICLE_CLITICS:
-        if word.endswith(particle):
+        if word.endswith(particle) and not (particle == "lah" and word.endswith("ullah")):
             base = word[: -len(particle)]
             if len(base) >= min_stem:
                 stems.append(base)  # rudalnyalah -> rudalnya
@@ -176,7 +202,59 @@ def _forms(raw: str) -> tuple[str, ...]:
     word = normalize_word(raw)
     if not word:
         return ()
+    if _is_name_with_lah(raw, word):
+        return (word,)  # Nabilah, a name: not nabi + lah
     return (word, *clitic_stems(word))
+
+
+def _is_name_with_lah(raw: str, word: str) -> bool:
+    """A capitalised token ending in -lah whose stem is a root word of 4+ letters."""
+    return (raw[:1].isupper() and word.endswith("lah") and len(word) >= 7
+            and word[:-3] in root_words())
+
+
+@lru_cache(maxsize=1 << 14)
+def english_variants(word: str) -> tuple[str, ...]:
+    """A query word and its English plural (``missile`` -> ``missiles``, ``launch`` ->
+    ``launches``, ``country`` -> ``countries``); Indonesian root words, short words and
+    words with digits are left alone (``pari`` must not match ``Paris``)."""
+    if len(word) < 3 or not word.isalpha() or word in root_words():
+        return (word,)
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return (word, word + "es")
+    if word.endswith("y") and word[-2] not in "aeiou":
+        return (word, word[:-1] + "ies")
+    return (word, word + "s")
+
+
+# A link in running text: scheme or www. up to the next whitespace (linear, no backtracking).
+_URL_RE = re.compile(r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://|\bwww\.)\S+")
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with every link blanked to spaces (same length, so offsets still hold)."""
+    if "://" not in text and "www." not in text:
+        return text
+    return _URL_RE.sub(lambda m: " " * len(m.group()), text)
+
+
+_CLAUSE_MARKS = frozenset(",;!?…。、，；！？")
+_SPACED_MARKS = frozenset(".:")  # a clause end only when followed by a space (not 07.10)
+
+
+def clause_break(text: str, prev_start: int, gap_start: int, gap_end: int) -> bool:
+    """Does the gap ``text[gap_start:gap_end]`` between two words end a clause? Commas,
+    semicolons, ``!`` ``?`` and paragraph breaks do; ``.`` and ``:`` do when a space follows,
+    except a ``.`` after a one-letter word (the initials of ``U.S. Army``)."""
+    if gap_end - gap_start == 1 and text[gap_start] == " ":
+        return False  # the common case
+    gap = text[gap_start:gap_end]
+    if not _CLAUSE_MARKS.isdisjoint(gap) or gap.count("\n") >= 2:
+        return True
+    for i, ch in enumerate(gap):
+        if ch in _SPACED_MARKS and i + 1 < len(gap) and gap[i + 1].isspace():
+            return not (ch == "." and gap_start - prev_start == 1 and i == 0)
+    return False
 
 
 _cached_forms = lru_cache(maxsize=1 << 16)(_forms)
@@ -185,7 +263,7 @@ _cached_forms = lru_cache(maxsize=1 << 16)(_forms)
 def phrase_word_matches(raw: str, word: str) -> bool:
     """Does raw text token ``raw`` match ``word`` in a non-first position of a phrase?"""
     forms = token_forms(raw)
-    if word in forms:
+    if any(variant in forms for variant in english_variants(word)):
         return True
     return (
         bool(forms)

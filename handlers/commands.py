@@ -31,11 +31,20 @@ from store.chats import (
     subscribe,
     unsubscribe,
 )
-from store.keywords import Keyword, add_keyword, find_keyword, list_keywords, remove_keyword
+from store.keywords import (
+    Keyword,
+    add_keyword,
+    find_keyword,
+    find_keywords,
+    list_keywords,
+    longest_keyword_words,
+    remove_keyword,
+)
 
 __all__ = [
     "ADMIN_VERBS",
     "ALIASES",
+    "MAX_COMMAND_KEYWORDS",
     "MAX_INPUT_CHARS",
     "MAX_SEARCH_CHARS",
     "VERBS",
@@ -63,6 +72,7 @@ ALIASES: dict[str, str] = {
 }
 MAX_INPUT_CHARS = 1000
 MAX_SEARCH_CHARS = 200
+MAX_COMMAND_KEYWORDS = 50  # words per subscribe / unsubscribe command
 LATEST_COUNT = 5
 LATEST_SCAN = 2000  # `latest KW` filters this many newest articles with the matcher
 HINT_LIMIT = 30  # keywords named in an error hint before "(+N more)"
@@ -225,6 +235,9 @@ def cmd_subscribe(
 ) -> Reply:
     if not args:
         return _usage_with_keywords(db, chat, settings, "subscribe.usage")
+    if len(args) > MAX_COMMAND_KEYWORDS:
+        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
+                    limit=MAX_COMMAND_KEYWORDS)
     found, unknown = resolve_keywords(db, args)
     lines: list[str] = []
     new: list[Keyword] = []
@@ -249,6 +262,9 @@ def cmd_unsubscribe(
 ) -> Reply:
     if not args:
         return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
+    if len(args) > MAX_COMMAND_KEYWORDS:
+        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
+                    limit=MAX_COMMAND_KEYWORDS)
     found, unknown = resolve_keywords(db, args)
     current = {k.id for k in chat_keywords(db, chat)} if chat else set()
     removed = [k for k in found if k.id in current]
@@ -316,8 +332,11 @@ def cmd_latest(
     try:
         query = keyword.query if keyword else parse_query(text).canonical
     except QueryError as exc:
-        return _say(chat, settings, "keyword.invalid", ok=False, error=_error(exc))
-    articles = matching_articles(db, query, LATEST_COUNT)
+        return _invalid(chat, settings, exc)
+    try:
+        articles = matching_articles(db, query, LATEST_COUNT)
+    except QueryError as exc:  # a stored keyword that no longer parses
+        return _invalid(chat, settings, exc)
     if not articles:
         return _say(chat, settings, "latest.none_for", query=query)
     return _listing(chat, settings, _t(chat, settings, "latest.header_for", query=query), articles)
@@ -356,7 +375,7 @@ def cmd_addkeyword(
     try:
         query = parse_query(" ".join(args)).canonical
     except QueryError as exc:
-        return _say(chat, settings, "keyword.invalid", ok=False, error=_error(exc))
+        return _invalid(chat, settings, exc)
     if add_keyword(db, query, _actor(ctx)) is None:
         existing = find_keyword(db, query)
         return _say(
@@ -376,7 +395,7 @@ def cmd_removekeyword(
         try:
             parse_query(text)
         except QueryError as exc:
-            return _say(chat, settings, "keyword.invalid", ok=False, error=_error(exc))
+            return _invalid(chat, settings, exc)
         return _say(
             chat,
             settings,
@@ -420,14 +439,29 @@ def lookup_keyword(db: Database, text: str) -> Keyword | None:
 def resolve_keywords(db: Database, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
     """Split arguments into configured keywords and unknown words. The longest run of
     arguments that names a keyword wins, so ``Kim -Kardashian rudal`` finds the keywords
-    ``Kim -Kardashian`` and ``rudal`` without quotes."""
-    longest = max((len(k.query.split()) for k in list_keywords(db)), default=1)
+    ``Kim -Kardashian`` and ``rudal`` without quotes.
+
+    Every candidate run is looked up at once through the keywords' normalised-text index
+    (callers bound ``args`` to ``MAX_COMMAND_KEYWORDS``), so the cost does not depend on the
+    number of stored keywords."""
+    longest = min(longest_keyword_words(db), len(args))
+    runs = {" ".join(args[start : start + size]) for start in range(len(args))
+            for size in range(1, min(longest, len(args) - start) + 1)}
+    phrases = {f'"{run}"' for run in runs if " " in run and '"' not in run}
+    named = find_keywords(db, runs | phrases)
+
+    def lookup(text: str) -> Keyword | None:  # as lookup_keyword, from the batch
+        keyword = named.get(text)
+        if keyword is None and " " in text and '"' not in text:
+            keyword = named.get(f'"{text}"')
+        return keyword
+
     found: dict[int, Keyword] = {}
     unknown: list[str] = []
     start = 0
     while start < len(args):
         for size in range(min(longest, len(args) - start), 0, -1):
-            keyword = lookup_keyword(db, " ".join(args[start : start + size]))
+            keyword = lookup(" ".join(args[start : start + size]))
             if keyword is not None:
                 found.setdefault(keyword.id, keyword)
                 start += size
@@ -537,8 +571,10 @@ def _actor(ctx: CommandContext) -> str:
     return f"{ctx.platform}:{ctx.user_id}"
 
 
-def _error(exc: QueryError) -> str:
-    return str(exc).rstrip(". ")
+def _invalid(chat: Chat | None, settings: Settings, exc: QueryError) -> Reply:
+    """The query error in the chat's language (catalog ``query.<key>``)."""
+    error = _t(chat, settings, f"query.{exc.key}", **exc.params)
+    return _say(chat, settings, "keyword.invalid", ok=False, error=error)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -109,6 +109,13 @@ MIGRATIONS: list[list[str]] = [
             value TEXT NOT NULL
         )""",
     ],
+    # 2: keywords found by their normalised text through an index (store.keywords.keyword_norm;
+    # rows whose norm differs from lower(query), i.e. non-ASCII ones, are refreshed on start)
+    [
+        "ALTER TABLE keywords ADD COLUMN norm TEXT NOT NULL DEFAULT ''",
+        "UPDATE keywords SET norm = lower(query)",
+        "CREATE INDEX keywords_norm ON keywords(norm)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -216,3 +216,48 @@ def test_run_stops_with_one_line_when_the_database_is_deleted(tmp_path: Path) ->
     assert proc.returncode == 2
     assert errors(stderr) == [f"kabar: error: {db.resolve()}: the database file was deleted"
                               " while Kabar was running; restart to create a new one"]
+
+
+# -- a bad keyword query never stops matching (issue 15) ------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["(", '\\"Jong Un'])
+def test_bad_keyword_in_config_is_one_line_naming_it_and_exit_2(capsys, tmp_path: Path,
+                                                               bad: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'keywords = ["Kim", "{bad}"]\n[store]\npath = "k.db"\n')
+    code, out, err = run(capsys, "check", "--config", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "'keywords[1]' is not a valid keyword query" in err
+    assert not (tmp_path / "k.db").exists()  # nothing stored
+
+
+def _hand_edit(db_path: Path, *queries: str) -> None:
+    db = open_db(db_path)
+    for query in queries:  # an older Kabar, or a hand edit, stored queries that do not parse
+        db.conn.execute("INSERT INTO keywords (query, created_at) VALUES (?, '2024-01-01')",
+                        [query])
+    db.conn.commit()
+    db.close()
+
+
+def test_stored_bad_keyword_is_skipped_and_the_others_still_match(
+        capsys, caplog, config: Path, tmp_path: Path) -> None:
+    run(capsys, "keywords", "list", "--config", str(config))  # seed the database
+    _hand_edit(tmp_path / "k.db", "(", '"Jong Un')
+    run(capsys, "ingest", "--config", str(config), str(FIXTURES / "rudal_id.txt"))
+    code, out, _ = run(capsys, "check", "--dry-run", "--config", str(config))
+    assert code == 0 and "Keywords: Kim, rudal" in out
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "'('" in warnings[0] and "'\"Jong Un'" in warnings[0]
+    code, out, _ = run(capsys, "check", "--config", str(config))
+    assert code == 0 and out.startswith("checked 1 articles")
+
+
+def test_keywords_remove_removes_any_stored_text(capsys, config: Path, tmp_path: Path) -> None:
+    run(capsys, "keywords", "list", "--config", str(config))
+    _hand_edit(tmp_path / "k.db", "(")
+    code, out, err = run(capsys, "keywords", "remove", "--config", str(config), "--", "(")
+    assert (code, out, err) == (0, "removed: (\n", "")
+    code, out, _ = run(capsys, "keywords", "list", "--config", str(config))
+    assert out.splitlines() == ["Kim", "Putin", "rudal", "satelit"]

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 import handlers.commands as commands
 from bot.i18n import plural_key
 from bot.models import ArticleIn
+from bot.query import MESSAGES
 from handlers.commands import (
     ADMIN_VERBS,
     VERBS,
@@ -30,7 +31,7 @@ from store import integrity_ok, open_db
 from store.articles import insert_articles
 from store.audit import audit_entries
 from store.chats import Chat, chat_keywords, get_chat, set_active, subscribe
-from store.keywords import add_keyword, list_keywords
+from store.keywords import add_keyword, list_keywords, seed_keywords
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ["Kim", "Putin", "rudal", "satelit", '"Kim Jong Un"']
@@ -521,6 +522,22 @@ def test_latest_for_a_keyword(news_db: Database, command: str, lang: str, expect
     assert reply.text.splitlines() == expected
 
 
+def test_every_query_error_has_a_catalog_message_with_its_parameters() -> None:
+    from bot.i18n import Catalog, placeholders
+
+    catalog = Catalog("handlers")
+    for lang in ("id", "en"):
+        for key, english in MESSAGES.items():
+            assert placeholders(catalog.messages(lang)[f"query.{key}"]) == placeholders(english)
+
+
+def test_latest_for_a_stored_query_that_no_longer_parses_is_a_reply(db: Database) -> None:
+    db.conn.execute("INSERT INTO keywords (query, created_at) VALUES ('(', '2024')")
+    reply = run(db, "/latest (", lang="id")
+    assert not reply.ok
+    assert reply.text.startswith("Kueri kata kunci tidak valid: istilah '(' tidak berisi huruf")
+
+
 @pytest.mark.parametrize(
     ("command", "lang", "expected", "ok"),
     [
@@ -671,13 +688,21 @@ def test_admin_adds_a_duplicate(db: Database, command: str, lang: str, expected:
          "Invalid keyword query: unbalanced quote: the phrase starting at '\"unbalanced' is"
          ' never closed. Examples: rudal, "Kim Jong Un", satelit OR satellite, Kim -Kardashian.'),
         ("/addkeyword -Kim", "id",
-         "Kueri kata kunci tidak valid: query has only exclusions (-kim); add a term to look"
-         " for, e.g. Kim -Kardashian. Contoh: rudal"),
+         "Kueri kata kunci tidak valid: kueri hanya berisi pengecualian (-kim); tambahkan"
+         " istilah yang dicari, misalnya Kim -Kardashian. Contoh: rudal"),
+        ("/addkeyword (", "id",
+         "Kueri kata kunci tidak valid: istilah '(' tidak berisi huruf atau angka. Contoh:"),
+        ("/addkeyword Kim OR OR Putin", "id",
+         "Kueri kata kunci tidak valid: 'OR OR' memerlukan istilah di antara kedua OR."),
+        ("/addkeyword Kim OR -Kim", "id",
+         "Kueri kata kunci tidak valid: alternatif 2 dari 2 hanya berisi pengecualian (-kim)"),
         ("/addkeyword Kim OR", "en", "Invalid keyword query: 'OR' at the end"),
         ("/addkeyword", "en", "Usage: /addkeyword QUERY, for example /addkeyword rudal"),
         ("/addkeyword", "id", "Cara pakai: /addkeyword KUERI, misalnya /addkeyword rudal"),
         ("/removekeyword", "en", "Usage: /removekeyword QUERY. Configured keywords: Kim,"),
-        ('/removekeyword "unbalanced', "id", "Kueri kata kunci tidak valid: unbalanced quote"),
+        ('/removekeyword "unbalanced', "id",
+         "Kueri kata kunci tidak valid: tanda kutip tidak berpasangan: frasa yang dimulai di"
+         " '\"unbalanced' tidak pernah ditutup. Contoh:"),
         ("/removekeyword Seoul", "en", "No such keyword: Seoul. Configured keywords: Kim, Putin"),
         ("/removekeyword Seoul", "id", "Kata kunci tidak ditemukan: Seoul. Kata kunci yang"),
     ],
@@ -846,6 +871,7 @@ def test_every_message_key_used_exists_and_every_key_is_used() -> None:
     console = (ROOT / "handlers" / "console.py").read_text(encoding="utf-8")
     console += (ROOT / "bot" / "demo.py").read_text(encoding="utf-8")
     used |= {f"console.{key}" for key in re.findall(r'status\("([a-z_]+)"', console)}
+    used |= {f"query.{key}" for key in MESSAGES}  # rendered as f"query.{exc.key}"
     for lang in ("id", "en"):
         path = ROOT / "handlers" / "locales" / f"{lang}.json"
         keys = {plural_key(k)[0] for k in json.loads(path.read_text(encoding="utf-8"))}
@@ -866,3 +892,69 @@ def test_chat_seen_first_by_subscribe_gets_default_language(db: Database) -> Non
     assert the_chat(db).language == "en"
     subscribe(db, the_chat(db), list_keywords(db))  # store-level change shows up in /list
     assert run(db, "/list").text.startswith("This chat is subscribed to 5 keywords")
+
+
+# --- many words against many keywords (issue 15: one /subscribe stalled the bot) -------------
+
+
+@pytest.fixture
+def big_db(db: Database) -> Database:
+    """10,000 stored keywords (as an older database or a hand import left them) plus one long
+    OR query, the shape that made one /subscribe take minutes."""
+    rows = [(f"Nama{i:05d}", "2024-05-01T00:00:00.000000Z") for i in range(10_000)]
+    rows.append((" OR ".join(f"kata{i}" for i in range(20)), "2024-05-01T00:00:00.000000Z"))
+    db.conn.executemany("INSERT INTO keywords (query, created_at) VALUES (?, ?)", rows)
+    seed_keywords(db, [])  # what every start does: brings the lookup index up to date
+    return db
+
+
+def test_subscribe_with_too_many_words_is_refused_in_the_chat_language(big_db: Database) -> None:
+    words = " ".join(chr(97 + i % 26) for i in range(494))  # 494 words within 1000 chars
+    before = snapshot(big_db)
+    for lang, expected in (
+        ("id", "Terlalu banyak kata kunci dalam satu perintah (494; paling banyak 50)."),
+        ("en", "Too many keywords in one command (494; at most 50)."),
+    ):
+        reply = run(big_db, f"/subscribe {words}", lang=lang)
+        assert reply.text.startswith(expected) and not reply.ok
+        reply = run(big_db, f"/unsubscribe {words}", lang=lang)
+        assert reply.text.startswith(expected) and not reply.ok
+    assert snapshot(big_db) == before
+
+
+def test_subscribe_resolves_many_words_in_a_few_indexed_lookups(big_db: Database) -> None:
+    args = ["nama09999", "Kim", "kata0", "OR", "kata1", "OR", "Seoul"] + [
+        f"Nama{i:05d}" for i in range(43)]  # 50 words
+    statements: list[str] = []
+    big_db.conn.set_trace_callback(statements.append)
+    reply = run(big_db, "/subscribe " + " ".join(args))
+    big_db.conn.set_trace_callback(None)
+    assert reply.text.splitlines()[0].startswith(
+        "Langganan aktif untuk: Nama09999, Kim, Nama00000")
+    assert "Seoul" in reply.text.splitlines()[-1] and "kata0" in reply.text.splitlines()[-1]
+    keyword_lookups = [s for s in statements if "FROM keywords" in s]
+    assert len(keyword_lookups) <= 10, len(keyword_lookups)
+    plan = " ".join(str(row) for row in big_db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM keywords WHERE norm IN (?)", ["kim"]))
+    assert "keywords_norm" in plan
+
+
+def test_an_older_database_gets_the_keyword_index_on_start(tmp_path: Path) -> None:
+    import sqlite3
+
+    from store.schema import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:  # a database made by the first schema
+        conn.execute(statement)
+    conn.executemany("INSERT INTO keywords (query, created_at) VALUES (?, '2024')",
+                     [("Kim",), ("Ünal",), ('"Kim Jong Un"',)])
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    database = open_db(path)
+    seed_keywords(database, [])  # every start
+    assert database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    reply = run(database, "/subscribe kim ÜNAL kim jong un", lang="en")
+    assert reply.text == 'Subscribed to: Kim, Ünal, "Kim Jong Un".'

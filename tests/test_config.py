@@ -70,6 +70,9 @@ def test_file_value_wins_over_env(tmp_path: Path) -> None:
         ("[telegram]\nmode = 'webhook'", "'telegram.webhook_url' is required"),
         ("store = 'kabar.db'", "'store' must be a table"),
         ("keywords = [", "invalid TOML"),
+        ("keywords = ['Kim', '(']", "'keywords[1]' is not a valid keyword query: term '('"),
+        ("keywords = ['\"Jong Un']", "'keywords[0]' is not a valid keyword query: unbalanced"),
+        ("keywords = ['rudal', '-Kim']", "'keywords[1]' is not a valid keyword query"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:

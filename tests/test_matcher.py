@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from bot import matcher
 from bot.matcher import KeywordIndex, QueryMatch, compile_queries
 from bot.query import QueryError, Term, parse_query
-from bot.tokens import Token, clitic_stems, normalize_word, tokenize
+from bot.tokens import (
+    Token,
+    clause_break,
+    clitic_stems,
+    english_variants,
+    mask_urls,
+    normalize_word,
+    tokenize,
+)
 
 # -- tokens ------------------------------------------------------------------------------------
 
@@ -74,6 +82,20 @@ def test_tokenize_words_and_offsets(text: str, words: list[str]) -> None:
         ("kamu", ("kamu",)),
         ("Unnya", ("unnya",)),
         ("Kimia", ("kimia",)),
+        # a token that is itself an Indonesian root word (Sastrawi's dictionary) keeps its form
+        ("masalah", ("masalah",)),
+        ("langkah", ("langkah",)),
+        ("bangku", ("bangku",)),
+        ("Sekolah", ("sekolah",)),
+        # names: Arabic -ullah, and a capitalised -lah on a 4+ letter root word
+        ("Abdullah", ("abdullah",)),
+        ("Nabilah", ("nabilah",)),
+        ("satelitnya", ("satelitnya", "satelit")),
+        ("masalahnya", ("masalahnya", "masalah")),
+        ("Jokowilah", ("jokowilah", "jokowi")),
+        # compatibility normalisation: full-width and mathematical letters
+        ("ＫＩＭ", ("kim",)),
+        ("𝐊𝐢𝐦", ("kim",)),
     ],
 )
 def test_token_forms(word: str, forms: tuple[str, ...]) -> None:
@@ -147,7 +169,8 @@ CASES = [
     # exclusions
     ("Kim -Kardashian", "Kim Kardashian launched a new perfume line.", []),
     ("Kim -Kardashian", "Kim meninjau pabrik pupuk di Hamhung.", ["Kim"]),
-    ("Kim -Kardashian", "Kim visited; the Kardashians were not mentioned.", ["Kim"]),
+    ("Kim -Kardashian", "Kim visited; Kardashianism was not mentioned.", ["Kim"]),
+    ("Kim -Kardashian", "Kim visited; the Kardashians were there.", []),  # plural excluded too
     ('Kim -"Kim Kardashian"', "Kim Kardashian dan Kim Yo Jong jadi berita.", []),
     ('Kim -"Kim Kardashian"', "Kim Yo Jong berpidato. Kardashian tidak disebut.", ["Kim"]),
     ("Kim -Kardashian OR Putin", "Kim Kardashian met Putin?", ["Putin"]),
@@ -163,6 +186,39 @@ CASES = [
     ("(a+)+$", "Nilai a dan b dihitung ulang.", ["a"]),
     # empty text
     ("Kim", "", []),
+    # links are not words of the article
+    ("Kim", "Baca https://x.id/putin-kim-rudal untuk detailnya.", []),
+    ("rudal", "Baca https://x.id/putin-kim-rudal untuk detailnya.", []),
+    ("Kim", "Kim hadir (lihat www.kim.id/kim).", ["Kim"]),
+    ("Kim", "Sumber: http://Kim.example/a?q=Kim, diakses Senin.", []),
+    # a phrase stays within one clause
+    ('"Korea Utara"', "Ia berasal Korea. Utara menjadi tujuan berikutnya.", []),
+    ('"Korea Utara"', "Delegasi dari Korea, Utara dan Selatan, hadir.", []),
+    ('"Korea Utara"', "Mereka ke Korea; Utara tidak disebut.", []),
+    ('"Korea Utara"', "Tim tiba di Korea\n\nUtara menjadi tujuan berikut.", []),
+    ('"Korea Utara"', "Tim tiba di Korea\nUtara kemarin.", ["Korea\nUtara"]),
+    ('"U.S. Army"', "The U.S. Army said so.", ["U.S. Army"]),
+    ('"Kim Jong Un"', "Kim Jong: Un tidak hadir.", []),
+    # full-width and styled letters (NFKC); spans still point into the original
+    ("Kim", "ＫＩＭ tiba di Moskow.", ["ＫＩＭ"]),
+    ("Kim", "Pidato 𝐊𝐢𝐦 disiarkan ulang.", ["𝐊𝐢𝐦"]),
+    ("rudal", "Uji ｒｕｄａｌｎｙａ gagal.", ["ｒｕｄａｌｎｙａ"]),
+    # English plurals and possessives of English keywords
+    ("missile", "Two missiles were fired at dawn.", ["missiles"]),
+    ("satellite", "The satellites reached orbit.", ["satellites"]),
+    ("launch", "Pyongyang launches again.", ["launches"]),
+    ("country", "Both countries agreed.", ["countries"]),
+    ("Putin", "Putin's visit and Putin’s speech.", ["Putin", "Putin"]),
+    ('"ballistic missile"', "They fired ballistic missiles.", ["ballistic missiles"]),
+    ("pari", "Delegasi tiba di Paris.", []),  # an Indonesian root word gets no English plural
+    # clitic stripping never turns an ordinary word into another word
+    ("masa", "Masalah itu belum selesai.", []),
+    ("lang", "Langkah berikutnya diumumkan.", []),
+    ("bang", "Ia duduk di bangku depan.", []),
+    ("Abdul", "Menteri Abdullah hadir.", []),
+    ("Nabi", "Juru bicara Nabilah menjawab.", []),
+    ("rudal", "Rudalnya meluncur.", ["Rudalnya"]),
+    ("satelit", "Orbit satelitnya stabil.", ["satelitnya"]),
 ]
 
 
@@ -276,6 +332,43 @@ def test_bad_query_is_named(queries: list[str], message: str) -> None:
     assert len(str(caught.value)) < 200
 
 
+def test_lenient_index_leaves_out_bad_queries_and_matches_the_rest() -> None:
+    index = KeywordIndex(["(", "Kim", '"Jong Un', "rudal"], strict=False)
+    assert index.queries == ("Kim", "rudal")
+    assert [str(exc) for exc in index.rejected] == [
+        "invalid query '(': term '(' has no letters or digits",
+        "invalid query '\"Jong Un': unbalanced quote: the phrase starting at '\"Jong Un' is never"
+        " closed",
+    ]
+    assert [m.query for m in index.match("Kim melihat rudal (baru)")] == ["Kim", "rudal"]
+
+
+NOW = "2024-06-11T08:00:00.000000Z"
+
+
+def test_matching_pass_skips_a_stored_bad_query_with_one_warning(caplog) -> None:
+    from bot.check import IndexCache, matching_batches, matching_pass
+    from store import open_db
+    from store.chats import ensure_chat, subscribe
+    from store.keywords import list_keywords
+
+    db = open_db(":memory:")
+    for query in ("(", "Kim", '"Jong Un'):  # stored by an older Kabar or by hand
+        db.conn.execute("INSERT INTO keywords (query, created_at) VALUES (?, '2024')", [query])
+    db.conn.execute("INSERT INTO articles (content_hash, text, ingested_at) VALUES"
+                    " ('h1', 'Kim Jong Un meninjau uji coba.', ?), ('h2', 'Kim lagi.', ?)",
+                    [NOW, NOW])
+    chat = ensure_chat(db, "telegram", "42", "id")
+    subscribe(db, chat, list_keywords(db))
+    caplog.set_level("WARNING")
+    assert matching_pass(db).queued == 2
+    list(matching_batches(db, index=IndexCache().get(db)))  # the `kabar run` path
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and all("'('" in w and "Jong Un" in w for w in warnings)
+    rows = db.conn.execute("SELECT keywords FROM outbox ORDER BY article_id").fetchall()
+    assert [row[0] for row in rows] == ['["Kim"]', '["Kim"]']
+
+
 def test_a_single_string_is_rejected() -> None:
     with pytest.raises(TypeError):
         KeywordIndex("Kim")  # type: ignore[arg-type]
@@ -363,6 +456,8 @@ def test_large_index_gives_the_same_results() -> None:
 # -- the optimised index agrees with a plain token-by-token reference -------------------------
 
 REFERENCE_QUERIES = [
+    "missile",
+    '"U.S. Kim"',
     "Kim",
     "Putin",
     "rudal",
@@ -381,30 +476,38 @@ REFERENCE_QUERIES = [
 WORDS = [
     "Kim", "kim", "KIM", "Kimia", "Kimlah", "Putin", "Rasputin", "rudal", "rudalnya",
     "rudalnyalah", "satelit", "Jong", "Un", "Unnya", "a", "Kardashian", "café", "cafe\u0301",
-    "Pu\u200btin", "\u200bKim", "Kim\u200b", "\u200b", "𝐊im", "🚀", "2024",
+    "Pu\u200btin", "\u200bKim", "Kim\u200b", "\u200b", "𝐊im", "🚀", "2024", "ＫＩＭ", "missiles",
+    "Kims", "masalah", "U", "S",
 ]  # fmt: skip
-SEPARATORS = [" ", " ", "-", "“", "”", "'", "_", ", ", "\n", "\u00a0", "—", "", "(", ")"]
+SEPARATORS = [" ", " ", "-", "“", "”", "'", "_", ", ", "\n", "\u00a0", "—", "", "(", ")", ". ",
+              "\n\n", " https://x.id/kim-rudal ", "; ", "."]
 
 
-def reference_spans(term: Term, tokens: list[Token]) -> list[tuple[int, int]]:
+def reference_spans(term: Term, tokens: list[Token], text: str) -> list[tuple[int, int]]:
     """Where ``term`` occurs in a token list, checked word by word."""
     spans = []
     for i, token in enumerate(tokens):
         following = tokens[i + 1 : i + len(term.words)]
-        if term.words[0] in token.forms and continues(term.words[1:], following):
+        if (any(v in token.forms for v in english_variants(term.words[0]))
+                and continues(term.words[1:], [token, *following], text)):
             spans.append((token.start, (following[-1] if following else token).end))
     return spans
 
 
-def continues(words: tuple[str, ...], tokens: list[Token]) -> bool:
-    """Later phrase words: equal to a form, or a 2-letter stem before a clitic."""
-    return len(tokens) == len(words) and all(
-        word in t.forms or (len(word) < 3 and word in clitic_stems(t.forms[0], 2))
-        for word, t in zip(words, tokens, strict=True)
+def continues(words: tuple[str, ...], tokens: list[Token], text: str) -> bool:
+    """Later phrase words: equal to a form (or its plural), or a 2-letter stem before a
+    clitic; never across a clause break."""
+    following = tokens[1:]
+    return len(following) == len(words) and all(
+        not clause_break(text, prev.start, prev.end, t.start)
+        and (any(v in t.forms for v in english_variants(word))
+             or (len(word) < 3 and word in clitic_stems(t.forms[0], 2)))
+        for word, prev, t in zip(words, tokens, following, strict=False)
     )
 
 
 def reference_match(queries: list[str], text: str, title: str) -> list[QueryMatch]:
+    text, title = mask_urls(text), mask_urls(title)
     body, head = tokenize(text), tokenize(title)
     found = []
     for query in queries:
@@ -412,11 +515,12 @@ def reference_match(queries: list[str], text: str, title: str) -> list[QueryMatc
         in_title: list[tuple[int, int]] = []
         for alt in parse_query(query).alternatives:
             present = [t for t in (*alt.include, *alt.exclude)
-                       if reference_spans(t, body) or reference_spans(t, head)]  # fmt: skip
+                       if reference_spans(t, body, text)
+                       or reference_spans(t, head, title)]
             if set(alt.include) <= set(present) and not set(alt.exclude) & set(present):
                 for term in alt.include:
-                    in_body += reference_spans(term, body)
-                    in_title += reference_spans(term, head)
+                    in_body += reference_spans(term, body, text)
+                    in_title += reference_spans(term, head, title)
         if in_body or in_title:
             found.append(QueryMatch(query, matcher._merged(in_body), matcher._merged(in_title)))
     return found
@@ -434,3 +538,15 @@ REFERENCE_INDEX = KeywordIndex(REFERENCE_QUERIES)
 @given(text=texts(), title=texts())
 def test_index_agrees_with_reference(text: str, title: str) -> None:
     assert REFERENCE_INDEX.match(text, title) == reference_match(REFERENCE_QUERIES, text, title)
+
+
+def test_root_word_dictionary_is_read_on_first_use_only() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, bot.matcher, bot.tokens; assert bot.tokens.root_words.cache_info()"
+            ".currsize == 0; print(len(bot.tokens.root_words()) > 25000,"
+            " 'Sastrawi' in ' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["True", "True"]
