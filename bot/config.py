@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 LANGUAGES = ("id", "en")
 DEFAULT_KEYWORDS = ("Kim", "Putin", "rudal", "satelit")
 DEFAULT_TIMEZONE = "Asia/Jakarta"
+# Delivery renews a claim every third of the lease, waits included; below this a stalled event
+# loop (a long command, a busy store) could let a claim lapse while its alert waits or is sent.
+MIN_CLAIM_LEASE_SECONDS = 3
 
 
 class ConfigError(ValueError):
@@ -37,6 +40,7 @@ class ScheduleConfig:
     deliver_seconds: int = 5  # delivery pass for queued and retried alerts
     retention_days: int = 90  # articles and sent alerts older than this are removed
     claim_lease_seconds: int = 30  # a crashed instance's claimed alerts are retried after this
+    max_attempts: int = 20  # failed sends (429 waits not counted) before an alert is `failed`
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,11 @@ def _check_values(config: Config, source: str) -> None:
                  "claim_lease_seconds"):
         if getattr(config.schedule, name) < 1:
             fail(f"'schedule.{name}' must be at least 1")
+    if config.schedule.claim_lease_seconds < MIN_CLAIM_LEASE_SECONDS:
+        fail(f"'schedule.claim_lease_seconds' must be at least {MIN_CLAIM_LEASE_SECONDS}: claimed"
+             " alerts are renewed every third of it while they wait for pacing or a send")
+    if config.schedule.max_attempts < 1:
+        fail("'schedule.max_attempts' must be at least 1")
     if config.ingest.max_bytes < 1024:
         fail("'ingest.max_bytes' must be at least 1024")
     if not config.store.path:

@@ -92,3 +92,22 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 def test_store_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "[store]\npath = 'data/k.db'"), env={})
     assert store_path(config) == tmp_path.resolve() / "data" / "k.db"
+
+
+def test_a_claim_lease_too_short_for_delivery_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "[schedule]\nclaim_lease_seconds = 2")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == (
+        f"{path}: 'schedule.claim_lease_seconds' must be at least 3: claimed alerts are"
+        " renewed every third of it while they wait for pacing or a send")
+    assert load_config(write(tmp_path, "[schedule]\nclaim_lease_seconds = 3"),
+                       env={}).schedule.claim_lease_seconds == 3
+
+
+def test_max_attempts_is_configurable_and_at_least_one(tmp_path: Path) -> None:
+    assert load_config(EXAMPLE, env={}).schedule.max_attempts == 20
+    config = load_config(write(tmp_path, "[schedule]\nmax_attempts = 5"), env={})
+    assert config.schedule.max_attempts == 5
+    with pytest.raises(ConfigError, match=r"'schedule\.max_attempts' must be at least 1"):
+        load_config(write(tmp_path, "[schedule]\nmax_attempts = 0"), env={})
