@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -339,3 +340,43 @@ async def test_close_lets_sends_in_flight_finish_and_be_recorded(setup) -> None:
     await running
     assert len(sender.sent) == 3 and counts(db) == {"sent": 3, "pending": 6}
     assert (await deliverer.deliver_due()).sent == 0  # closed: claims nothing more
+
+
+async def test_a_failing_feed_wake_up_is_logged_not_lost(setup, monkeypatch, caplog) -> None:
+    """The matching pass a feed poll starts in the background is kept and its failure logged
+    (it was a bare create_task: "Task exception was never retrieved")."""
+    from aiohttp import web
+
+    from store.feeds import sync_feeds
+    from tests.fakes import serve_on_loopback
+
+    config, db, _ = setup
+    rss = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Uji</title><item>"
+           "<title>Uji coba rudal</title><link>https://kabar.example/rudal</link>"
+           f"<description>{TEXTS[0]}</description></item></channel></rss>")
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(text=rss, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/rss", feed)
+    runner, port = await serve_on_loopback(app)
+    service = Service(config, db, {"telegram": RecordingSender()})
+
+    async def locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(service, "deliver", locked)
+    url = f"http://127.0.0.1:{port}/rss"
+    sync_feeds(db, [(url, "uji", 300)])
+    try:
+        poll = await service.poll_feed(url, 300)
+        assert poll.report is not None and poll.report.new == 1
+        await asyncio.sleep(0.2)  # the wake-up runs and fails
+        await service.close()
+    finally:
+        await runner.cleanup()
+    [record] = [r for r in caplog.records if r.name == "kabar" and r.levelname == "ERROR"]
+    assert record.getMessage() == "matching and delivery after a feed poll failed"
+    assert record.exc_info and "database is locked" in str(record.exc_info[1])
+    assert counts(db) == {"pending": 3}  # matched and queued; delivered at the next pass
