@@ -319,8 +319,12 @@ class Deliverer:
             if wait > HORIZON_SECONDS and key not in in_flight:
                 queue = queues[key]
                 while queue:
-                    mark_retry(self.db, queue[0].id, "waiting for the platform's rate limit",
-                               wait, count_attempt=False)
+                    try:
+                        mark_retry(self.db, queue[0].id, "waiting for the platform's rate limit",
+                                   wait, count_attempt=False)
+                    except sqlite3.Error as exc:  # kept here (and renewed) until it works
+                        log.warning("could not defer outbox row %s: %s", queue[0].id, exc)
+                        return
                     queue.popleft()
                     stats.deferred += 1
                 del queues[key]
