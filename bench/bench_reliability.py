@@ -90,7 +90,7 @@ path = "kabar.db"
 [schedule]
 check_seconds = 1
 deliver_seconds = 1
-claim_lease_seconds = 2
+claim_lease_seconds = 3
 [telegram]
 token = "{tg.token}"
 base_url = "{tg.base_url}"

@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 LANGUAGES = ("id", "en")
 DEFAULT_KEYWORDS = ("Kim", "Putin", "rudal", "satelit")
 DEFAULT_TIMEZONE = "Asia/Jakarta"
+# Delivery renews a claim every third of the lease, waits included; below this a stalled event
+# loop (a long command, a busy store) could let a claim lapse while its alert waits or is sent.
+MIN_CLAIM_LEASE_SECONDS = 3
 
 
 class ConfigError(ValueError):
@@ -33,7 +36,9 @@ RANGES: tuple[tuple[str, int, int], ...] = (
     ("schedule.feed_seconds", 1, 7 * 86_400),
     ("schedule.deliver_seconds", 1, 3_600),
     ("schedule.retention_days", 1, 36_500),
-    ("schedule.claim_lease_seconds", 1, 3_600),
+    # renewed every third of it while alerts wait for pacing or a send: not below 3 s
+    ("schedule.claim_lease_seconds", MIN_CLAIM_LEASE_SECONDS, 3_600),
+    ("schedule.max_attempts", 1, 1_000),
     ("ingest.max_bytes", 1024, 1_000_000_000),
     ("feeds[].interval_seconds", 0, 7 * 86_400),
     ("telegram.webhook_port", 1, 65_535),
@@ -54,6 +59,7 @@ class ScheduleConfig:
     deliver_seconds: int = 5  # delivery pass for queued and retried alerts
     retention_days: int = 90  # articles and sent alerts older than this are removed
     claim_lease_seconds: int = 30  # a crashed instance's claimed alerts are retried after this
+    max_attempts: int = 20  # failed sends (429 waits not counted) before an alert is `failed`
 
 
 @dataclass(frozen=True)

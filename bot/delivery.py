@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -43,6 +44,10 @@ SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
 HORIZON_SECONDS = 20.0  # a target not ready within this is handed back to the store
 MAX_BACKOFF_SECONDS = 600.0
 RECENT_SECONDS = 62.0  # sends this recent count toward the limits after a restart
+STOP_GRACE_SECONDS = 10.0  # on shutdown, sends in flight get this long to finish and be recorded
+CANCEL_GRACE_SECONDS = 2.0  # then they are cancelled and given this long to wind down
+RECORD_RETRY_FIRST_SECONDS = 0.1  # a failed record is retried after this, doubling ...
+RECORD_RETRY_MAX_SECONDS = 5.0  # ... up to this
 Target = tuple[str, str]  # (platform, address)
 
 
@@ -107,7 +112,12 @@ def render_item(item: OutboxItem, article: Article, timezone: str) -> Alert:
 
 
 class Deliverer:
-    """Sends due outbox rows through one Sender per platform, within the platform limits."""
+    """Sends due outbox rows through one Sender per platform, within the platform limits.
+
+    A send is always followed by its record: if the store cannot record it (disk full, database
+    locked), the record is retried with backoff while the lease is held, and no other row is
+    sent until it succeeds. `close()` stops claiming, lets the sends in flight finish and be
+    recorded (bounded) and hands the rows not yet tried back to the store."""
 
     def __init__(
         self,
@@ -117,12 +127,14 @@ class Deliverer:
         *,
         concurrency: int = 16,
         lease_seconds: float = 30.0,
+        max_attempts: int = 20,
     ) -> None:
         self.db = db
         self.senders = senders
         self.timezone = timezone
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
         self.pacers = {
             name: Pacer(sender.global_limits, sender.target_limits)
             for name, sender in senders.items()
@@ -132,17 +144,22 @@ class Deliverer:
                 pacer = self.pacers[platform]
                 pacer.record(address, pacer.clock() - ago)
         self._lock = asyncio.Lock()
+        self._stopping = False
+        self._stop_event = asyncio.Event()
+        self._recording: set[int] = set()  # rows sent whose record is being retried
+        self._in_flight: dict[Target, tuple[asyncio.Task, OutboxItem]] = {}
+        self._tried: set[int] = set()  # rows whose send completed: never released as untried
 
     async def deliver_due(self, limit: int = 5000, batch: int = 200) -> DeliveryStats:
         """One delivery pass over the rows due now, claimed `batch` at a time. Claimed rows
         carry a lease that is renewed while they are held, so another instance takes them
         over only if this one died. Never runs twice at once in one process."""
         stats = DeliveryStats()
-        if not self.senders:
+        if not self.senders or self._stopping:
             return stats
         async with self._lock:
             done = 0
-            while done < limit:
+            while done < limit and not self._stopping:
                 items = claim_due(self.db, min(batch, limit - done), self.lease_seconds,
                                   self.senders)
                 if not items:
@@ -151,50 +168,123 @@ class Deliverer:
                 stats.add(await self._send_all(items))
         return stats
 
+    def stop(self) -> None:
+        """Claim nothing more; the pass under way starts no new send."""
+        self._stopping = True
+        self._stop_event.set()
+
+    async def close(self, grace: float = STOP_GRACE_SECONDS) -> bool:
+        """Graceful stop: no new claim or send, the sends in flight finish and are recorded
+        (at most `grace` seconds, then they are cancelled), the rows not tried are released.
+        False if a pass was still running after that."""
+        self.stop()
+        for wait, cancel in ((grace, False), (CANCEL_GRACE_SECONDS, True)):
+            if cancel:
+                log.warning("delivery still busy after %.0f s: cancelling %d sends in flight",
+                            grace, len(self._in_flight))
+                for task, _ in list(self._in_flight.values()):
+                    task.cancel()
+            try:
+                await asyncio.wait_for(self._lock.acquire(), wait)
+            except TimeoutError:
+                continue
+            self._lock.release()
+            return True
+        return False
+
     async def _send_all(self, items: list[OutboxItem]) -> DeliveryStats:
         articles = get_articles(self.db, {item.article_id for item in items})
-        alerts: dict[tuple, Alert] = {}  # one rendering per (article, keywords, language)
+        alerts: dict[tuple, asyncio.Future[Alert]] = {}  # one rendering per (article, kw, lang)
         queues: dict[Target, deque[OutboxItem]] = {}
         for item in items:
             queues.setdefault((item.platform, item.address), deque()).append(item)
         stats = DeliveryStats()
-        in_flight: dict[Target, tuple[asyncio.Task, OutboxItem]] = {}  # one send per target
-        semaphore = asyncio.Semaphore(self.concurrency)
-        renewed = time.monotonic()
+        in_flight = self._in_flight = {}  # one send per target
+        released: list[int] = []  # rows whose send was never completed
+        stop_waiter = asyncio.ensure_future(self._stop_event.wait())
+        renew_at = time.monotonic() + self.lease_seconds / 3
         try:
-            while queues or in_flight:
-                if time.monotonic() - renewed > self.lease_seconds / 3:
-                    held = [i.id for q in queues.values() for i in q]
-                    renew_lease(self.db, held + [i.id for _, i in in_flight.values()],
-                                self.lease_seconds)
-                    renewed = time.monotonic()
-                for key in stats.gone_targets:  # its waiting rows were skipped in the store
-                    queues.pop(key, None)
-                self._defer_far_targets(queues, in_flight, stats)
-                key, wait = self._next_ready(queues, in_flight)
+            while True:
+                self._reap(in_flight, released)
+                if not in_flight and (not queues or self._stopping):
+                    break
+                if time.monotonic() >= renew_at:
+                    self._renew(queues, in_flight)
+                    renew_at = time.monotonic() + self.lease_seconds / 3
+                # every wait ends in time for the next renewal: a row waiting for pacing or for
+                # a free slot never outlives its lease
+                until_renewal = max(0.0, renew_at - time.monotonic())
+                key, wait = self._next_step(queues, in_flight, stats)
                 if key is None or wait > 0:
-                    await self._wait(in_flight, wait if key is not None else None)
+                    await self._wait(in_flight, min(wait, until_renewal), stop_waiter)
                     continue
                 item = queues[key].popleft()
                 if not queues[key]:
                     del queues[key]
                 self.pacers[key[0]].record(key[1])
-                await semaphore.acquire()
                 task = asyncio.create_task(self._deliver_one(
                     item, articles.get(item.article_id), alerts, stats))
-                task.add_done_callback(lambda _t: semaphore.release())
                 in_flight[key] = (task, item)
         finally:
-            leftover = [i.id for q in queues.values() for i in q]
-            if leftover:
-                release(self.db, leftover)
+            await self._finish(queues, in_flight, released, stop_waiter)
         return stats
+
+    def _next_step(
+        self, queues: dict[Target, deque[OutboxItem]], in_flight: dict, stats: DeliveryStats
+    ) -> tuple[Target | None, float]:
+        """The target to send to now, or how long to wait (inf: until a send completes).
+        Nothing new goes out while a send could not be recorded, or once stopping."""
+        if self._stopping or self._recording or len(in_flight) >= self.concurrency:
+            return None, float("inf")
+        for key in stats.gone_targets:  # its waiting rows were skipped in the store
+            queues.pop(key, None)
+        self._defer_far_targets(queues, in_flight, stats)
+        key, wait = self._next_ready(queues, in_flight)
+        return key, (wait if key is not None else float("inf"))
+
+    def _reap(self, in_flight: dict, released: list[int]) -> None:
+        """Read the result of every finished send task (none is left unread)."""
+        for key, (task, item) in list(in_flight.items()):
+            if not task.done():
+                continue
+            del in_flight[key]
+            if task.cancelled():
+                released.append(item.id)
+            elif task.exception() is not None:
+                log.error("delivering outbox row %s failed", item.id, exc_info=task.exception())
+                released.append(item.id)
+
+    def _renew(self, queues: dict, in_flight: dict) -> None:
+        held = [i.id for q in queues.values() for i in q] + [i.id for _, i in in_flight.values()]
+        try:
+            renew_lease(self.db, held, self.lease_seconds)
+        except sqlite3.Error as exc:
+            log.warning("could not renew the lease of %d alerts: %s", len(held), exc)
+
+    async def _finish(self, queues: dict, in_flight: dict, released: list[int],
+                      stop_waiter: asyncio.Future) -> None:
+        """After the loop (normally, cancelled or on an error): no send task is left behind,
+        and the rows not sent go back to the store."""
+        stop_waiter.cancel()
+        if in_flight:
+            tasks = [task for task, _ in in_flight.values()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._reap(in_flight, released)
+        leftover = [i for i in released if i not in self._tried]
+        leftover += [i.id for q in queues.values() for i in q]
+        self._tried.clear()
+        if leftover:
+            try:
+                release(self.db, leftover)
+            except sqlite3.Error as exc:
+                log.warning("could not hand back %d alerts (retried when their lease ends): %s",
+                            len(leftover), exc)
 
     def _next_ready(
         self, queues: dict[Target, deque[OutboxItem]], in_flight: dict
     ) -> tuple[Target | None, float]:
-        for key in [k for k, (task, _) in in_flight.items() if task.done()]:
-            del in_flight[key]
         best: Target | None = None
         best_at = float("inf")
         for key in queues:
@@ -210,11 +300,14 @@ class Deliverer:
             return None, 0.0
         return best, max(0.0, best_at - self.pacers[best[0]].clock())
 
-    async def _wait(self, in_flight: dict, timeout: float | None) -> None:
-        tasks = [task for task, _ in in_flight.values() if not task.done()]
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        elif timeout:
+    async def _wait(self, in_flight: dict, timeout: float, stop_waiter: asyncio.Future) -> None:
+        """Until a send completes, `timeout` passes or delivery is told to stop."""
+        waiters = [task for task, _ in in_flight.values() if not task.done()]
+        if not stop_waiter.done():
+            waiters.append(stop_waiter)
+        if waiters:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        else:
             await asyncio.sleep(timeout)
 
     def _defer_far_targets(self, queues: dict, in_flight: dict, stats: DeliveryStats) -> None:
@@ -224,32 +317,93 @@ class Deliverer:
             pacer = self.pacers[key[0]]
             wait = pacer.target_ready_at(key[1]) - pacer.clock()
             if wait > HORIZON_SECONDS and key not in in_flight:
-                for item in queues.pop(key):
-                    mark_retry(self.db, item.id, "waiting for the platform's rate limit", wait,
-                               count_attempt=False)
+                queue = queues[key]
+                while queue:
+                    try:
+                        mark_retry(self.db, queue[0].id, "waiting for the platform's rate limit",
+                                   wait, count_attempt=False)
+                    except sqlite3.Error as exc:  # kept here (and renewed) until it works
+                        log.warning("could not defer outbox row %s: %s", queue[0].id, exc)
+                        return
+                    queue.popleft()
                     stats.deferred += 1
+                del queues[key]
 
     async def _deliver_one(
-        self, item: OutboxItem, article: Article | None, alerts: dict[tuple, Alert],
+        self, item: OutboxItem, article: Article | None, alerts: dict[tuple, asyncio.Future],
         stats: DeliveryStats,
     ) -> None:
         if article is None:  # removed by retention while queued
             skip_item(self.db, item.id, "article no longer stored")
             return
         sender = self.senders[item.platform]
+        started = time.monotonic()
         try:
-            key = (item.article_id, item.keywords, item.language)
-            if key not in alerts:
-                alerts[key] = render_item(item, article, self.timezone)
-            result = await sender.send(item.address, alerts[key])
+            alert = await self._render(item, article, alerts)
+            result = await sender.send(item.address, alert)
         except Exception as exc:  # a bug or an unexpected library error: retry later
             log.exception("sending outbox row %s failed", item.id)
             result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
         self.pacers[item.platform].settle(item.address)
-        self._record(item, result, stats)
+        await self._record_until_done(item, result, stats, time.monotonic() - started)
 
-    def _record(self, item: OutboxItem, result: SendResult, stats: DeliveryStats) -> None:
-        pacer = self.pacers[item.platform]
+    async def _render(
+        self, item: OutboxItem, article: Article, alerts: dict[tuple, asyncio.Future]
+    ) -> Alert:
+        """The alert, rendered in a worker thread (a huge article never blocks the loop),
+        once per (article, keywords, language) in a batch."""
+        key = (item.article_id, item.keywords, item.language)
+        future = alerts.get(key)
+        if future is None:
+            future = alerts[key] = asyncio.ensure_future(
+                asyncio.to_thread(render_item, item, article, self.timezone))
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return await asyncio.shield(future)
+
+    async def _record_until_done(
+        self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float
+    ) -> None:
+        """Record the send's outcome; when the store fails, retry the record (never the send)
+        with backoff, holding the lease, while no other row is sent."""
+        delay = RECORD_RETRY_FIRST_SECONDS
+        tries = 0
+        try:
+            while True:
+                try:
+                    self._record(item, result, stats, elapsed)
+                    break
+                except sqlite3.Error as exc:
+                    tries += 1
+                    if tries == 1:
+                        self._recording.add(item.id)
+                        log.error("outbox row %s: %s, but recording it failed (%s); no alert is"
+                                  " sent until it is recorded", item.id, result.outcome, exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RECORD_RETRY_MAX_SECONDS)
+        except asyncio.CancelledError:
+            self._last_try(item, result, stats, elapsed)
+            raise
+        finally:
+            self._recording.discard(item.id)
+        if tries:
+            log.info("outbox row %s recorded after %d failed tries", item.id, tries)
+
+    def _last_try(
+        self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float
+    ) -> None:
+        """Stopping while a record is failing: one more try; the row is never handed back
+        as untried (it was tried)."""
+        self._tried.add(item.id)
+        try:
+            self._record(item, result, stats, elapsed)
+        except sqlite3.Error:
+            log.error("outbox row %s: %s, but it could not be recorded before stopping; it"
+                      " may be sent again", item.id, result.outcome)
+
+    def _record(
+        self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float = 0.0
+    ) -> None:
+        """Store the outcome of one send (may raise sqlite3.Error; safe to call again)."""
         if result.outcome == SENT:
             mark_sent(self.db, item.id, result.message_id)
             stats.sent += 1
@@ -259,18 +413,35 @@ class Deliverer:
             stats.gone += 1
             stats.gone_targets.add((item.platform, item.address))
         elif result.outcome == FAILED:  # e.g. the platform refuses this message's content
-            log.error("outbox row %s permanently refused: %s", item.id, result.error)
             mark_failed(self.db, item.id, result.error)
+            log.error("outbox row %s permanently refused: %s", item.id, result.error)
             stats.failed += 1
             stats.errors.append(result.error)
         else:
-            if result.retry_after is not None:
-                if result.whole_platform:
-                    pacer.block_all(result.retry_after)
-                pacer.block(item.address, result.retry_after)
-                delay = result.retry_after
-            else:
-                delay = backoff_seconds(item.attempts)
-            mark_retry(self.db, item.id, result.error or "retry", delay)
-            stats.retried += 1
-            stats.errors.append(result.error)
+            self._record_retry(item, result, stats, elapsed)
+
+    def _record_retry(
+        self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float
+    ) -> None:
+        """A platform wait (429 retry_after) is not an attempt; any other failure is, and after
+        `max_attempts` of them the row is marked failed with its last error."""
+        error = result.error or "retry"
+        if result.retry_after is not None:
+            mark_retry(self.db, item.id, error, result.retry_after, count_attempt=False)
+            pacer = self.pacers[item.platform]
+            if result.whole_platform:
+                pacer.block_all(result.retry_after)
+            pacer.block(item.address, result.retry_after)
+        elif item.attempts + 1 >= self.max_attempts:
+            mark_failed(self.db, item.id, error)
+            log.error("outbox row %s failed %d times, giving up: %s", item.id,
+                      item.attempts + 1, error)
+            stats.failed += 1
+            stats.errors.append(error)
+            return
+        else:
+            # a slow answer (a timeout) may still have been posted: never retry it sooner
+            # than the send took
+            mark_retry(self.db, item.id, error, max(backoff_seconds(item.attempts), elapsed))
+        stats.retried += 1
+        stats.errors.append(error)

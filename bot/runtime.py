@@ -124,6 +124,9 @@ async def _run(config: Config, db: Database) -> int:
     finally:
         log.info("stopping")
         if scheduler.running:
+            scheduler.pause()  # no new job run; the ones running finish below
+        await service.stop()  # in-flight sends finish and are recorded, the rest released
+        if scheduler.running:
             scheduler.shutdown(wait=False)
         for platform in reversed(started):
             await platform.stop()

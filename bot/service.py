@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from bot.check import IndexCache, PassResult, add_results, matching_batches
 from bot.config import Config
-from bot.delivery import Deliverer, DeliveryStats, Sender
+from bot.delivery import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
 from bot.feeds import FeedState, fetch_feed, make_client
 from bot.ingest import IngestReport, store_batch
 from store.articles import delete_older_than
@@ -51,12 +51,35 @@ class Service:
         self.config = config
         self.db = db
         self.deliverer = Deliverer(db, senders, config.timezone,
-                                   lease_seconds=config.schedule.claim_lease_seconds)
+                                   lease_seconds=config.schedule.claim_lease_seconds,
+                                   max_attempts=config.schedule.max_attempts)
         self._index_cache = IndexCache()
         self._match_lock = asyncio.Lock()
         self._match_again = False
         self._feed_locks: dict[str, asyncio.Lock] = {}
         self._client: httpx.AsyncClient | None = None
+        self._background: set[asyncio.Task] = set()  # feed wake-ups, kept until they finish
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Graceful stop: delivery claims nothing more, the sends in flight finish and are
+        recorded (bounded by `grace`), the wake-ups still running are cancelled."""
+        await self.deliverer.close(grace)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    def wake_matching(self) -> None:
+        """Run a matching pass and the delivery of what it queued in the background (a feed
+        poll brought new articles); the task is kept and its failure logged."""
+        task = asyncio.get_running_loop().create_task(self.match_and_deliver())
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("matching and delivery after a feed poll failed",
+                      exc_info=task.exception())
 
     async def close(self) -> None:
         if self._client is not None:
@@ -127,7 +150,7 @@ class Service:
             log.warning("feed %s: %s (next try in %.0f s)", url, result.error, next_in)
         if report and report.new:
             log.info("feed %s: %s", url, report.summary())
-            asyncio.get_running_loop().create_task(self.match_and_deliver())
+            self.wake_matching()
         return FeedPoll(url, report, result.error, next_in)
 
     async def cleanup(self) -> tuple[int, int]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -24,21 +26,48 @@ class RecordingSender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Alert]] = []
         self.calls = 0
-        self.script: dict[str, deque[SendResult]] = {}
+        self.script: dict[str, deque[SendResult | Exception]] = {}
+        self.events: list[tuple[str, str]] = []  # ("send", address) per call, in order
 
     def target_limits(self, address: str) -> tuple[Limit, ...]:
         return ()
 
-    def fail(self, address: str, *results: SendResult) -> None:
+    def fail(self, address: str, *results: SendResult | Exception) -> None:
+        """The next sends to `address` answer `results` in turn (an exception is raised)."""
         self.script.setdefault(address, deque()).extend(results)
 
     async def send(self, address: str, alert: Alert) -> SendResult:
         self.calls += 1
+        self.events.append(("send", address))
         script = self.script.get(address)
         if script:
-            return script.popleft()
+            scripted = script.popleft()
+            if isinstance(scripted, Exception):
+                raise scripted
+            return scripted
         self.sent.append((address, alert))
         return SendResult(SENT, message_id=str(len(self.sent)))
+
+
+class FailingStore:
+    """Wraps a store function so that its first `times` calls raise
+    sqlite3.OperationalError(`message`) ("database or disk is full", "database is locked"),
+    as a full disk or a long-held lock would; every call is logged in `events`."""
+
+    def __init__(self, func: Callable[..., Any], times: int, message: str,
+                 events: list[tuple[str, str]] | None = None) -> None:
+        self.func = func
+        self.left = times
+        self.message = message
+        self.events = [] if events is None else events
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.left > 0:
+            self.left -= 1
+            self.events.append(("record failed", self.message))
+            raise sqlite3.OperationalError(self.message)
+        self.events.append(("recorded", ""))
+        return self.func(*args, **kwargs)
 
 
 async def drain(db: Database, deliver: Callable[[], Awaitable[object]],

@@ -113,7 +113,7 @@ def test_python_dash_m_bot_runs_as_the_console_script(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[schedule]\nclaim_lease_seconds = 400000000000\n",
-         "'schedule.claim_lease_seconds' must be between 1 and 3600, got 400000000000"),
+         "'schedule.claim_lease_seconds' must be between 3 and 3600, got 400000000000"),
         ("[schedule]\ncheck_seconds = 9223372036854775807\n",
          "'schedule.check_seconds' must be between 1 and 86400, got 9223372036854775807"),
         ("[slack]\nport = 70000\n", "'slack.port' must be between 1 and 65535, got 70000"),

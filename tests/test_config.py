@@ -149,3 +149,22 @@ def test_store_folder_must_exist(tmp_path: Path) -> None:
                                f" {tmp_path.resolve() / 'data'}")
     (tmp_path / "data").mkdir()
     assert check_store_folder(config) == tmp_path.resolve() / "data" / "k.db"
+
+
+def test_a_claim_lease_too_short_for_delivery_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "[schedule]\nclaim_lease_seconds = 2")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == (
+        f"{path}: 'schedule.claim_lease_seconds' must be between 3 and 3600, got 2")
+    assert load_config(write(tmp_path, "[schedule]\nclaim_lease_seconds = 3"),
+                       env={}).schedule.claim_lease_seconds == 3
+
+
+def test_max_attempts_is_configurable_and_at_least_one(tmp_path: Path) -> None:
+    assert load_config(EXAMPLE, env={}).schedule.max_attempts == 20
+    config = load_config(write(tmp_path, "[schedule]\nmax_attempts = 5"), env={})
+    assert config.schedule.max_attempts == 5
+    with pytest.raises(ConfigError,
+                       match=r"'schedule\.max_attempts' must be between 1 and 1000, got 0"):
+        load_config(write(tmp_path, "[schedule]\nmax_attempts = 0"), env={})

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
+import bot.delivery as delivery
 from bot.check import matching_pass
 from bot.config import config_from_dict
 from bot.delivery import FAILED, GONE, RETRY, Deliverer, SendResult, backoff_seconds
 from bot.models import ArticleIn
+from bot.pacing import Limit
 from bot.service import Service
 from store import integrity_ok, open_db
 from store.articles import insert_articles
 from store.chats import ensure_chat, get_chat_by_id, subscribe
 from store.keywords import list_keywords, seed_keywords
 from store.outbox import counts
-from tests.support import RecordingSender, drain
+from tests.support import FailingStore, RecordingSender, drain
 
 TEXTS = [
     "Korea Utara kembali meluncurkan rudal jarak pendek ke laut timur pada Kamis pagi,"
@@ -95,8 +99,6 @@ async def test_transient_failures_retry_until_delivered(setup) -> None:
                 SendResult(RETRY, retry_after=0.1, error="429 Too Many Requests"))
     sender.fail("2", SendResult(RETRY, error="HTTP 502"))
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone)
-    import bot.delivery as delivery
-
     delivery_backoff = delivery.backoff_seconds
     delivery.backoff_seconds = lambda attempts, rng=None: 0.05
     try:
@@ -106,7 +108,7 @@ async def test_transient_failures_retry_until_delivered(setup) -> None:
     assert sorted(addr for addr, _ in sender.sent) == ["1", "2", "3"]
     rows = dict(db.conn.execute(
         "SELECT c.address, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id"))
-    assert rows == {"1": 3, "2": 2, "3": 1}
+    assert rows == {"1": 1, "2": 2, "3": 1}  # a 429 wait is not an attempt
     assert counts(db) == {"sent": 3}
 
 
@@ -179,3 +181,202 @@ async def test_two_instances_on_one_database_send_each_alert_once(setup, tmp_pat
     sent = [(addr, alert.snippet) for addr, alert in one.sent + two.sent]
     assert len(sent) == 9 and len(set(sent)) == 9
     assert counts(db) == {"sent": 9}
+
+
+# ---------------------------------------------------------------- a send is never lost track of
+
+STORE_FAULTS = ["database or disk is full", "database is locked"]
+
+
+def outbox_rows(db) -> list[tuple]:
+    return db.conn.execute(
+        "SELECT c.address, o.status, o.attempts, o.last_error FROM outbox o"
+        " JOIN chats c ON c.id = o.chat_id ORDER BY o.id").fetchall()
+
+
+@pytest.mark.parametrize("fault", STORE_FAULTS)
+async def test_a_send_the_store_cannot_record_is_recorded_later_not_sent_again(
+    setup, monkeypatch, fault: str
+) -> None:
+    config, db, _ = setup
+    insert_articles(db, make_articles(TEXTS))
+    matching_pass(db)
+    sender = RecordingSender()
+    monkeypatch.setattr(delivery, "mark_sent", FailingStore(delivery.mark_sent, 3, fault))
+    deliverer = Deliverer(db, {"telegram": sender}, config.timezone, lease_seconds=1.0)
+    await drain(db, deliverer.deliver_due)
+    sent = [(address, alert.snippet) for address, alert in sender.sent]
+    assert len(sent) == 9 and len(set(sent)) == 9  # each alert exactly once
+    assert sender.calls == 9
+    assert counts(db) == {"sent": 9}
+    assert {attempts for _, _, attempts, _ in outbox_rows(db)} == {1}
+
+
+@pytest.mark.parametrize("fault", STORE_FAULTS)
+async def test_no_next_alert_goes_out_while_the_last_one_cannot_be_recorded(
+    setup, monkeypatch, fault: str
+) -> None:
+    config, db, _ = setup
+    insert_articles(db, make_articles(TEXTS[:1]))
+    matching_pass(db)
+    sender = RecordingSender()
+    monkeypatch.setattr(delivery, "mark_sent",
+                        FailingStore(delivery.mark_sent, 3, fault, sender.events))
+    deliverer = Deliverer(db, {"telegram": sender}, config.timezone, concurrency=1)
+    await drain(db, deliverer.deliver_due)
+    assert [kind for kind, _ in sender.events] == [
+        "send", "record failed", "record failed", "record failed", "recorded",
+        "send", "recorded", "send", "recorded"]
+    assert counts(db) == {"sent": 3}
+
+
+async def test_a_row_that_keeps_failing_is_marked_failed_after_max_attempts(
+    setup, monkeypatch, caplog
+) -> None:
+    config, db, _ = setup
+    insert_articles(db, make_articles(TEXTS[:1]))
+    matching_pass(db)
+    sender = RecordingSender()
+    sender.fail("1", *[RuntimeError("boom")] * 10)
+    sender.fail("2", *[SendResult(RETRY, retry_after=0.01, error="429 Too Many Requests")] * 5)
+    monkeypatch.setattr(delivery, "backoff_seconds", lambda attempts, rng=None: 0.01)
+    deliverer = Deliverer(db, {"telegram": sender}, config.timezone, max_attempts=3)
+    await drain(db, deliverer.deliver_due)
+    assert outbox_rows(db) == [("1", "failed", 3, "RuntimeError: boom"),
+                               ("2", "sent", 1, None),  # five 429 waits did not count
+                               ("3", "sent", 1, None)]
+    assert sender.events.count(("send", "1")) == 3
+    gave_up = [r for r in caplog.records if "giving up" in r.getMessage()]
+    assert len(gave_up) == 1 and "RuntimeError: boom" in gave_up[0].getMessage()
+
+
+async def test_a_slow_failed_send_is_not_retried_sooner_than_it_took(setup, monkeypatch) -> None:
+    from store.clock import from_db, utcnow
+
+    config, db, _ = setup
+    insert_articles(db, make_articles(TEXTS[:1]))
+    matching_pass(db)
+    answered = {}
+
+    class SlowTimeout(RecordingSender):
+        async def send(self, address, alert):
+            await asyncio.sleep(0.5)  # as a request that timed out (and may have been posted)
+            answered[address] = utcnow()
+            return SendResult(RETRY, error="TimedOut: Timed out")
+
+    monkeypatch.setattr(delivery, "backoff_seconds", lambda attempts, rng=None: 0.01)
+    await Deliverer(db, {"telegram": SlowTimeout()}, config.timezone).deliver_due()
+    for address, due in db.conn.execute(
+        "SELECT c.address, o.next_attempt_at FROM outbox o JOIN chats c ON c.id = o.chat_id"
+    ):
+        assert (from_db(due) - answered[address]).total_seconds() >= 0.45
+
+
+async def test_a_claim_waiting_for_pacing_keeps_its_lease(setup, tmp_path) -> None:
+    """A second instance finds nothing to take over while the first holds rows that wait
+    longer than the lease for the per-chat limit."""
+    config, db, _ = setup
+    insert_articles(db, make_articles(TEXTS[:2]))
+    matching_pass(db)
+
+    class OnePerTwoSeconds(RecordingSender):
+        def target_limits(self, address):
+            return (Limit(1, 2.0),)
+
+    one, two = OnePerTwoSeconds(), RecordingSender()
+    other = open_db(tmp_path / "k.db")
+
+    async def second_instance() -> None:
+        await asyncio.sleep(1.5)  # past the first instance's 1 s lease
+        await Deliverer(other, {"telegram": two}, config.timezone).deliver_due()
+
+    await asyncio.gather(
+        Deliverer(db, {"telegram": one}, config.timezone, lease_seconds=1.0).deliver_due(),
+        second_instance())
+    assert two.sent == [] and len(one.sent) == 6
+    assert counts(db) == {"sent": 6}
+
+
+async def test_rendering_runs_off_the_event_loop(setup, monkeypatch) -> None:
+    """The renderer blocks until a coroutine on the event loop lets it go: it only can if
+    rendering runs in another thread."""
+    config, db, _ = setup
+    insert_articles(db, make_articles(TEXTS[:1]))
+    matching_pass(db)
+    go = threading.Event()
+    real = delivery.render_item
+
+    def render_needing_the_loop(*args):
+        assert go.wait(3), "the event loop was blocked while rendering"
+        return real(*args)
+
+    async def let_go() -> None:
+        await asyncio.sleep(0.05)
+        go.set()
+
+    monkeypatch.setattr(delivery, "render_item", render_needing_the_loop)
+    sender = RecordingSender()
+    await asyncio.gather(Deliverer(db, {"telegram": sender}, config.timezone).deliver_due(),
+                         let_go())
+    assert len(sender.sent) == 3 and sender.calls == 3
+    assert counts(db) == {"sent": 3}
+
+
+async def test_close_lets_sends_in_flight_finish_and_be_recorded(setup) -> None:
+    config, db, _ = setup
+    insert_articles(db, make_articles(TEXTS))
+    matching_pass(db)
+
+    class Slow(RecordingSender):
+        async def send(self, address, alert):
+            await asyncio.sleep(0.3)
+            return await super().send(address, alert)
+
+    sender = Slow()
+    deliverer = Deliverer(db, {"telegram": sender}, config.timezone)
+    running = asyncio.ensure_future(deliverer.deliver_due())
+    await asyncio.sleep(0.1)  # the first three sends (one per chat) are in flight
+    assert await deliverer.close(grace=5.0)
+    await running
+    assert len(sender.sent) == 3 and counts(db) == {"sent": 3, "pending": 6}
+    assert (await deliverer.deliver_due()).sent == 0  # closed: claims nothing more
+
+
+async def test_a_failing_feed_wake_up_is_logged_not_lost(setup, monkeypatch, caplog) -> None:
+    """The matching pass a feed poll starts in the background is kept and its failure logged
+    (it was a bare create_task: "Task exception was never retrieved")."""
+    from aiohttp import web
+
+    from store.feeds import sync_feeds
+    from tests.fakes import serve_on_loopback
+
+    config, db, _ = setup
+    rss = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Uji</title><item>"
+           "<title>Uji coba rudal</title><link>https://kabar.example/rudal</link>"
+           f"<description>{TEXTS[0]}</description></item></channel></rss>")
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(text=rss, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/rss", feed)
+    runner, port = await serve_on_loopback(app)
+    service = Service(config, db, {"telegram": RecordingSender()})
+
+    async def locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(service, "deliver", locked)
+    url = f"http://127.0.0.1:{port}/rss"
+    sync_feeds(db, [(url, "uji", 300)])
+    try:
+        poll = await service.poll_feed(url, 300)
+        assert poll.report is not None and poll.report.new == 1
+        await asyncio.sleep(0.2)  # the wake-up runs and fails
+        await service.close()
+    finally:
+        await runner.cleanup()
+    [record] = [r for r in caplog.records if r.name == "kabar" and r.levelname == "ERROR"]
+    assert record.getMessage() == "matching and delivery after a feed poll failed"
+    assert record.exc_info and "database is locked" in str(record.exc_info[1])
+    assert counts(db) == {"pending": 3}  # matched and queued; delivered at the next pass

@@ -4,9 +4,16 @@ flight at a kill, no rate limit exceeded, gone chats marked inactive, the store 
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from collections import Counter
 from pathlib import Path
 
-from bench.bench_reliability import Scenario, run_scenario
+from bench.bench_reliability import TITLE, Scenario, prepare_store, run_scenario, start_bot
+from store import open_db
+from store.outbox import counts
+from tests.fakes import telegram_api
+from tests.fakes.telegram_api import FakeTelegram
 
 MAX_IN_FLIGHT_PER_KILL = 3  # sends overlap only briefly at 29/s; each could be cut mid-request
 
@@ -22,3 +29,61 @@ async def test_kill_dash_nine_and_faults_lose_nothing(tmp_path: Path) -> None:
     assert report.inactive == ["telegram:1001", "slack:C0002"]
     assert report.outbox == {"sent": 204, "skipped": 12}
     assert report.integrity_ok
+
+
+def telegram_config(folder: Path, tg: FakeTelegram) -> Path:
+    path = folder / "config.toml"
+    path.write_text(f"""
+[store]
+path = "kabar.db"
+[schedule]
+check_seconds = 1
+deliver_seconds = 1
+claim_lease_seconds = 3
+[telegram]
+token = "{tg.token}"
+base_url = "{tg.base_url}"
+""")
+    return path
+
+
+def telegram_received(tg: FakeTelegram) -> Counter[tuple[int, int]]:
+    return Counter((m["chat_id"], int(found.group(1))) for m in tg.sent
+                   if (found := TITLE.search(m["text"])))
+
+
+async def test_sigterm_during_delivery_sends_nothing_twice_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM while slow sends are in flight: they finish and are recorded, the rest is
+    handed back; the restarted process sends exactly what is left."""
+    scenario = Scenario(telegram_chats=20, slack_channels=0, articles=3)
+    tg = await FakeTelegram().start()
+    tg.enforce_limits()
+    tg.fail(*[telegram_api.slow(1.0)] * 100)  # every send takes a second to be answered
+    log = tmp_path / "kabar-run.log"
+    try:
+        config = telegram_config(tmp_path, tg)
+        prepare_store(tmp_path, scenario)  # no chat blocks the bot here: all 60 are due
+        expected = {(1000 + chat, n) for chat in range(20) for n in range(3)}
+        proc = await start_bot(config, log)
+        await tg.wait_for(lambda: len(tg.sent) >= 3, timeout=60)
+        await asyncio.sleep(0.3)  # the next sends are in flight, mid-request
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        stopped_after = len(tg.sent)
+        proc = await start_bot(config, log)
+        await tg.wait_for(lambda: expected <= set(telegram_received(tg)), timeout=90)
+        await asyncio.sleep(1.5)  # a duplicate would have time to arrive
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await tg.stop()
+    seen = telegram_received(tg)
+    assert stopped_after < len(expected)  # the stop really came mid-delivery
+    assert sorted(seen.elements()) == sorted(expected), log.read_text()[-3000:]  # once each
+    db = open_db(tmp_path / "kabar.db")
+    assert counts(db) == {"sent": len(expected)}
+    db.close()
