@@ -26,6 +26,7 @@ from bot.lang import detect_language
 from bot.models import ArticleIn, IngestBatch, Rejection
 from bot.text import clean_text, split_source_tag
 from bot.urls import canonical_url
+from store.clock import plausible_published
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,14 @@ def _from_epoch(value: float) -> datetime | None:
 
 
 def parse_published(value: object) -> datetime | None:
-    """ISO-8601 (``Z``/offset; naive = UTC), RFC 2822 or epoch seconds/ms -> aware UTC."""
+    """ISO-8601 (``Z``/offset; naive = UTC), RFC 2822 or epoch seconds/ms -> aware UTC.
+
+    ``None`` when absent, unreadable or implausible (before 1970-01-02, a negative epoch,
+    more than two days ahead): the article's date is then unknown."""
+    return plausible_published(_parse_any_date(value))
+
+
+def _parse_any_date(value: object) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -198,7 +206,10 @@ def parse_published(value: object) -> datetime | None:
                 return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+05:00"
+        return None
 
 
 # --- .txt --------------------------------------------------------------------------------------
@@ -303,9 +314,11 @@ def _entry_published(entry: Mapping[str, Any]) -> datetime | None:
         parsed = entry.get(key)
         if parsed:
             try:
-                return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+                moment = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
             except (OverflowError, OSError, ValueError):
                 continue
+            if plausible_published(moment) is not None:
+                return moment
     return None
 
 

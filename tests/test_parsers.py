@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -158,6 +159,14 @@ def test_json_lone_surrogate_escapes_are_dropped() -> None:
         (float("nan"), None),
         (1e30, None),
         ([2024], None),
+        ("0999-01-01T00:00:00Z", None),  # implausible dates are unknown, never stored
+        ("Sat, 01 Jan 0999 00:00:00 GMT", None),
+        ("999-01-01", None),
+        (-86400, None),  # a negative epoch
+        (0, None),
+        ("2999-01-01T00:00:00Z", None),
+        ("9999-12-31T23:59:59+00:00", None),
+        ("0001-01-01T00:00:00+05:00", None),
     ],
 )
 def test_parse_published(value: object, expected: datetime | None) -> None:
@@ -399,3 +408,22 @@ def test_timezone_aware_everywhere(tmp_path: Path) -> None:
             if article.published is not None:
                 assert article.published.tzinfo is not None
                 assert article.published.utcoffset() == timedelta(0)
+
+
+def test_feed_and_json_items_with_implausible_dates_are_kept_undated() -> None:
+    item = ("<item><title>Kim {n}</title><link>https://x.id/{n}</link><pubDate>{date}</pubDate>"
+            "<description>Kim Jong Un meninjau uji coba rudal baru ke-{n} di pesisir timur."
+            "</description></item>")
+    dates = ["Sat, 01 Jan 0999 00:00:00 GMT", "Fri, 01 Jan 2999 00:00:00 GMT",
+             "Tue, 05 Mar 2024 08:30:00 +0700"]
+    items = "".join(item.format(n=n, date=d) for n, d in enumerate(dates))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}'
+    batch = parse_bytes((feed + "</channel></rss>").encode(), "f.xml", max_bytes=CAP)
+    assert [a.published for a in batch.articles] == [
+        None, None, datetime(2024, 3, 5, 1, 30, tzinfo=UTC)]
+    text = "Kim Jong Un meninjau uji coba rudal baru di pesisir timur pagi ini."
+    lines = [json.dumps({"text": f"{text} {n}", "published": v})
+             for n, v in enumerate(["999-01-01", -1, 1709600000])]
+    batch = parse_bytes("\n".join(lines).encode(), "a.jsonl", max_bytes=CAP)
+    assert [a.published for a in batch.articles] == [
+        None, None, datetime.fromtimestamp(1709600000, UTC)]

@@ -168,3 +168,40 @@ def test_retention_removes_old_articles_and_sent_alerts_only(db) -> None:
     assert counts(db) == {"pending": 1} and count_articles(db) == 1
     assert search_articles(db, "rudal") == []  # the FTS index followed the delete
     assert [a.id for a in search_articles(db, "satellite")] == [waiting.article_id]
+
+
+# --- odd stored values (issue 15: a year-999 date stopped every alert) ---------------------------
+
+
+def test_timestamps_are_stored_fixed_width_and_read_back() -> None:
+    from store.clock import from_db, to_db
+
+    old = datetime(999, 1, 1, 12, 0, tzinfo=UTC)
+    assert to_db(old) == "0999-01-01T12:00:00.000000Z"
+    assert from_db(to_db(old)) == old
+    assert to_db(datetime(2024, 3, 5, tzinfo=UTC)) > to_db(old)  # text order = time order
+    assert from_db("999-01-01T12:00:00.000000Z") == old  # as an older version stored it
+    for odd in ("kemarin", "2024-13-45T99:00:00.000000Z", "", None, 1709600000, b"2024"):
+        assert from_db(odd) is None
+
+
+def test_an_unreadable_row_never_stops_a_pass_or_latest(db, caplog) -> None:
+    from bot.check import matching_pass
+    from store.articles import latest_articles
+
+    ids = insert_articles(db, [article(), article(BODY + " Lagi."), article(BODY + " Dua.")]
+                          ).new_ids
+    seed_keywords(db, ["rudal"])
+    subscribe(db, ensure_chat(db, "telegram", "42", "id"), list_keywords(db), follow_all=True)
+    db.conn.execute("UPDATE articles SET published = '999-01-01T00:00:00.000000Z' WHERE id = ?",
+                    [ids[0]])  # what an older version stored for <pubDate>... 0999
+    db.conn.execute("UPDATE articles SET ingested_at = 'kemarin' WHERE id = ?", [ids[1]])
+    db.conn.commit()
+    result = matching_pass(db)
+    assert (result.checked, result.queued) == (2, 2)
+    assert db.conn.execute("SELECT count(*) FROM articles WHERE checked_at IS NULL"
+                           ).fetchone()[0] == 0  # the unreadable one too: never retried
+    assert f"article {ids[1]} skipped: unreadable row" in caplog.text
+    latest = {a.id: a for a in latest_articles(db, 5)}
+    assert sorted(latest) == [ids[0], ids[2]]
+    assert latest[ids[0]].published is None  # year 999 is no publication date
