@@ -60,18 +60,19 @@ class ItemError(Exception):
 
 
 def format_size(n: int) -> str:
-    """Human size: ``"512 B"``, ``"3.4 KB"``, ``"12.3 MB"`` (binary units)."""
+    """Human size in decimal (SI) units: ``"512 B"``, ``"3.4 kB"``, ``"12.3 MB"``, ``"2 GB"``
+    (1 MB = 1,000,000 bytes, so the default cap of 5,000,000 bytes reads ``5 MB``)."""
     size = float(n)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024 or unit == "MB":
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
             break
-        size /= 1024
+        size /= 1000
     text = f"{size:.1f}".removesuffix(".0") if unit != "B" else str(n)
     return f"{text} {unit}"
 
 
 def too_large_reason(size: int, cap: int) -> str:
-    """``"file too large (12.3 MB > cap 5 MB)"``; exact bytes when rounding hides the gap."""
+    """``"file too large (12.9 MB > cap 5 MB)"``; exact bytes when rounding hides the gap."""
     got, limit = format_size(size), format_size(cap)
     if got == limit:
         got, limit = f"{size} bytes", f"{cap} bytes"
@@ -311,7 +312,8 @@ def _parse_jsonl(data: bytes, origin: str) -> IngestBatch:
 
 def _entry_published(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+        # dict.get: no feedparser fallback from a missing key to the other (and its warning)
+        parsed = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if parsed:
             try:
                 moment = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
@@ -348,8 +350,15 @@ def _bozo_message(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _parse_feed(data: bytes, origin: str) -> IngestBatch:
-    headers = {"content-location": origin} if origin.startswith(("http://", "https://")) else {}
+def _parse_feed(
+    data: bytes, origin: str, response_headers: Mapping[str, str] | None = None
+) -> IngestBatch:
+    """A feed; ``response_headers`` are the HTTP headers it came with (feedparser reads the
+    Content-Type and the charset from them: without them every fetched feed is flagged
+    not well-formed, and a valid feed with no items would be rejected as malformed)."""
+    headers = {k.lower(): v for k, v in (response_headers or {}).items()}
+    if origin.startswith(("http://", "https://")):
+        headers["content-location"] = origin
     # A BytesIO, never bytes/str: feedparser would treat a short str/bytes as a path or URL.
     try:
         parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
@@ -357,6 +366,8 @@ def _parse_feed(data: bytes, origin: str) -> IngestBatch:
         raise DocumentError("malformed XML: invalid character reference") from None
     entries = parsed.get("entries", [])
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if isinstance(bozo, feedparser.NonXMLContentType) and parsed.get("version"):
+        bozo = None  # served as text/plain or similar, but a well-formed feed all the same
     if not entries:
         if bozo is not None:
             raise DocumentError(f"malformed XML: {_bozo_message(bozo)}")
@@ -409,11 +420,20 @@ def kind_for(origin: str, kind: str | None = None) -> str:
 
 
 def parse_document(
-    data: bytes, origin: str, *, kind: str | None = None, max_bytes: int
+    data: bytes,
+    origin: str,
+    *,
+    kind: str | None = None,
+    max_bytes: int,
+    headers: Mapping[str, str] | None = None,
 ) -> IngestBatch:
-    """Like ``parse_bytes`` but raises ``DocumentError`` for a whole-document rejection."""
+    """Like ``parse_bytes`` but raises ``DocumentError`` for a whole-document rejection.
+
+    ``headers``: the HTTP response headers of a fetched feed."""
     resolved = kind_for(origin, kind)
     _check_document(data, resolved, max_bytes)
+    if resolved == "xml":
+        return _parse_feed(data, origin, headers)
     return _PARSERS[resolved](data, origin)
 
 

@@ -328,20 +328,22 @@ def test_over_cap_file_is_rejected_without_reading(
 
     monkeypatch.setattr(Path, "open", refuse)
     monkeypatch.setattr(Path, "read_bytes", refuse)
-    assert reasons(read_file(path, max_bytes=CAP)) == ["file too large (12.4 MB > cap 5 MB)"]
+    assert reasons(read_file(path, max_bytes=CAP)) == ["file too large (13 MB > cap 5.2 MB)"]
 
 
 def test_over_cap_bytes_are_rejected() -> None:
     assert reasons(parse_bytes(b"x" * 2048, "a.txt", max_bytes=1024)) == [
-        "file too large (2 KB > cap 1 KB)"
+        "file too large (2 kB > cap 1 kB)"
     ]
 
 
 @pytest.mark.parametrize(
     ("size", "cap", "reason"),
     [
-        (12_900_000, 5 * 1024 * 1024, "file too large (12.3 MB > cap 5 MB)"),
-        (1025, 1024, "file too large (1025 bytes > cap 1024 bytes)"),  # rounding would hide it
+        (12_900_000, 5_000_000, "file too large (12.9 MB > cap 5 MB)"),
+        (7_700_000, 5_000_000, "file too large (7.7 MB > cap 5 MB)"),  # "> cap 4.8 MB" before
+        (1025, 1024, "file too large (1025 bytes > cap 1024 bytes)"),
+        (1001, 1000, "file too large (1001 bytes > cap 1000 bytes)"),  # rounding would hide it
         (900, 100, "file too large (900 B > cap 100 B)"),
     ],
 )
@@ -350,12 +352,9 @@ def test_too_large_reason(size: int, cap: int, reason: str) -> None:
 
 
 def test_format_size() -> None:
-    assert [format_size(n) for n in (0, 1023, 1024, 1536, 5 * 1024 * 1024)] == [
-        "0 B",
-        "1023 B",
-        "1 KB",
-        "1.5 KB",
-        "5 MB",
+    sizes = (0, 999, 1000, 1024, 1500, 5_000_000, 5 * 1024 * 1024, 8_400_000_000)
+    assert [format_size(n) for n in sizes] == [
+        "0 B", "999 B", "1 kB", "1 kB", "1.5 kB", "5 MB", "5.2 MB", "8.4 GB"
     ]
 
 
