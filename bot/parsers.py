@@ -266,6 +266,7 @@ def _json_error(exc: json.JSONDecodeError, where: str) -> str:
 
 
 TOO_MANY_DIGITS = "a number has too many digits"
+TOO_DEEP = "nested too deeply"
 
 
 def _parse_json(data: bytes, origin: str) -> IngestBatch:
@@ -276,6 +277,8 @@ def _parse_json(data: bytes, origin: str) -> IngestBatch:
         raise DocumentError(reason) from None
     except ValueError:  # an integer past Python's digit limit
         raise DocumentError(f"malformed JSON: {TOO_MANY_DIGITS}") from None
+    except RecursionError:  # e.g. a million "[": the decoder recurses per level
+        raise DocumentError(f"malformed JSON: {TOO_DEEP}") from None
     batch = IngestBatch()
     if isinstance(doc, dict):
         _add_json_item(batch, "JSON object", doc, origin)
@@ -302,6 +305,9 @@ def _parse_jsonl(data: bytes, origin: str) -> IngestBatch:
             continue
         except ValueError:  # an integer past Python's digit limit
             batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_MANY_DIGITS}"))
+            continue
+        except RecursionError:
+            batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_DEEP}"))
             continue
         _add_json_item(batch, label, obj, origin)
     return batch
