@@ -7,6 +7,7 @@ import logging
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -159,11 +160,23 @@ class _Download:
     headers: Mapping[str, str] = field(default_factory=dict)  # for feedparser
 
 
+def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """``https://user:pass@host/feed`` -> the URL without them and Basic auth, so they are
+    sent as a header and never appear in a request line httpx logs or an error message."""
+    plain = without_credentials(url)
+    if plain == url:
+        return url, None
+    parts = urlsplit(url)
+    return plain, httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
+
+
 async def _download(
     client: httpx.AsyncClient, url: str, state: FeedState, max_bytes: int, timeout: float
 ) -> _Download:
     headers = _conditional_headers(state)
-    async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+    plain, auth = _split_credentials(url)
+    async with client.stream("GET", plain, headers=headers, timeout=timeout,
+                             auth=auth) as response:
         status = response.status_code
         if status == 304:
             return _Download(status, None, _new_state(response, state))

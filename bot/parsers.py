@@ -133,6 +133,13 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
+def _own_link(url: str) -> str:
+    """The article's link as published (stripped), when it is a usable http(s) URL; its
+    canonical form is computed by the store, for deduplication only."""
+    url = (url or "").strip()
+    return url if canonical_url(url) else ""
+
+
 def make_article(
     text: str,
     origin: str,
@@ -155,7 +162,7 @@ def make_article(
     return ArticleIn(
         text=body,
         title=_one_line(title),
-        url=canonical_url(url),
+        url=_own_link(url),
         source=_one_line(source) or tag,
         published=published,
         lang=lang,

@@ -212,7 +212,8 @@ async def test_first_fetch_then_not_modified(
         "Kim Jong Un pantau uji coba rudal jelajah baru",
         "Floods cut off mountain villages",
     ]
-    assert first.batch.articles[0].url == "https://warta.example.id/dunia/uji-rudal?page=2"
+    assert first.batch.articles[0].url == (
+        "https://warta.example.id/dunia/uji-rudal?utm_source=rss&utm_campaign=feed&page=2")
     assert first.batch.articles[0].origin == f"{base}/rss"
     assert first.batch.articles[0].source == "Warta Contoh"
     assert len(first.batch.rejected) == 1  # the too-short photo entry
@@ -422,8 +423,9 @@ async def test_fetched_feed_is_not_flagged_not_well_formed(
 async def test_feed_credentials_stay_out_of_articles_and_logs(
     server: tuple[str, Seen], client: httpx.AsyncClient
 ) -> None:
-    base, _ = server
+    base, seen = server
     url = base.replace("http://", "http://reader:s3cret@") + "/rss"
     result = await fetch_feed(client, url, FeedState(), max_bytes=CAP)
     assert result.error is None
+    assert seen.last("/rss")["Authorization"] == "Basic cmVhZGVyOnMzY3JldA=="  # still sent
     assert all("s3cret" not in a.origin + a.url for a in result.batch.articles)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import IngestBatch
+from bot.urls import canonical_url
 from bot.parsers import format_size, parse_bytes, parse_published, read_file, too_large_reason
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -78,11 +79,13 @@ def test_json_list(tmp_path: Path) -> None:
     batch, origin = load("articles.json", tmp_path)
     first, second = batch.articles
     assert first.title == "Harga beras naik menjelang Ramadan"
-    assert first.url == "https://berita.example.id/ekonomi/harga-beras?id=42"  # 'link' alias
+    assert first.url == ("https://Berita.Example.ID/ekonomi/harga-beras/"
+                         "?utm_source=telegram&utm_medium=social&id=42")  # 'link' alias, as is
+    assert canonical_url(first.url) == "https://berita.example.id/ekonomi/harga-beras?id=42"
     assert first.source == "Berita Contoh"
     assert first.published == datetime(2024, 3, 5, 1, 30, tzinfo=UTC)
     assert first.lang == "id"
-    assert second.url == "http://news.example.com/world/port-strike"
+    assert second.url == "http://news.example.com:80/world/port-strike#comments"
     assert second.published == datetime.fromtimestamp(1709600000, UTC)
     assert second.lang == "en"
     assert {r.origin for r in batch.rejected} == {origin}
@@ -98,10 +101,10 @@ def test_jsonl_bad_lines_rejected_rest_kept(tmp_path: Path) -> None:
         "Gempa magnitudo 5,6 guncang Sulawesi Tengah",
         "Central bank holds rates",
     ]
-    assert batch.articles[0].url == "https://berita.example.id/gempa-sulteng"  # fbclid gone
+    assert batch.articles[0].url == "https://berita.example.id/gempa-sulteng?fbclid=abc123"
     assert batch.articles[0].published == datetime(2024, 4, 10, 19, 5, tzinfo=UTC)
     assert batch.articles[1].published == datetime(2024, 4, 11, 7, 0, tzinfo=UTC)  # naive = UTC
-    assert batch.articles[1].url == "https://markets.example.com/rates/hold"
+    assert batch.articles[1].url == "https://markets.example.com/rates/hold/"
     assert reasons(batch) == [
         "JSON line 2: malformed JSON: Unterminated string starting at column 34",
         "JSON line 5: missing 'text'",
@@ -183,14 +186,15 @@ def test_rss_feed(tmp_path: Path) -> None:
     batch, origin = load("feed_rss.xml", tmp_path)
     kim, floods = batch.articles
     assert kim.title == "Kim Jong Un pantau uji coba rudal jelajah baru"
-    assert kim.url == "https://warta.example.id/dunia/uji-rudal?page=2"
+    assert kim.url == ("https://warta.example.id/dunia/uji-rudal"
+                       "?utm_source=rss&utm_campaign=feed&page=2")  # the article's own link
     assert kim.source == "Warta Contoh"
     assert kim.published == datetime(2024, 5, 14, 3, 15, tzinfo=UTC)
     assert kim.lang == "id"
     assert kim.origin == origin
     assert "<" not in kim.text and "trackView" not in kim.text and "Baca juga" not in kim.text
     assert "hulu ledak baru & sistem" in kim.text
-    assert floods.url == "https://warta.example.id/en/floods"
+    assert floods.url == "https://warta.example.id/en/floods/?fbclid=XYZ&gclid=123#top"
     assert floods.published == datetime(2024, 5, 13, 15, 40, tzinfo=UTC)
     assert floods.text.startswith("Landslides triggered") and "<p>" not in floods.text
     assert floods.lang == "en"
@@ -204,7 +208,7 @@ def test_atom_feed(tmp_path: Path) -> None:
     assert batch.rejected == []
     count, port = batch.articles
     assert count.title == "Election commission confirms final count"
-    assert count.url == "https://newsroom.example.com/politics/final-count"
+    assert canonical_url(count.url) == "https://newsroom.example.com/politics/final-count"
     assert count.source == "Example Newsroom"
     assert count.published == datetime(2024, 5, 14, 6, 45, tzinfo=UTC)  # from <updated>
     assert count.text == (  # the full <content>, not the short <summary>; <style> dropped

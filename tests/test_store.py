@@ -205,3 +205,24 @@ def test_an_unreadable_row_never_stops_a_pass_or_latest(db, caplog) -> None:
     latest = {a.id: a for a in latest_articles(db, 5)}
     assert sorted(latest) == [ids[0], ids[2]]
     assert latest[ids[0]].published is None  # year 999 is no publication date
+
+
+def test_stored_url_is_the_articles_own_link_and_dedup_uses_the_canonical_one(db) -> None:
+    import json
+
+    from bot.parsers import parse_bytes
+    from store.articles import get_article
+
+    def doc(url: str, text: str) -> bytes:
+        return json.dumps({"text": text, "url": url}).encode()
+
+    own = "https://News.example/berita/rudal/?xtor=RSS-3&id=7"
+    [new] = insert_articles(db, parse_bytes(doc(own, BODY), "a.json", max_bytes=10**6).articles
+                            ).new_ids
+    row = db.conn.execute("SELECT url, canonical_url FROM articles WHERE id = ?", [new]).fetchone()
+    assert row == (own, "https://news.example/berita/rudal?id=7")
+    assert get_article(db, new).url == own  # what alerts and /stories link to
+    for variant in ("https://news.example/berita/rudal?id=7&msclkid=abc",
+                    "https://news.example/berita/rudal?ocid=xyz&id=7#top"):
+        again = parse_bytes(doc(variant, OTHER), "b.json", max_bytes=10**6).articles
+        assert insert_articles(db, again).duplicates == [("b.json", "same URL already stored")]
