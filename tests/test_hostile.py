@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import html
 import http.server
-import logging
-import threading
 import json
+import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime

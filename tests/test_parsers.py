@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import IngestBatch
-from bot.urls import canonical_url
 from bot.parsers import format_size, parse_bytes, parse_published, read_file, too_large_reason
+from bot.urls import canonical_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CAP = 5 * 1024 * 1024
