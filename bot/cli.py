@@ -92,8 +92,11 @@ def warn_keyword_drift(db: Database, config: Config) -> None:
 
 
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
-    db = open_store(config)
-    report = ingest_sources(db, args.sources, config.ingest.max_bytes)
+    try:
+        db = open_store(config)
+        report = ingest_sources(db, args.sources, config.ingest.max_bytes)
+    except sqlite3.DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
+        raise CliError(f"{store_path(config)}: cannot store articles: {exc}") from None
     print(report.summary())
     for origin, why in report.duplicates:
         print(f"duplicate: {origin}: {why}")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlite_utils import Database
 
 from bot.feeds import FeedState, fetch_feed, make_client
 from bot.models import IngestBatch, Rejection
-from bot.parsers import read_file
+from bot.parsers import KINDS, read_file
+from bot.urls import redact_url
 from store.articles import insert_articles
 
 
@@ -42,13 +45,38 @@ def store_batch(db: Database, batch: IngestBatch) -> IngestReport:
     )
 
 
+def folder_files(folder: Path) -> Iterator[Path]:
+    """The supported files under ``folder``, recursively, in sorted order (hidden files and
+    folders skipped, symlinked folders not followed)."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root, name)
+            if not name.startswith(".") and path.suffix.lower().lstrip(".") in KINDS:
+                yield path
+
+
+def _read_source(source: str, max_bytes: int) -> IngestBatch:
+    """A file, or every supported file of a folder (one rejection when there is none)."""
+    if not Path(source).is_dir():
+        return read_file(source, max_bytes=max_bytes)
+    batch = IngestBatch()
+    for path in folder_files(Path(source)):
+        batch.extend(read_file(path, max_bytes=max_bytes))
+    if not batch.articles and not batch.rejected:
+        kinds = ", ".join(f".{k}" for k in KINDS)
+        batch.rejected.append(Rejection(source, f"folder has no supported files ({kinds})"))
+    return batch
+
+
 def load_sources(sources: Sequence[str], max_bytes: int) -> IngestBatch:
-    """Read every file and fetch every URL; one bad source never stops the others."""
+    """Read every file (a folder: its supported files) and fetch every URL; one bad source
+    never stops the others."""
     batch = IngestBatch()
     urls = [s for s in sources if is_url(s)]
     for source in sources:
         if not is_url(source):
-            batch.extend(read_file(source, max_bytes=max_bytes))
+            batch.extend(_read_source(source, max_bytes))
     if urls:
         batch.extend(asyncio.run(_fetch_all(urls, max_bytes)))
     return batch
@@ -63,7 +91,7 @@ async def _fetch_all(urls: Iterable[str], max_bytes: int) -> IngestBatch:
     for url, result in zip(urls, results, strict=True):
         batch.extend(result.batch)
         if result.error:
-            batch.rejected.append(Rejection(url, result.error))
+            batch.rejected.append(Rejection(redact_url(url), result.error))
     return batch
 
 

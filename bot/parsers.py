@@ -26,6 +26,7 @@ from bot.lang import detect_language
 from bot.models import ArticleIn, IngestBatch, Rejection
 from bot.text import clean_text, split_source_tag
 from bot.urls import canonical_url
+from store.clock import plausible_published
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +60,19 @@ class ItemError(Exception):
 
 
 def format_size(n: int) -> str:
-    """Human size: ``"512 B"``, ``"3.4 KB"``, ``"12.3 MB"`` (binary units)."""
+    """Human size in decimal (SI) units: ``"512 B"``, ``"3.4 kB"``, ``"12.3 MB"``, ``"2 GB"``
+    (1 MB = 1,000,000 bytes, so the default cap of 5,000,000 bytes reads ``5 MB``)."""
     size = float(n)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024 or unit == "MB":
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
             break
-        size /= 1024
+        size /= 1000
     text = f"{size:.1f}".removesuffix(".0") if unit != "B" else str(n)
     return f"{text} {unit}"
 
 
 def too_large_reason(size: int, cap: int) -> str:
-    """``"file too large (12.3 MB > cap 5 MB)"``; exact bytes when rounding hides the gap."""
+    """``"file too large (12.9 MB > cap 5 MB)"``; exact bytes when rounding hides the gap."""
     got, limit = format_size(size), format_size(cap)
     if got == limit:
         got, limit = f"{size} bytes", f"{cap} bytes"
@@ -131,6 +133,13 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
+def _own_link(url: str) -> str:
+    """The article's link as published (stripped), when it is a usable http(s) URL; its
+    canonical form is computed by the store, for deduplication only."""
+    url = (url or "").strip()
+    return url if canonical_url(url) else ""
+
+
 def make_article(
     text: str,
     origin: str,
@@ -153,7 +162,7 @@ def make_article(
     return ArticleIn(
         text=body,
         title=_one_line(title),
-        url=canonical_url(url),
+        url=_own_link(url),
         source=_one_line(source) or tag,
         published=published,
         lang=lang,
@@ -177,7 +186,14 @@ def _from_epoch(value: float) -> datetime | None:
 
 
 def parse_published(value: object) -> datetime | None:
-    """ISO-8601 (``Z``/offset; naive = UTC), RFC 2822 or epoch seconds/ms -> aware UTC."""
+    """ISO-8601 (``Z``/offset; naive = UTC), RFC 2822 or epoch seconds/ms -> aware UTC.
+
+    ``None`` when absent, unreadable or implausible (before 1970-01-02, a negative epoch,
+    more than two days ahead): the article's date is then unknown."""
+    return plausible_published(_parse_any_date(value))
+
+
+def _parse_any_date(value: object) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -198,7 +214,10 @@ def parse_published(value: object) -> datetime | None:
                 return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+05:00"
+        return None
 
 
 # --- .txt --------------------------------------------------------------------------------------
@@ -254,6 +273,7 @@ def _json_error(exc: json.JSONDecodeError, where: str) -> str:
 
 
 TOO_MANY_DIGITS = "a number has too many digits"
+TOO_DEEP = "nested too deeply"
 
 
 def _parse_json(data: bytes, origin: str) -> IngestBatch:
@@ -264,6 +284,8 @@ def _parse_json(data: bytes, origin: str) -> IngestBatch:
         raise DocumentError(reason) from None
     except ValueError:  # an integer past Python's digit limit
         raise DocumentError(f"malformed JSON: {TOO_MANY_DIGITS}") from None
+    except RecursionError:  # e.g. a million "[": the decoder recurses per level
+        raise DocumentError(f"malformed JSON: {TOO_DEEP}") from None
     batch = IngestBatch()
     if isinstance(doc, dict):
         _add_json_item(batch, "JSON object", doc, origin)
@@ -291,6 +313,9 @@ def _parse_jsonl(data: bytes, origin: str) -> IngestBatch:
         except ValueError:  # an integer past Python's digit limit
             batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_MANY_DIGITS}"))
             continue
+        except RecursionError:
+            batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_DEEP}"))
+            continue
         _add_json_item(batch, label, obj, origin)
     return batch
 
@@ -300,12 +325,15 @@ def _parse_jsonl(data: bytes, origin: str) -> IngestBatch:
 
 def _entry_published(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+        # dict.get: no feedparser fallback from a missing key to the other (and its warning)
+        parsed = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if parsed:
             try:
-                return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+                moment = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
             except (OverflowError, OSError, ValueError):
                 continue
+            if plausible_published(moment) is not None:
+                return moment
     return None
 
 
@@ -335,8 +363,15 @@ def _bozo_message(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _parse_feed(data: bytes, origin: str) -> IngestBatch:
-    headers = {"content-location": origin} if origin.startswith(("http://", "https://")) else {}
+def _parse_feed(
+    data: bytes, origin: str, response_headers: Mapping[str, str] | None = None
+) -> IngestBatch:
+    """A feed; ``response_headers`` are the HTTP headers it came with (feedparser reads the
+    Content-Type and the charset from them: without them every fetched feed is flagged
+    not well-formed, and a valid feed with no items would be rejected as malformed)."""
+    headers = {k.lower(): v for k, v in (response_headers or {}).items()}
+    if origin.startswith(("http://", "https://")):
+        headers["content-location"] = origin
     # A BytesIO, never bytes/str: feedparser would treat a short str/bytes as a path or URL.
     try:
         parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
@@ -344,6 +379,8 @@ def _parse_feed(data: bytes, origin: str) -> IngestBatch:
         raise DocumentError("malformed XML: invalid character reference") from None
     entries = parsed.get("entries", [])
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if isinstance(bozo, feedparser.NonXMLContentType) and parsed.get("version"):
+        bozo = None  # served as text/plain or similar, but a well-formed feed all the same
     if not entries:
         if bozo is not None:
             raise DocumentError(f"malformed XML: {_bozo_message(bozo)}")
@@ -396,11 +433,20 @@ def kind_for(origin: str, kind: str | None = None) -> str:
 
 
 def parse_document(
-    data: bytes, origin: str, *, kind: str | None = None, max_bytes: int
+    data: bytes,
+    origin: str,
+    *,
+    kind: str | None = None,
+    max_bytes: int,
+    headers: Mapping[str, str] | None = None,
 ) -> IngestBatch:
-    """Like ``parse_bytes`` but raises ``DocumentError`` for a whole-document rejection."""
+    """Like ``parse_bytes`` but raises ``DocumentError`` for a whole-document rejection.
+
+    ``headers``: the HTTP response headers of a fetched feed."""
     resolved = kind_for(origin, kind)
     _check_document(data, resolved, max_bytes)
+    if resolved == "xml":
+        return _parse_feed(data, origin, headers)
     return _PARSERS[resolved](data, origin)
 
 

@@ -58,6 +58,23 @@ ZONE_ABBREVIATIONS: Mapping[str, str] = {
     "Asia/Jayapura": "WIT",
 }
 
+# Wire-service and outlet tags (the trailing "(ant)" of a wire text) -> the name readers
+# know. Matched case-insensitively on the tag, or its part before "/" ("ant/ida": an editor's
+# initials after the slash); an unknown tag is shown as written.
+SOURCE_NAMES: Mapping[str, str] = {
+    "ant": "Antara",
+    "antara": "Antara",
+    "afp": "AFP",
+    "ap": "AP",
+    "rtr": "Reuters",
+    "reuters": "Reuters",
+    "xinhua": "Xinhua",
+    "yonhap": "Yonhap",
+    "kyodo": "Kyodo",
+    "bernama": "Bernama",
+    "bbc": "BBC",
+}
+
 ELLIPSIS = "…"
 TITLE_LIMIT = 140  # characters, ellipsis included
 SNIPPET_LIMIT = 240  # characters of body text around the first match
@@ -108,6 +125,12 @@ class Alert:
     published: str = ""  # display string, e.g. "13 Sep 2023 14:05 WIB"
     url: str = ""  # as given; formatters link it only when it is a safe http(s) URL
     title_highlights: tuple[Span, ...] = ()  # match spans inside ``title``
+    received: bool = False  # no publication date: ``published`` is the time it was received
+
+    @property
+    def date_label(self) -> str:
+        """The catalog key labelling ``published``: ``Terbit:`` or, undated, ``Diterima:``."""
+        return "alert.received" if self.received else "alert.published"
 
 
 # ---------------------------------------------------------------- building an Alert
@@ -134,7 +157,7 @@ def build_alert(
         title, title_highlights, cut = _title_from_text(article.text, spans)
         body, spans = body[cut:], [(a - cut, b - cut) for a, b in spans if a >= cut]
     snippet, highlights = make_snippet(body, spans)
-    source, _ = _shorten(" ".join(article.source.split()), (), SOURCE_LIMIT - 1)
+    source, _ = _shorten(source_name(article.source), (), SOURCE_LIMIT - 1)
     return Alert(
         language=language,
         keywords=_unique(keywords),
@@ -145,7 +168,16 @@ def build_alert(
         published=format_time(article.published or article.ingested_at, language, timezone),
         url=(article.url or "").strip(),
         title_highlights=title_highlights,
+        received=article.published is None,
     )
+
+
+def source_name(source: str) -> str:
+    """``"ant"`` -> ``"Antara"`` (``SOURCE_NAMES``); any other source as written."""
+    source = " ".join(source.split())
+    key = source.lower()
+    return SOURCE_NAMES.get(key) or SOURCE_NAMES.get(key.split("/", 1)[0] if "/" in key
+                                                      else "", source)
 
 
 def make_snippet(
@@ -460,7 +492,7 @@ def to_telegram_html(alert: Alert) -> str:
         "snippet": lambda s, m: _mark(s, m, _tg_escape, ("<b>", "</b>")),
         "keywords": _labelled(t(lang, "alert.keywords"), _tg_escape),
         "source": _labelled(t(lang, "alert.source"), _tg_escape),
-        "published": _labelled(t(lang, "alert.published"), _tg_escape),
+        "published": _labelled(t(lang, alert.date_label), _tg_escape),
     }
     url = safe_link(alert.url)
     link = ""
@@ -535,8 +567,8 @@ def _slack_label(alert: Alert, key: str) -> Renderer:
 
 def _slack_context(alert: Alert, fields: Mapping[str, tuple[str, Sequence[Span]]]) -> list[str]:
     items = [
-        _fit(*fields[name], _slack_label(alert, f"alert.{name}"), SLACK_TEXT_LIMIT)
-        for name in ("source", "published")
+        _fit(*fields[name], _slack_label(alert, key), SLACK_TEXT_LIMIT)
+        for name, key in (("source", "alert.source"), ("published", alert.date_label))
     ]
     url = safe_link(alert.url)
     if url:
@@ -584,7 +616,7 @@ def to_console(alert: Alert, *, color: bool = False) -> str:
         "snippet": snippet,
         "keywords": _labelled(t(lang, "alert.keywords"), _console_clean)(*fields["keywords"]),
         "source": _labelled(t(lang, "alert.source"), _console_clean)(*fields["source"]),
-        "published": _labelled(t(lang, "alert.published"), _console_clean)(*fields["published"]),
+        "published": _labelled(t(lang, alert.date_label), _console_clean)(*fields["published"]),
         "link": f"{t(lang, 'alert.read_more')}: {url}" if url else "",
     }
     return _compose_message(parts)

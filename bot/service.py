@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.delivery import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
 from bot.feeds import FeedState, fetch_feed, make_client
 from bot.ingest import IngestReport, store_batch
+from bot.urls import redact_url
 from store.articles import delete_older_than
 from store.feeds import feed_waiting, get_feed, record_poll
 from store.outbox import delete_sent_older_than
@@ -147,9 +148,10 @@ class Service:
                     last_modified=result.state.last_modified, error=result.error,
                     next_in_seconds=next_in)
         if result.error:
-            log.warning("feed %s: %s (next try in %.0f s)", url, result.error, next_in)
+            log.warning("feed %s: %s (next try in %.0f s)", redact_url(url), result.error,
+                        next_in)
         if report and report.new:
-            log.info("feed %s: %s", url, report.summary())
+            log.info("feed %s: %s", redact_url(url), report.summary())
             self.wake_matching()
         return FeedPoll(url, report, result.error, next_in)
 

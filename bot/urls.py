@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "ref_src", "igshid", "_ga", "spm"}
+    {"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "ref_src", "igshid", "_ga", "spm",
+     "xtor", "msclkid", "ocid"}
 )
 TRACKING_PREFIXES = ("utm_",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -53,3 +54,22 @@ def canonical_url(url: str) -> str:
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
     )
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def without_credentials(url: str, replacement: str = "") -> str:
+    """``url`` with any ``user:password@`` removed (or replaced by ``replacement + "@"``); any
+    other text unchanged. For every log line, error line and base URL built from a feed URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{replacement}@{host}" if replacement else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def redact_url(url: str) -> str:
+    """``https://user:pass@host/feed`` -> ``https://***@host/feed`` (for logs and errors)."""
+    return without_credentials(url, "***")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -12,8 +13,10 @@ from sqlite_utils import Database
 from bot.models import Article, ArticleIn
 from bot.text import content_hash
 from bot.urls import canonical_url
-from store.clock import from_db, now_db, to_db
+from store.clock import from_db, now_db, plausible_published, to_db
 from store.db import transaction
+
+log = logging.getLogger(__name__)
 
 COLUMNS = "id, text, title, url, source, published, lang, ingested_at"
 
@@ -77,22 +80,57 @@ def _duplicate_reason(db: Database, row: dict[str, object]) -> str:
     return ""
 
 
+class UnreadableRow(ValueError):
+    """A stored article row that cannot become an ``Article`` (hand edit, older bug)."""
+
+
+def _text(value: object, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise UnreadableRow(f"{name} is {type(value).__name__}, not text")
+    return value
+
+
 def _article(row: Sequence) -> Article:
+    """The ``Article`` of a row; raises ``UnreadableRow``. A publication time that cannot be
+    read, or is not plausible (a year-999 date stored by an older version), is unknown."""
+    ingested_at = from_db(row[7])
+    if ingested_at is None:
+        raise UnreadableRow(f"ingested_at {row[7]!r} is not a time")
+    text = _text(row[1], "text")
+    if not text:
+        raise UnreadableRow("text is empty")
     return Article(
         id=row[0],
-        text=row[1],
-        title=row[2],
-        url=row[3],
-        source=row[4],
-        published=from_db(row[5]),
-        lang=row[6],
-        ingested_at=from_db(row[7]),  # type: ignore[arg-type]
+        text=text,
+        title=_text(row[2], "title"),
+        url=_text(row[3], "url"),
+        source=_text(row[4], "source"),
+        published=plausible_published(from_db(row[5]), ingested_at),
+        lang=_text(row[6], "lang") or "other",
+        ingested_at=ingested_at,
     )
+
+
+def _readable(rows: Iterable[Sequence], bad: list[int] | None = None) -> list[Article]:
+    """The rows that can be read, in order; each other one is logged and skipped (its id
+    added to ``bad``), so one odd row never stops a matching pass or a reply."""
+    articles = []
+    for row in rows:
+        try:
+            articles.append(_article(row))
+        except UnreadableRow as exc:
+            log.warning("article %s skipped: unreadable row (%s)", row[0], exc)
+            if bad is not None:
+                bad.append(row[0])
+    return articles
 
 
 def get_article(db: Database, article_id: int) -> Article | None:
     row = db.conn.execute(f"SELECT {COLUMNS} FROM articles WHERE id = ?", [article_id]).fetchone()
-    return _article(row) if row else None
+    found = _readable([row]) if row else []
+    return found[0] if found else None
 
 
 def get_articles(db: Database, ids: Iterable[int]) -> dict[int, Article]:
@@ -101,15 +139,33 @@ def get_articles(db: Database, ids: Iterable[int]) -> dict[int, Article]:
         return {}
     marks = ",".join("?" * len(ids))
     rows = db.conn.execute(f"SELECT {COLUMNS} FROM articles WHERE id IN ({marks})", ids)
-    return {row[0]: _article(row) for row in rows}
+    return {article.id: article for article in _readable(rows)}
 
 
 def unchecked_articles(db: Database, limit: int = 500, after_id: int = 0) -> list[Article]:
-    rows = db.conn.execute(
-        f"SELECT {COLUMNS} FROM articles WHERE checked_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-        [after_id, limit],
-    )
-    return [_article(row) for row in rows]
+    """Up to ``limit`` unchecked articles after ``after_id``; unreadable rows are skipped
+    with a warning and marked checked (they can never match), so a pass moves past them."""
+    while True:
+        rows = db.conn.execute(
+            f"SELECT {COLUMNS} FROM articles WHERE checked_at IS NULL AND id > ?"
+            " ORDER BY id LIMIT ?",
+            [after_id, limit],
+        ).fetchall()
+        bad: list[int] = []
+        articles = _readable(rows, bad)
+        if bad:
+            _mark_checked(db, bad)
+        if articles or len(rows) < limit:
+            return articles
+        after_id = rows[-1][0]  # a whole batch of unreadable rows: read on
+
+
+def _mark_checked(db: Database, ids: Sequence[int]) -> None:
+    marks = ",".join("?" * len(ids))
+    with transaction(db):
+        db.conn.execute(
+            f"UPDATE articles SET checked_at = ? WHERE id IN ({marks})", [now_db(), *ids]
+        )
 
 
 def latest_articles(db: Database, limit: int = 5) -> list[Article]:
@@ -118,13 +174,13 @@ def latest_articles(db: Database, limit: int = 5) -> list[Article]:
         " LIMIT ?",
         [limit],
     )
-    return [_article(row) for row in rows]
+    return _readable(rows)
 
 
 def recent_articles(db: Database, limit: int = 2000) -> list[Article]:
     """The newest stored articles (by id), for filtering in Python with the matcher."""
     rows = db.conn.execute(f"SELECT {COLUMNS} FROM articles ORDER BY id DESC LIMIT ?", [limit])
-    return [_article(row) for row in rows]
+    return _readable(rows)
 
 
 _FTS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -156,7 +212,7 @@ def search_articles(db: Database, query: str, limit: int = 5) -> list[Article]:
         " ORDER BY bm25(articles_fts), a.id DESC LIMIT ?",
         [expression, limit],
     )
-    return [_article(row) for row in rows]
+    return _readable(rows)
 
 
 def count_articles(db: Database) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -261,3 +263,65 @@ def test_keywords_remove_removes_any_stored_text(capsys, config: Path, tmp_path:
     assert (code, out, err) == (0, "removed: (\n", "")
     code, out, _ = run(capsys, "keywords", "list", "--config", str(config))
     assert out.splitlines() == ["Kim", "Putin", "rudal", "satelit"]
+
+
+def test_ingest_a_folder_takes_its_supported_files_recursively(capsys, config: Path,
+                                                               tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    (folder / "b" / "deeper").mkdir(parents=True)
+    (folder / ".git").mkdir()
+    shutil.copy(FIXTURES / "rudal_id.txt", folder / "b" / "deeper" / "rudal.txt")
+    shutil.copy(FIXTURES / "flood_en.txt", folder / "a.txt")
+    shutil.copy(FIXTURES / "rudal_id.txt", folder / ".git" / "copy.txt")
+    (folder / "notes.md").write_text("not news")
+    code, out, _ = run(capsys, "ingest", "--config", str(config), str(folder))
+    assert (code, out) == (0, "new 2, duplicate 0, rejected 0\n")
+    origins = open_db(tmp_path / "k.db").conn.execute(
+        "SELECT origin FROM articles ORDER BY id").fetchall()
+    assert origins == [(str(folder / "a.txt"),), (str(folder / "b" / "deeper" / "rudal.txt"),)]
+    (tmp_path / "empty").mkdir()
+    code, out, _ = run(capsys, "ingest", "--config", str(config), str(tmp_path / "empty"))
+    assert code == 1 and f"rejected: {tmp_path / 'empty'}: folder has no supported files" in out
+
+
+def test_deeply_nested_json_is_one_rejection_and_the_rest_is_stored(
+    capsys, config: Path, tmp_path: Path
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 1_000_000)
+    lines = tmp_path / "deep.jsonl"
+    lines.write_bytes(b'{"text": ' + b"[" * 1_000_000 + b"\n")
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps({"text": (FIXTURES / "rudal_id.txt").read_text()}))
+    code, out, err = run(capsys, "ingest", "--config", str(config), str(deep), str(lines), str(ok))
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        "new 1, duplicate 0, rejected 2",
+        f"rejected: {deep}: malformed JSON: nested too deeply",
+        f"rejected: {lines}: JSON line 1: malformed JSON: nested too deeply",
+    ]
+    db = open_db(tmp_path / "k.db")
+    assert db.conn.execute("SELECT origin FROM articles").fetchall() == [(str(ok),)]
+
+
+def test_ingest_on_a_full_disk_is_one_line(capsys, config: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.cli
+
+    run(capsys, "ingest", "--config", str(config), str(FIXTURES / "flood_en.txt"))
+
+    def full_disk_db(path: object, **kwargs: object):
+        db = open_db(path, **kwargs)  # the real store; SQLite then cannot grow the file
+        pages = db.conn.execute("PRAGMA page_count").fetchone()[0]
+        db.conn.execute(f"PRAGMA max_page_count = {pages}")
+        return db
+
+    monkeypatch.setattr(bot.cli, "open_db", full_disk_db)
+    big = tmp_path / "big.txt"
+    big.write_text((FIXTURES / "rudal_id.txt").read_text() + " kata" * 100_000)
+    code, out, err = run(capsys, "ingest", "--config", str(config), str(big))
+    assert (code, out) == (2, "")
+    assert err == f"kabar: error: {tmp_path / 'k.db'}: cannot store articles: database or disk" \
+                  " is full\n"
+    db = open_db(tmp_path / "k.db")
+    assert db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 1  # kept

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import logging
 import socket
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +28,20 @@ ETAG = '"rss-v1"'
 LAST_MODIFIED = "Tue, 14 May 2024 09:00:00 GMT"
 CAP = 1024 * 1024
 SLOW_SECONDS = 3.0
+EMPTY_FEED = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+              b"<title>Sepi</title><link>https://sepi.example.id/</link></channel></rss>")
+
+
+def _gzip_zeros(size: int) -> bytes:
+    """A gzip stream of ``size`` zero bytes, compressed piece by piece (~1000:1)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    piece = bytes(1024 * 1024)
+    parts = [packer.compress(piece) for _ in range(size // len(piece))]
+    return b"".join([*parts, packer.flush()])
+
+
+BOMB = _gzip_zeros(100 * 1024 * 1024)  # 100 MB decoded
+DOUBLE_BOMB = gzip.compress(BOMB)  # a few KB on the wire
 
 
 @dataclass
@@ -135,6 +153,21 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         self.wfile.write(b"0\r\n\r\n")
 
+    def route_gzip(self) -> None:
+        self.reply(200, gzip.compress(RSS), "application/rss+xml", Content_Encoding="gzip")
+
+    def route_bomb(self) -> None:
+        self.reply(200, BOMB, "application/rss+xml", Content_Encoding="gzip")
+
+    def route_double_bomb(self) -> None:
+        self.reply(200, DOUBLE_BOMB, "application/rss+xml", Content_Encoding="gzip, gzip")
+
+    def route_empty_feed(self) -> None:
+        self.reply(200, EMPTY_FEED, "application/rss+xml; charset=utf-8")
+
+    def route_plain_feed(self) -> None:
+        self.reply(200, EMPTY_FEED, "text/plain")
+
     def route_declared_huge(self) -> None:
         """Announces a body far over the cap (and never sends it)."""
         self.send_response(200)
@@ -179,7 +212,8 @@ async def test_first_fetch_then_not_modified(
         "Kim Jong Un pantau uji coba rudal jelajah baru",
         "Floods cut off mountain villages",
     ]
-    assert first.batch.articles[0].url == "https://warta.example.id/dunia/uji-rudal?page=2"
+    assert first.batch.articles[0].url == (
+        "https://warta.example.id/dunia/uji-rudal?utm_source=rss&utm_campaign=feed&page=2")
     assert first.batch.articles[0].origin == f"{base}/rss"
     assert first.batch.articles[0].source == "Warta Contoh"
     assert len(first.batch.rejected) == 1  # the too-short photo entry
@@ -272,7 +306,7 @@ async def test_huge_body_is_cut_off(server: tuple[str, Seen], client: httpx.Asyn
     started = time.monotonic()
     result = await fetch_feed(client, f"{base}/huge", FeedState(), max_bytes=200_000)
     assert time.monotonic() - started < 5.0
-    assert result.error == "feed too large (> cap 195.3 KB)"
+    assert result.error == "feed too large (> cap 200 kB)"
     assert (result.status, result.batch.articles) == (200, [])
 
 
@@ -326,3 +360,72 @@ async def test_make_client_settings() -> None:
         assert client.headers["User-Agent"] == "Kabar/0.1 (+keyword news alerts)"
         assert client.follow_redirects is True
         assert client.timeout.connect is not None and client.timeout.read is not None
+
+
+async def test_gzip_feed_is_decoded(server: tuple[str, Seen], client: httpx.AsyncClient) -> None:
+    base, seen = server
+    result = await fetch_feed(client, f"{base}/gzip", FeedState(), max_bytes=CAP)
+    assert (result.error, len(result.batch.articles)) == (None, 2)
+    assert seen.last("/gzip")["Accept-Encoding"] == "gzip, deflate"
+
+
+async def test_gzip_bomb_is_cut_off_at_the_decoded_cap(
+    server: tuple[str, Seen], client: httpx.AsyncClient
+) -> None:
+    base, _ = server
+    assert len(BOMB) < CAP  # it passes a cap on the wire bytes
+    tracemalloc.start()
+    try:
+        result = await fetch_feed(client, f"{base}/bomb", FeedState(), max_bytes=CAP)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.error == "feed too large (> cap 1 MB)"
+    assert (result.status, result.batch.articles) == (200, [])
+    assert peak < 4 * CAP  # decoded bytes held never pass the cap (100 MB before)
+
+
+async def test_stacked_encodings_are_refused(
+    server: tuple[str, Seen], client: httpx.AsyncClient
+) -> None:
+    base, _ = server
+    tracemalloc.start()
+    try:
+        result = await fetch_feed(client, f"{base}/double_bomb", FeedState(), max_bytes=CAP)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.error == "refused: stacked Content-Encoding 'gzip, gzip'"
+    assert result.batch.articles == []
+    assert peak < 4 * CAP
+
+
+@pytest.mark.parametrize("path", ["/empty_feed", "/plain_feed"])
+async def test_valid_feed_without_items_is_a_success(
+    server: tuple[str, Seen], client: httpx.AsyncClient, path: str, caplog
+) -> None:
+    base, _ = server
+    result = await fetch_feed(client, base + path, FeedState(), max_bytes=CAP)
+    assert (result.status, result.error) == (200, None)
+    assert result.batch.articles == [] and result.batch.rejected == []
+
+
+async def test_fetched_feed_is_not_flagged_not_well_formed(
+    server: tuple[str, Seen], client: httpx.AsyncClient, caplog
+) -> None:
+    base, _ = server
+    with caplog.at_level(logging.WARNING):
+        result = await fetch_feed(client, f"{base}/rss", FeedState(), max_bytes=CAP)
+    assert result.error is None and len(result.batch.articles) == 2
+    assert "not well-formed" not in caplog.text
+
+
+async def test_feed_credentials_stay_out_of_articles_and_logs(
+    server: tuple[str, Seen], client: httpx.AsyncClient
+) -> None:
+    base, seen = server
+    url = base.replace("http://", "http://reader:s3cret@") + "/rss"
+    result = await fetch_feed(client, url, FeedState(), max_bytes=CAP)
+    assert result.error is None
+    assert seen.last("/rss")["Authorization"] == "Basic cmVhZGVyOnMzY3JldA=="  # still sent
+    assert all("s3cret" not in a.origin + a.url for a in result.batch.articles)

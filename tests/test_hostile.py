@@ -12,8 +12,11 @@ pin exact behaviour on chosen examples; this file is the cross-cutting property 
 from __future__ import annotations
 
 import html
+import http.server
 import json
+import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -708,3 +711,79 @@ def test_matching_pass_on_hostile_articles(articles: list[ArticleIn], hostile_ke
     again = matching_pass(db)
     assert (again.checked, again.queued) == (0, 0)  # at most once
     assert integrity_ok(db)
+
+
+# --- feed URLs with credentials, empty feeds: what the running bot logs and records ---------------
+
+
+class _FeedServer(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/empty":
+            body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Sepi</title>'
+                    b"</channel></rss>")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+        else:
+            body = b"oops"
+            self.send_response(500)
+            self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def feed_base() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FeedServer)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://reader:s3cret@127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+async def test_feed_credentials_never_reach_a_log_line(feed_base: str, tmp_path, caplog) -> None:
+    from bot.config import config_from_dict
+    from bot.service import Service
+
+    db = open_db(tmp_path / "k.db")
+    service = Service(config_from_dict({}, env={}), db, {})
+    with caplog.at_level(logging.DEBUG):
+        poll = await service.poll_feed(f"{feed_base}/broken", 60)
+    await service.close()
+    assert poll.error == "HTTP 500"
+    assert "feed http://***@127.0.0.1:" in caplog.text and "HTTP 500" in caplog.text
+    assert "s3cret" not in caplog.text
+
+
+def test_kabar_ingest_never_prints_feed_credentials(feed_base: str, tmp_path, capsys) -> None:
+    from bot.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\npath = "k.db"\n')
+    assert main(["ingest", "--config", str(config), f"{feed_base}/broken"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[1] == f"rejected: {feed_base.replace('reader:s3cret', '***')}" \
+                                  "/broken: HTTP 500"
+    assert "s3cret" not in out + err
+
+
+async def test_a_valid_empty_feed_is_a_success_not_a_failure(feed_base: str, tmp_path) -> None:
+    from bot.config import config_from_dict
+    from bot.service import Service
+    from store.feeds import get_feed, sync_feeds
+
+    url = f"{feed_base}/empty"
+    db = open_db(tmp_path / "k.db")
+    sync_feeds(db, [(url, "", 60)])
+    service = Service(config_from_dict({}, env={}), db, {})
+    poll = await service.poll_feed(url, 60)
+    await service.close()
+    assert (poll.error, poll.next_in) == (None, 60)  # no backoff
+    row = get_feed(db, url)
+    assert (row.failures, row.last_error) == (0, None)

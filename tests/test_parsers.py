@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from bot.models import IngestBatch
 from bot.parsers import format_size, parse_bytes, parse_published, read_file, too_large_reason
+from bot.urls import canonical_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CAP = 5 * 1024 * 1024
@@ -77,11 +79,13 @@ def test_json_list(tmp_path: Path) -> None:
     batch, origin = load("articles.json", tmp_path)
     first, second = batch.articles
     assert first.title == "Harga beras naik menjelang Ramadan"
-    assert first.url == "https://berita.example.id/ekonomi/harga-beras?id=42"  # 'link' alias
+    assert first.url == ("https://Berita.Example.ID/ekonomi/harga-beras/"
+                         "?utm_source=telegram&utm_medium=social&id=42")  # 'link' alias, as is
+    assert canonical_url(first.url) == "https://berita.example.id/ekonomi/harga-beras?id=42"
     assert first.source == "Berita Contoh"
     assert first.published == datetime(2024, 3, 5, 1, 30, tzinfo=UTC)
     assert first.lang == "id"
-    assert second.url == "http://news.example.com/world/port-strike"
+    assert second.url == "http://news.example.com:80/world/port-strike#comments"
     assert second.published == datetime.fromtimestamp(1709600000, UTC)
     assert second.lang == "en"
     assert {r.origin for r in batch.rejected} == {origin}
@@ -97,10 +101,10 @@ def test_jsonl_bad_lines_rejected_rest_kept(tmp_path: Path) -> None:
         "Gempa magnitudo 5,6 guncang Sulawesi Tengah",
         "Central bank holds rates",
     ]
-    assert batch.articles[0].url == "https://berita.example.id/gempa-sulteng"  # fbclid gone
+    assert batch.articles[0].url == "https://berita.example.id/gempa-sulteng?fbclid=abc123"
     assert batch.articles[0].published == datetime(2024, 4, 10, 19, 5, tzinfo=UTC)
     assert batch.articles[1].published == datetime(2024, 4, 11, 7, 0, tzinfo=UTC)  # naive = UTC
-    assert batch.articles[1].url == "https://markets.example.com/rates/hold"
+    assert batch.articles[1].url == "https://markets.example.com/rates/hold/"
     assert reasons(batch) == [
         "JSON line 2: malformed JSON: Unterminated string starting at column 34",
         "JSON line 5: missing 'text'",
@@ -158,6 +162,14 @@ def test_json_lone_surrogate_escapes_are_dropped() -> None:
         (float("nan"), None),
         (1e30, None),
         ([2024], None),
+        ("0999-01-01T00:00:00Z", None),  # implausible dates are unknown, never stored
+        ("Sat, 01 Jan 0999 00:00:00 GMT", None),
+        ("999-01-01", None),
+        (-86400, None),  # a negative epoch
+        (0, None),
+        ("2999-01-01T00:00:00Z", None),
+        ("9999-12-31T23:59:59+00:00", None),
+        ("0001-01-01T00:00:00+05:00", None),
     ],
 )
 def test_parse_published(value: object, expected: datetime | None) -> None:
@@ -174,14 +186,15 @@ def test_rss_feed(tmp_path: Path) -> None:
     batch, origin = load("feed_rss.xml", tmp_path)
     kim, floods = batch.articles
     assert kim.title == "Kim Jong Un pantau uji coba rudal jelajah baru"
-    assert kim.url == "https://warta.example.id/dunia/uji-rudal?page=2"
+    assert kim.url == ("https://warta.example.id/dunia/uji-rudal"
+                       "?utm_source=rss&utm_campaign=feed&page=2")  # the article's own link
     assert kim.source == "Warta Contoh"
     assert kim.published == datetime(2024, 5, 14, 3, 15, tzinfo=UTC)
     assert kim.lang == "id"
     assert kim.origin == origin
     assert "<" not in kim.text and "trackView" not in kim.text and "Baca juga" not in kim.text
     assert "hulu ledak baru & sistem" in kim.text
-    assert floods.url == "https://warta.example.id/en/floods"
+    assert floods.url == "https://warta.example.id/en/floods/?fbclid=XYZ&gclid=123#top"
     assert floods.published == datetime(2024, 5, 13, 15, 40, tzinfo=UTC)
     assert floods.text.startswith("Landslides triggered") and "<p>" not in floods.text
     assert floods.lang == "en"
@@ -195,7 +208,7 @@ def test_atom_feed(tmp_path: Path) -> None:
     assert batch.rejected == []
     count, port = batch.articles
     assert count.title == "Election commission confirms final count"
-    assert count.url == "https://newsroom.example.com/politics/final-count"
+    assert canonical_url(count.url) == "https://newsroom.example.com/politics/final-count"
     assert count.source == "Example Newsroom"
     assert count.published == datetime(2024, 5, 14, 6, 45, tzinfo=UTC)  # from <updated>
     assert count.text == (  # the full <content>, not the short <summary>; <style> dropped
@@ -319,20 +332,22 @@ def test_over_cap_file_is_rejected_without_reading(
 
     monkeypatch.setattr(Path, "open", refuse)
     monkeypatch.setattr(Path, "read_bytes", refuse)
-    assert reasons(read_file(path, max_bytes=CAP)) == ["file too large (12.4 MB > cap 5 MB)"]
+    assert reasons(read_file(path, max_bytes=CAP)) == ["file too large (13 MB > cap 5.2 MB)"]
 
 
 def test_over_cap_bytes_are_rejected() -> None:
     assert reasons(parse_bytes(b"x" * 2048, "a.txt", max_bytes=1024)) == [
-        "file too large (2 KB > cap 1 KB)"
+        "file too large (2 kB > cap 1 kB)"
     ]
 
 
 @pytest.mark.parametrize(
     ("size", "cap", "reason"),
     [
-        (12_900_000, 5 * 1024 * 1024, "file too large (12.3 MB > cap 5 MB)"),
-        (1025, 1024, "file too large (1025 bytes > cap 1024 bytes)"),  # rounding would hide it
+        (12_900_000, 5_000_000, "file too large (12.9 MB > cap 5 MB)"),
+        (7_700_000, 5_000_000, "file too large (7.7 MB > cap 5 MB)"),  # "> cap 4.8 MB" before
+        (1025, 1024, "file too large (1025 bytes > cap 1024 bytes)"),
+        (1001, 1000, "file too large (1001 bytes > cap 1000 bytes)"),  # rounding would hide it
         (900, 100, "file too large (900 B > cap 100 B)"),
     ],
 )
@@ -341,12 +356,9 @@ def test_too_large_reason(size: int, cap: int, reason: str) -> None:
 
 
 def test_format_size() -> None:
-    assert [format_size(n) for n in (0, 1023, 1024, 1536, 5 * 1024 * 1024)] == [
-        "0 B",
-        "1023 B",
-        "1 KB",
-        "1.5 KB",
-        "5 MB",
+    sizes = (0, 999, 1000, 1024, 1500, 5_000_000, 5 * 1024 * 1024, 8_400_000_000)
+    assert [format_size(n) for n in sizes] == [
+        "0 B", "999 B", "1 kB", "1 kB", "1.5 kB", "5 MB", "5.2 MB", "8.4 GB"
     ]
 
 
@@ -399,3 +411,22 @@ def test_timezone_aware_everywhere(tmp_path: Path) -> None:
             if article.published is not None:
                 assert article.published.tzinfo is not None
                 assert article.published.utcoffset() == timedelta(0)
+
+
+def test_feed_and_json_items_with_implausible_dates_are_kept_undated() -> None:
+    item = ("<item><title>Kim {n}</title><link>https://x.id/{n}</link><pubDate>{date}</pubDate>"
+            "<description>Kim Jong Un meninjau uji coba rudal baru ke-{n} di pesisir timur."
+            "</description></item>")
+    dates = ["Sat, 01 Jan 0999 00:00:00 GMT", "Fri, 01 Jan 2999 00:00:00 GMT",
+             "Tue, 05 Mar 2024 08:30:00 +0700"]
+    items = "".join(item.format(n=n, date=d) for n, d in enumerate(dates))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}'
+    batch = parse_bytes((feed + "</channel></rss>").encode(), "f.xml", max_bytes=CAP)
+    assert [a.published for a in batch.articles] == [
+        None, None, datetime(2024, 3, 5, 1, 30, tzinfo=UTC)]
+    text = "Kim Jong Un meninjau uji coba rudal baru di pesisir timur pagi ini."
+    lines = [json.dumps({"text": f"{text} {n}", "published": v})
+             for n, v in enumerate(["999-01-01", -1, 1709600000])]
+    batch = parse_bytes("\n".join(lines).encode(), "a.jsonl", max_bytes=CAP)
+    assert [a.published for a in batch.articles] == [
+        None, None, datetime.fromtimestamp(1709600000, UTC)]

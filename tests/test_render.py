@@ -375,6 +375,7 @@ def test_alert_time_is_local_and_falls_back_to_ingestion_time() -> None:
     assert "Terbit: 13 Sep 2023 14:05 WIB" in to_telegram_html(published)
     undated = build_alert(article(published=None), ["Kim"], [], language="id")
     assert undated.published == "2 Jan 2024 10:04 WIB"
+    assert "Diterima: 2 Jan 2024 10:04 WIB" in to_telegram_html(undated)  # not "Terbit:"
     makassar = build_alert(article(), ["Kim"], [], language="en", timezone="Asia/Makassar")
     assert makassar.published == "13 Sep 2023, 15:05 WITA"
 
@@ -604,3 +605,48 @@ def test_rendering_is_deterministic_and_unescapes_to_the_article() -> None:
     assert to_telegram_html(alert) == to_telegram_html(alert)
     visible = check_telegram(to_telegram_html(alert))
     assert html.unescape(visible).startswith(alert.title)
+
+
+# --- undated, untitled and wire-tagged articles (issue 15: what users see) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "other"),
+    [("id", "Diterima:", "Terbit:"), ("en", "Received:", "Published:")],
+)
+def test_an_undated_article_shows_when_it_was_received(language: str, label: str,
+                                                       other: str) -> None:
+    alert = build_alert(article(published=None), ["Kim"], [], language=language)
+    telegram, _, blocks, console = render_all(alert)
+    for text in (telegram, str(blocks[-1]), console):
+        assert f"{label} {alert.published}" in text and other not in text
+    dated = build_alert(article(), ["Kim"], [], language=language)
+    assert other in to_telegram_html(dated) and label not in to_telegram_html(dated)
+
+
+@pytest.mark.parametrize(
+    ("sample", "word", "source"),
+    [("01_rudal_pesisir.txt", "Kim", "Antara"), ("02_kimia.txt", "kimia", "bbn")],
+)
+def test_seed_wire_texts_title_snippet_and_source(sample: str, word: str, source: str) -> None:
+    from pathlib import Path
+
+    from bot.parsers import read_file
+
+    path = Path(__file__).parent.parent / "bot" / "samples" / sample
+    [parsed] = read_file(path, max_bytes=10**6).articles  # no title line, a "(ant)" tag
+    stored = Article(1, parsed.text, parsed.title, parsed.url, parsed.source, parsed.published,
+                     parsed.lang, INGESTED)
+    alert = build_alert(stored, [word], spans_of(parsed.text, word), language="id")
+    title = alert.title.removesuffix("…")
+    assert parsed.text.startswith(title)
+    assert not alert.snippet.lstrip("…").startswith(title[:40])  # it continues after the title
+    assert f"Sumber: {source} · Diterima:" in to_telegram_html(alert)
+
+
+def test_source_names() -> None:
+    from bot.render import source_name
+
+    assert [source_name(s) for s in ("ant", "ANT", "ant/ida", "Reuters", "bbn", "Warta Contoh",
+                                     "")] == ["Antara", "Antara", "Antara", "Reuters", "bbn",
+                                              "Warta Contoh", ""]

@@ -299,3 +299,61 @@ def test_check_alive_notices_a_deleted_or_replaced_file(tmp_path: Path) -> None:
         check_alive(db)
     check_alive(fresh)
     check_alive(open_db(":memory:"))
+
+
+# --- odd stored values (issue 15: a year-999 date stopped every alert) ---------------------------
+
+
+def test_timestamps_are_stored_fixed_width_and_read_back() -> None:
+    from store.clock import from_db, to_db
+
+    old = datetime(999, 1, 1, 12, 0, tzinfo=UTC)
+    assert to_db(old) == "0999-01-01T12:00:00.000000Z"
+    assert from_db(to_db(old)) == old
+    assert to_db(datetime(2024, 3, 5, tzinfo=UTC)) > to_db(old)  # text order = time order
+    assert from_db("999-01-01T12:00:00.000000Z") == old  # as an older version stored it
+    for odd in ("kemarin", "2024-13-45T99:00:00.000000Z", "", None, 1709600000, b"2024"):
+        assert from_db(odd) is None
+
+
+def test_an_unreadable_row_never_stops_a_pass_or_latest(db, caplog) -> None:
+    from bot.check import matching_pass
+    from store.articles import latest_articles
+
+    ids = insert_articles(db, [article(), article(BODY + " Lagi."), article(BODY + " Dua.")]
+                          ).new_ids
+    seed_keywords(db, ["rudal"])
+    subscribe(db, ensure_chat(db, "telegram", "42", "id"), list_keywords(db), follow_all=True)
+    db.conn.execute("UPDATE articles SET published = '999-01-01T00:00:00.000000Z' WHERE id = ?",
+                    [ids[0]])  # what an older version stored for <pubDate>... 0999
+    db.conn.execute("UPDATE articles SET ingested_at = 'kemarin' WHERE id = ?", [ids[1]])
+    db.conn.commit()
+    result = matching_pass(db)
+    assert (result.checked, result.queued) == (2, 2)
+    assert db.conn.execute("SELECT count(*) FROM articles WHERE checked_at IS NULL"
+                           ).fetchone()[0] == 0  # the unreadable one too: never retried
+    assert f"article {ids[1]} skipped: unreadable row" in caplog.text
+    latest = {a.id: a for a in latest_articles(db, 5)}
+    assert sorted(latest) == [ids[0], ids[2]]
+    assert latest[ids[0]].published is None  # year 999 is no publication date
+
+
+def test_stored_url_is_the_articles_own_link_and_dedup_uses_the_canonical_one(db) -> None:
+    import json
+
+    from bot.parsers import parse_bytes
+    from store.articles import get_article
+
+    def doc(url: str, text: str) -> bytes:
+        return json.dumps({"text": text, "url": url}).encode()
+
+    own = "https://News.example/berita/rudal/?xtor=RSS-3&id=7"
+    [new] = insert_articles(db, parse_bytes(doc(own, BODY), "a.json", max_bytes=10**6).articles
+                            ).new_ids
+    row = db.conn.execute("SELECT url, canonical_url FROM articles WHERE id = ?", [new]).fetchone()
+    assert row == (own, "https://news.example/berita/rudal?id=7")
+    assert get_article(db, new).url == own  # what alerts and /stories link to
+    for variant in ("https://news.example/berita/rudal?id=7&msclkid=abc",
+                    "https://news.example/berita/rudal?ocid=xyz&id=7#top"):
+        again = parse_bytes(doc(variant, OTHER), "b.json", max_bytes=10**6).articles
+        assert insert_articles(db, again).duplicates == [("b.json", "same URL already stored")]

@@ -271,3 +271,43 @@ def test_canonical_url_is_idempotent(
     assert once.startswith(("http://", "https://"))
     assert "utm_" not in once and "fbclid" not in once and "#" not in once
     assert canonical_url(once) == once
+
+
+# --- linear time on hostile text (each input took minutes before) -------------------------------
+
+
+@pytest.mark.timeout(20)
+def test_first_sentence_of_a_long_run_of_dots() -> None:
+    dots = "." * 100_000  # 40,000 dots took 75 s
+    assert first_sentence("Kim " + dots + "x", 20) == "Kim…"
+    assert first_sentence("Kim" + dots + " Jong Un.", 1_000_000) == "Kim" + dots
+
+
+@pytest.mark.timeout(20)
+def test_first_sentence_over_many_initials() -> None:
+    initials = "J. " * 100_000
+    assert first_sentence(initials + "Smith tiba. Lalu", 1_000_000) == initials + "Smith tiba."
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<!--" * 250_000, "<!--" * 250_000),  # 1 MB of unclosed comments: ~50 min before
+        ("Kim <!--" + "x" * 10 + "<!--" * 100_000, "Kim <!--xxxxxxxxxx" + "<!--" * 100_000),
+        ("<p>Kim</p>" + "<a " * 100_000, "Kim"),  # unclosed tags: HTMLParser rescans them
+        ("<p>Kim</p>" + "<a b='" * 50_000, "Kim"),
+        ("<p>Kim</p>" + "<!--" * 100_000, "Kim"),
+    ],
+    ids=["comments", "text-then-comments", "open-tags", "open-quotes", "tag-then-comments"],
+)
+def test_clean_text_is_linear_on_unclosed_markup(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+
+
+def test_html_scan_keeps_browser_text() -> None:
+    raw = (
+        "<p class='a>b'>Kim <b>Jong</b> Un</p><SCRIPT>if (a<b) x='</p>';</SCRIPT>"
+        "<!-- note --><p>Rudal&nbsp;diluncurkan.<br/>Lagi.</p><?php x ?>a < b"
+    )
+    assert clean_text(raw) == "Kim Jong Un\n\nRudal diluncurkan.\nLagi.\n\na < b"
