@@ -36,6 +36,7 @@ from store.outbox import (
     skip_for_chat,
     skip_item,
 )
+from store.pacing import StorePacing
 
 log = logging.getLogger("kabar.delivery")
 
@@ -123,8 +124,9 @@ class Deliverer:
         self.timezone = timezone
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
-        self.pacers = {
-            name: Pacer(sender.global_limits, sender.target_limits)
+        self.pacers = {  # backed by the store: the limits hold for every process on it
+            name: Pacer(sender.global_limits, sender.target_limits,
+                        shared=StorePacing(db, name))
             for name, sender in senders.items()
         }
         for platform, address, ago in recent_sends(db, RECENT_SECONDS):
@@ -175,10 +177,11 @@ class Deliverer:
                 if key is None or wait > 0:
                     await self._wait(in_flight, wait if key is not None else None)
                     continue
+                if not self.pacers[key[0]].reserve(key[1]):
+                    continue  # the store says not yet (another process's send): wait
                 item = queues[key].popleft()
                 if not queues[key]:
                     del queues[key]
-                self.pacers[key[0]].record(key[1])
                 await semaphore.acquire()
                 task = asyncio.create_task(self._deliver_one(
                     item, articles.get(item.article_id), alerts, stats))
