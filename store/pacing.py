@@ -70,8 +70,15 @@ class StorePacing:
         self, target: str, global_limits: Sequence[LimitLike],
         target_limits: Sequence[LimitLike],
     ) -> Slot:
-        """Record a send slot for `target` now if blocks and limits allow, else say when."""
+        """Record a send slot for `target` now if blocks and limits allow, else say when.
+        Without any limit only the blocks are read (nothing to count, nothing recorded)."""
         try:
+            if not global_limits and not target_limits:
+                now = self.clock()
+                block = self._blocked_until(target, now)
+                if block is None:
+                    return Slot(True)
+                return Slot(False, wait=block[0] - now, whole_platform=block[1], blocked=True)
             with transaction(self.db):
                 slot = self._reserve(target, global_limits, target_limits, self.clock())
         except sqlite3.Error as exc:  # never send without a recorded slot
