@@ -4,9 +4,11 @@ fake Telegram Bot API and fake Slack Web API (both enforcing the platforms' rate
 faults injected: 429 storms (one with a long retry_after), 5xx bursts, slow answers, a chat
 that blocked the bot and an archived Slack channel.
 
-Run with ``python -m bench.bench_reliability`` (``--quick`` is what the test suite runs).
-Reports alerts expected / delivered / duplicated, kills, 429s the servers had to send, the
-inactive chats and the database's integrity check.
+Run with ``python -m bench.bench_reliability`` (``--quick`` is what the test suite runs;
+``--instances 2`` runs two ``kabar run`` processes on the one database, killed and restarted
+together, to show the rate limits hold for every process on the store). Reports alerts
+expected / delivered / duplicated, kills, 429s the servers had to send, the inactive chats and
+the database's integrity check.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Scenario:
     kills: int = 3
     kill_every: float = 2.5  # seconds of delivery between kills
     timeout: float = 240.0
+    instances: int = 1  # `kabar run` processes sharing the one database
 
 
 @dataclass
@@ -61,15 +64,19 @@ class Report:
     outbox: dict[str, int] = field(default_factory=dict)
     integrity_ok: bool = False
     seconds: float = 0.0
+    instances: int = 1
+    violation_kinds: list[str] = field(default_factory=list)
     missing: list[tuple[str, int]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
             f"faults injected: {len(self.faults)} ({'; '.join(self.faults)})",
-            f"kill -9 during delivery: {self.kills}",
+            f"kabar run instances on the database: {self.instances};"
+            f" kill -9 during delivery: {self.kills}",
             f"alerts expected {self.expected}, delivered {self.delivered}, duplicated"
             f" {self.duplicates}, missing {len(self.missing)}",
-            f"429s the fake servers had to send (limit violations): {self.violations}",
+            f"429s the fake servers had to send (limit violations): {self.violations}"
+            + (f" ({', '.join(self.violation_kinds[:8])})" if self.violation_kinds else ""),
             f"chats marked inactive: {', '.join(self.inactive) or '-'}",
             f"outbox: {self.outbox}; PRAGMA integrity_check ok: {self.integrity_ok}",
             f"wall time {self.seconds:.1f} s",
@@ -82,8 +89,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(folder: Path, tg: FakeTelegram, slack: FakeSlack) -> Path:
-    path = folder / "config.toml"
+def write_config(folder: Path, tg: FakeTelegram, slack: FakeSlack, name: str = "config") -> Path:
+    """A config for one instance (each instance its own Slack port, all one database)."""
+    path = folder / f"{name}.toml"
     path.write_text(f"""
 [store]
 path = "kabar.db"
@@ -164,40 +172,51 @@ async def start_bot(config: Path, log: Path) -> asyncio.subprocess.Process:
             stdout=out, stderr=out, env=env)
 
 
+async def start_bots(configs: list[Path], folder: Path) -> list[asyncio.subprocess.Process]:
+    return [await start_bot(config, folder / (f"kabar-run-{n}.log" if n else "kabar-run.log"))
+            for n, config in enumerate(configs)]
+
+
+async def kill_all(procs: list[asyncio.subprocess.Process], sig: int) -> None:
+    for proc in procs:
+        proc.send_signal(sig)
+    for proc in procs:
+        await asyncio.wait_for(proc.wait(), 30)
+
+
 async def run_scenario(folder: Path, scenario: Scenario) -> Report:
-    report = Report()
+    report = Report(instances=scenario.instances)
     started = time.monotonic()
     tg, slack = await FakeTelegram().start(), await FakeSlack().start()
     tg.enforce_limits()
     slack.enforce_limits()
     try:
-        config = write_config(folder, tg, slack)
+        configs = [write_config(folder, tg, slack, f"config-{n}" if n else "config")
+                   for n in range(scenario.instances)]
         expected = prepare_store(folder, scenario)
         report.expected = len(expected)
         report.faults = inject_faults(tg, slack)
-        log = folder / "kabar-run.log"
         for _ in range(scenario.kills):
-            proc = await start_bot(config, log)
+            procs = await start_bots(configs, folder)
             before = sum(received(tg, slack).values())
             deadline = time.monotonic() + 60
             while sum(received(tg, slack).values()) == before and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)  # kill only once delivery is under way
             await asyncio.sleep(scenario.kill_every)
-            proc.send_signal(signal.SIGKILL)
-            await proc.wait()
+            await kill_all(procs, signal.SIGKILL)
             report.kills += 1
-        proc = await start_bot(config, log)
+        procs = await start_bots(configs, folder)
         deadline = time.monotonic() + scenario.timeout
         while not expected <= set(received(tg, slack)) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.5)  # anything still to come (a duplicate) has time to arrive
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 30)
+        await kill_all(procs, signal.SIGTERM)
         seen = received(tg, slack)
         report.delivered = len(expected & set(seen))
         report.duplicates = sum(n - 1 for n in seen.values() if n > 1)
         report.missing = sorted(expected - set(seen))
         report.violations = tg.violations + slack.violations
+        report.violation_kinds = list(tg.violation_kinds)
         db = open_db(folder / "kabar.db")
         report.inactive = [f"{p}:{a}" for p, a in db.conn.execute(
             "SELECT platform, address FROM chats WHERE active = 0 ORDER BY id")]
@@ -214,9 +233,12 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the reduced run the tests use")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="kabar run processes sharing the database (default 1)")
     args = parser.parse_args()
     scenario = Scenario() if args.quick else Scenario(telegram_chats=80, slack_channels=12,
                                                       articles=8, kills=5)
+    scenario.instances = max(1, args.instances)
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:

@@ -96,6 +96,8 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         db = open_store(config)
         report = ingest_sources(db, args.sources, config.ingest.max_bytes)
     except sqlite3.DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
+        if is_corrupt(exc):
+            raise  # the damaged-database line, like every other command
         raise CliError(f"{store_path(config)}: cannot store articles: {exc}") from None
     print(report.summary())
     for origin, why in report.duplicates:

@@ -37,6 +37,7 @@ from store.outbox import (
     skip_for_chat,
     skip_item,
 )
+from store.pacing import StorePacing
 
 log = logging.getLogger("kabar.delivery")
 
@@ -135,8 +136,9 @@ class Deliverer:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
-        self.pacers = {
-            name: Pacer(sender.global_limits, sender.target_limits)
+        self.pacers = {  # backed by the store: the limits hold for every process on it
+            name: Pacer(sender.global_limits, sender.target_limits,
+                        shared=StorePacing(db, name))
             for name, sender in senders.items()
         }
         for platform, address, ago in recent_sends(db, RECENT_SECONDS):
@@ -218,10 +220,11 @@ class Deliverer:
                 if key is None or wait > 0:
                     await self._wait(in_flight, min(wait, until_renewal), stop_waiter)
                     continue
+                if not self.pacers[key[0]].reserve(key[1]):
+                    continue  # the store says not yet (another process's send): wait
                 item = queues[key].popleft()
                 if not queues[key]:
                     del queues[key]
-                self.pacers[key[0]].record(key[1])
                 task = asyncio.create_task(self._deliver_one(
                     item, articles.get(item.article_id), alerts, stats))
                 in_flight[key] = (task, item)
@@ -335,6 +338,7 @@ class Deliverer:
     ) -> None:
         if article is None:  # removed by retention while queued
             skip_item(self.db, item.id, "article no longer stored")
+            self.pacers[item.platform].settle(item.address)  # its slot counts from now, not 15 s
             return
         sender = self.senders[item.platform]
         started = time.monotonic()

@@ -17,11 +17,13 @@ Send failures map to delivery outcomes:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import importlib.util
 import logging
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,6 +41,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -52,7 +55,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.delivery import FAILED, GONE, RETRY, SENT, SendResult
-from bot.pacing import Limit
+from bot.pacing import Limit, Pacer, acquire
 from bot.render import Alert, to_telegram_html
 from handlers.commands import (
     ALIASES,
@@ -66,6 +69,7 @@ from handlers.commands import (
 )
 from handlers.offloop import run_off_loop, runs_off_loop
 from store.chats import get_chat, migrate_chat
+from store.pacing import StorePacing
 
 log = logging.getLogger("kabar.telegram")
 
@@ -75,6 +79,8 @@ WHOLE_PLATFORM_WAIT = 60.0  # seconds, after the Bot API rejected the token or U
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll may be held open by the server
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 STATE_KEY = "kabar"
+REPLY_PATIENCE_SECONDS = 600.0  # a reply waits at most this long for Telegram's retry_after
+REPLY_RETRIES = 3  # sends of a reply again after a 5xx, timeout or network error
 
 # 400 descriptions (lower case) that mean the chat cannot be written to at all.
 GONE_MARKERS = (
@@ -202,6 +208,7 @@ class HandlerState:
 
     db: Database
     settings: Settings
+    pacer: Pacer | None = None  # replies share the alerts' pacing (kept in the store)
 
 
 class TelegramPlatform:
@@ -219,9 +226,11 @@ class TelegramPlatform:
         self.application = build_application(self.telegram)
         settings = Settings(default_language=config.default_language,
                             admins=frozenset(str(a) for a in self.telegram.admins))
-        self.application.bot_data[STATE_KEY] = HandlerState(db, settings)
-        add_handlers(self.application)
         self.sender = TelegramSender(self.application.bot, db)
+        pacer = Pacer(self.sender.global_limits, self.sender.target_limits,
+                      shared=StorePacing(db, PLATFORM))
+        self.application.bot_data[STATE_KEY] = HandlerState(db, settings, pacer)
+        add_handlers(self.application)
 
     async def start(self, service: object | None, *, listen: bool) -> None:
         """Connect (getMe); with ``listen`` also publish the command menu and receive updates
@@ -415,7 +424,36 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
     reply = await command_reply(state, ctx, message.text)
     for part in split_message(reply.text):
-        await message.reply_text(part, link_preview_options=NO_PREVIEW)
+        await send_reply(state.pacer, message, part)
+
+
+async def send_reply(pacer: Pacer | None, message: Message, text: str) -> None:
+    """A command reply, paced with the alerts (the same per-chat and global budget, through
+    the store) and sent again after a 429 (its retry_after honoured, for the alerts too) or a
+    transient error: never dropped for a rate limit."""
+    target = str(message.chat_id)
+    pacer = pacer or Pacer()
+    deadline = time.monotonic() + REPLY_PATIENCE_SECONDS
+    failures = 0
+    while True:
+        await acquire(pacer, target)
+        try:
+            await message.reply_text(text, link_preview_options=NO_PREVIEW)
+            return
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            pacer.block(target, wait)
+            if time.monotonic() + wait > deadline:
+                raise
+        except BadRequest:
+            raise  # about this message: sending it again cannot help
+        except (TimedOut, NetworkError):
+            failures += 1
+            if failures > REPLY_RETRIES:
+                raise
+            await asyncio.sleep(2.0 ** (failures - 1))
+        finally:
+            pacer.settle(target)
 
 
 async def command_reply(state: HandlerState, ctx: CommandContext, text: str) -> Reply:

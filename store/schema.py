@@ -116,6 +116,25 @@ MIGRATIONS: list[list[str]] = [
         "UPDATE keywords SET norm = lower(query)",
         "CREATE INDEX keywords_norm ON keywords(norm)",
     ],
+    # 3: send slots and retry-after blocks shared by every process on the store (store/pacing.py)
+    [
+        """CREATE TABLE pacing_slots (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            target TEXT NOT NULL,
+            at REAL NOT NULL,
+            done REAL
+        )""",
+        "CREATE INDEX pacing_slots_target ON pacing_slots(platform, target, at)",
+        "CREATE INDEX pacing_slots_at ON pacing_slots(platform, at)",
+        "CREATE INDEX pacing_slots_done ON pacing_slots(platform, done)",
+        """CREATE TABLE pacing_blocks (
+            platform TEXT NOT NULL,
+            target TEXT NOT NULL,
+            until REAL NOT NULL,
+            PRIMARY KEY (platform, target)
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

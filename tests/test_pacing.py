@@ -1,12 +1,33 @@
-"""Pacing: sliding windows, per-target spacing, retry-after blocks (on a fake clock)."""
+"""Pacing: sliding windows, per-target spacing, retry-after blocks (on a fake clock); send slots
+and blocks kept in the store, so two instances on one database keep the limits together."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from functools import partial
+from pathlib import Path
 
 import pytest
+from telegram import Bot
 
+from bot.check import matching_pass
+from bot.delivery import Deliverer
+from bot.models import ArticleIn
 from bot.pacing import Limit, Pacer
+from handlers.telegram import TelegramSender
+from store import open_db
+from store.articles import insert_articles
+from store.chats import ensure_chat, subscribe
+from store.keywords import find_keyword, seed_keywords
+from store.outbox import counts
+from store.pacing import IN_FLIGHT_SECONDS, StorePacing
+from tests.fakes.telegram_api import FakeTelegram
+from tests.support import drain
+
+# PTB itself reads RetryAfter.retry_after while building the exception.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*`retry_after` will be of type:DeprecationWarning")
 
 
 class Clock:
@@ -79,3 +100,111 @@ def test_spacing_counts_from_a_slow_send_completing() -> None:
     clock.now += 2.0  # the platform took two seconds to answer
     pacer.settle("7")
     assert pacer.ready_at("7") == pytest.approx(clock.now + 1.05)
+
+
+# ---------------------------------------------------------------- pacing kept in the store
+
+
+def store_pacers(tmp_path: Path, clock: Clock, *limits: Limit) -> list[Pacer]:
+    """Two instances' pacers over two connections to one SQLite file, on one fake clock."""
+    pacers = []
+    for _ in range(2):
+        shared = StorePacing(open_db(tmp_path / "k.db"), "telegram", clock=clock)
+        pacers.append(Pacer((Limit(3, 1.0),), lambda target: limits, clock=clock,
+                            shared=shared))
+    return pacers
+
+
+def test_store_slots_hold_the_limits_across_connections(tmp_path: Path) -> None:
+    clock = Clock()
+    one, two = store_pacers(tmp_path, clock, Limit(1, 1.05))
+    assert one.reserve("7")
+    assert not two.reserve("7")  # in flight at the other instance
+    one.settle("7")
+    clock.now += 0.5
+    assert not two.reserve("7")
+    assert two.ready_at("7") == pytest.approx(100.0 + 1.05)  # held until the slot is free
+    assert two.reserve("8") and one.reserve("9")
+    one.settle("9")
+    two.settle("8")
+    assert not one.reserve("10")  # 3 a second for the whole platform, counted in the store
+    assert one.ready_at("10") == pytest.approx(101.0)
+    clock.now = 101.1
+    assert one.reserve("10")
+    assert not two.reserve("7")  # 8, 9 (settled at 100.5) and 10 (in flight) fill the second
+    clock.now = 101.6
+    assert two.reserve("7")
+
+
+def test_a_slot_never_settled_frees_its_target_after_the_in_flight_bound(tmp_path) -> None:
+    clock = Clock()
+    one, two = store_pacers(tmp_path, clock, Limit(1, 1.05))
+    assert one.reserve("7")  # and the process is killed mid-send
+    clock.now += IN_FLIGHT_SECONDS - 1
+    assert not two.reserve("7")
+    clock.now += 1 + 1.05
+    assert two.reserve("7")
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_retry_after_blocks_are_shared(tmp_path: Path, whole: bool) -> None:
+    clock = Clock()
+    one, two = store_pacers(tmp_path, clock)
+    if whole:
+        one.block_all(30)
+    else:
+        one.block("7", 30)
+    assert not two.reserve("7")
+    assert two.ready_at("7") == pytest.approx(130.0)
+    assert two.target_ready_at("7") == pytest.approx(130.0)  # far: delivery defers the rows
+    assert two.reserve("8") is not whole
+    clock.now = 130.5
+    assert two.reserve("7")
+
+
+def test_old_slots_are_pruned(tmp_path: Path) -> None:
+    clock = Clock()
+    one, _ = store_pacers(tmp_path, clock)
+    for target in ("1", "2", "3"):
+        assert one.reserve(target)
+        one.settle(target)
+    clock.now += 3600
+    assert one.shared is not None and one.shared.prune() == 3
+
+
+async def test_two_deliverers_on_one_file_keep_the_telegram_limits(tmp_path: Path) -> None:
+    """Two instances (two connections, two PTB bots) drain one outbox into the fake Bot API
+    that enforces 1/s per chat and 30/s overall: no limit exceeded, every alert once."""
+    fake = await FakeTelegram().start()
+    fake.enforce_limits()
+    db = open_db(tmp_path / "k.db")
+    seed_keywords(db, ["Putin", "rudal"])
+    for address in range(2001, 2041):
+        subscribe(db, ensure_chat(db, "telegram", str(address), "id"),
+                  [find_keyword(db, "Putin")])
+    subscribe(db, ensure_chat(db, "telegram", "2100", "id"), [find_keyword(db, "rudal")])
+    insert_articles(db, [ArticleIn(text=f"Presiden Putin menerima delegasi dagang nomor {i}"
+                                        " di Kremlin pada Kamis siang.", source="tes", lang="id")
+                         for i in range(2)]
+                    + [ArticleIn(text=f"Latihan ke-{i} menguji sistem pencegat rudal jarak"
+                                      " menengah di pangkalan udara.", source="tes", lang="id")
+                       for i in range(5)])
+    assert matching_pass(db).queued == 85
+    connections = [db, open_db(tmp_path / "k.db")]
+    bots = [Bot(fake.token, base_url=fake.base_url) for _ in connections]
+    try:
+        for bot in bots:
+            await bot.initialize()
+        deliverers = [Deliverer(c, {"telegram": TelegramSender(b, c)})
+                      for c, b in zip(connections, bots, strict=True)]
+        await asyncio.gather(*(drain(c, partial(d.deliver_due, batch=10), timeout=60)
+                               for c, d in zip(connections, deliverers, strict=True)))
+    finally:
+        for bot in bots:
+            await bot.shutdown()
+        await fake.stop()
+    assert fake.violations == 0, fake.violation_kinds
+    sent = [(m["chat_id"], m["text"]) for m in fake.sent]
+    assert len(sent) == 85 and len(set(sent)) == 85
+    assert counts(db) == {"sent": 85}
+    assert len(fake.messages_to(2100)) == 5

@@ -461,6 +461,31 @@ async def test_pacing_keeps_within_telegram_limits(fake: FakeTelegram, tmp_path:
     assert "getupdates" not in methods and "setmycommands" not in methods  # send-only
 
 
+async def test_replies_are_paced_with_alerts_and_retried_never_dropped(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """Five members type /help within a second in a group that is also getting alerts, and
+    Telegram answers one reply with 429: every reply and alert arrives, no limit exceeded."""
+    fake.enforce_limits()
+    kabar = await start_kabar(fake, tmp_path)
+    group = -2501
+    try:
+        follow(kabar.db, group)
+        add_articles(kabar.db, KIM_RUDAL, KIM_ONLY[0])
+        fake.fail(too_many_requests(2), chat_id=group)
+        for user in range(11, 16):
+            fake.send_text(group, f"/help@{USERNAME}", user_id=user)
+        await kabar.check()
+        await fake.wait_for(lambda: len(fake.messages_to(group)) >= 7, timeout=30)
+    finally:
+        await kabar.close()
+    replies = [m for m in fake.messages_to(group) if m.get("parse_mode") is None]
+    assert len(replies) == 5 and all("/help" in m["text"] for m in replies)
+    assert len(kabar.alerts(group)) == 2
+    assert fake.violations == 0, fake.violation_kinds
+    assert fake.attempts_to(group) == 8  # the one 429, then each message once
+
+
 # ---------------------------------------------------------------- webhook
 
 
