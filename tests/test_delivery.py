@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 import bot.delivery as delivery
 from bot.check import matching_pass
@@ -16,7 +17,7 @@ from bot.delivery import FAILED, GONE, RETRY, Deliverer, SendResult, backoff_sec
 from bot.models import ArticleIn
 from bot.pacing import Limit
 from bot.service import Service
-from store import integrity_ok, open_db
+from store import integrity_ok
 from store.articles import insert_articles
 from store.chats import ensure_chat, get_chat_by_id, subscribe
 from store.keywords import list_keywords, seed_keywords
@@ -39,9 +40,8 @@ def make_articles(texts: list[str]) -> list[ArticleIn]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path):
-    config = config_from_dict({"store": {"path": str(tmp_path / "k.db")}}, env={})
-    db = open_db(tmp_path / "k.db")
+def setup(db: Database, db_path: Path):
+    config = config_from_dict({"store": {"path": str(db_path)}}, env={})
     seed_keywords(db, config.keywords)
     chats = []
     for address, lang in (("1", "id"), ("2", "en"), ("3", "id")):
@@ -73,15 +73,14 @@ async def test_whole_path_one_alert_per_article_and_chat(setup) -> None:
     assert counts(db) == {"sent": 9}
 
 
-async def test_restart_in_the_middle_loses_and_doubles_nothing(setup, tmp_path: Path) -> None:
+async def test_restart_in_the_middle_loses_and_doubles_nothing(setup, connect) -> None:
     config, db, _ = setup
     insert_articles(db, make_articles(TEXTS))
     matching_pass(db)
     first = RecordingSender()
     deliverer = Deliverer(db, {"telegram": first}, config.timezone)
     await deliverer.deliver_due(limit=4, batch=4)  # "crash" after four alerts
-    db.close()
-    reopened = open_db(tmp_path / "k.db")
+    reopened = connect()  # the restarted process
     assert matching_pass(reopened).queued == 0  # already checked: nothing queued twice
     second = RecordingSender()
     await Deliverer(reopened, {"telegram": second}, config.timezone).deliver_due()
@@ -169,9 +168,9 @@ async def test_keyword_edits_take_effect_at_the_next_pass_without_restart(setup)
     assert {a.keywords for _, a in sender.sent} == {("beras",)} and len(sender.sent) == 3
 
 
-async def test_two_instances_on_one_database_send_each_alert_once(setup, tmp_path) -> None:
+async def test_two_instances_on_one_database_send_each_alert_once(setup, connect) -> None:
     _config, db, _ = setup
-    other = open_db(tmp_path / "k.db")  # a second instance: its own connection
+    other = connect()  # a second instance: its own connection
     insert_articles(db, make_articles(TEXTS))
     matching_pass(db)
     assert matching_pass(other).queued == 0
@@ -272,7 +271,7 @@ async def test_a_slow_failed_send_is_not_retried_sooner_than_it_took(setup, monk
         assert (from_db(due) - answered[address]).total_seconds() >= 0.45
 
 
-async def test_a_claim_waiting_for_pacing_keeps_its_lease(setup, tmp_path) -> None:
+async def test_a_claim_waiting_for_pacing_keeps_its_lease(setup, connect) -> None:
     """A second instance finds nothing to take over while the first holds rows that wait
     longer than the lease for the per-chat limit."""
     config, db, _ = setup
@@ -284,7 +283,7 @@ async def test_a_claim_waiting_for_pacing_keeps_its_lease(setup, tmp_path) -> No
             return (Limit(1, 2.0),)
 
     one, two = OnePerTwoSeconds(), RecordingSender()
-    other = open_db(tmp_path / "k.db")
+    other = connect()
 
     async def second_instance() -> None:
         await asyncio.sleep(1.5)  # past the first instance's 1 s lease

@@ -32,7 +32,7 @@ from bot.check import matching_pass
 from bot.matcher import KeywordIndex
 from bot.models import Article, ArticleIn, IngestBatch
 from bot.parsers import MIN_TEXT_CHARS, looks_binary, parse_bytes
-from bot.query import MAX_QUERY_CHARS, Query, QueryError, parse_query
+from bot.query import MAX_QUERY_CHARS, QueryError, parse_query
 from bot.render import (
     SLACK_HEADER_LIMIT,
     SLACK_TEXT_LIMIT,
@@ -152,7 +152,7 @@ def test_query_parser_gives_a_query_or_a_one_line_error(text: str) -> None:
         message = str(exc)
         assert one_line(message) and message.isprintable(), repr(message)
         return
-    assert isinstance(query, Query) and query.alternatives
+    assert query.alternatives
     canonical = query.canonical
     assert canonical == " ".join(canonical.split())
     assert unicodedata.is_normalized("NFC", canonical)
@@ -246,7 +246,7 @@ def test_any_command_gets_a_reply_and_leaves_the_store_intact(
     keywords, tables = keyword_rows(db), table_names(db)
     text = f"{prefix}{verb} {args}"
     reply = run(db, text, admin=admin, platform=platform)
-    assert isinstance(reply, Reply) and reply.text.strip()
+    assert reply.text.strip()
     assert "{p}" not in reply.text or "{p}" in text  # every template placeholder was filled
     assert integrity_ok(db)
     assert table_names(db) == tables
@@ -463,6 +463,30 @@ def test_parse_bytes_never_raises(data: bytes, kind: str) -> None:
         assert not batch.articles and len(batch.rejected) == 1
     if kind == "txt":
         assert len(batch.articles) + len(batch.rejected) == 1
+
+
+def one_item_document(kind: str, text: str) -> bytes:
+    body = LONG_ENOUGH + " " + text
+    if kind == "txt":
+        return body.encode("utf-8", "surrogatepass")
+    if kind in ("json", "jsonl"):
+        item = {"title": text[:80], "text": body, "url": "https://berita.example/a"}
+        return json.dumps([item] if kind == "json" else item).encode("utf-8", "surrogatepass")
+    return ("<rss version='2.0'><channel><title>t</title><item><title>" + html.escape(text[:80])
+            + "</title><link>https://berita.example/a</link><description>" + html.escape(body)
+            + "</description></item></channel></rss>").encode("utf-8", "surrogatepass")
+
+
+@FAST
+@given(text=hostile_text, kind=st.sampled_from(KINDS))
+def test_a_hostile_one_item_document_gives_exactly_one_outcome(text: str, kind: str) -> None:
+    """Never an empty batch: the one item is stored clean or rejected with a reason."""
+    origin = f"hostile.{kind}"
+    batch = parse_bytes(one_item_document(kind, text), origin, max_bytes=1 << 20)
+    assert outcomes(batch) == 1, (batch.articles, batch.rejected)
+    assert_well_formed(batch, origin)
+    if batch.articles:
+        assert "Kim Jong Un" in batch.articles[0].text
 
 
 @FAST

@@ -600,11 +600,72 @@ def test_alert_is_frozen() -> None:
         alert.title = "x"  # type: ignore[misc]
 
 
-def test_rendering_is_deterministic_and_unescapes_to_the_article() -> None:
-    alert = alert_for(ID_TEXT, "Kim", "Putin", language="en")
-    assert to_telegram_html(alert) == to_telegram_html(alert)
+def test_telegram_html_unescapes_to_the_article() -> None:
+    alert = alert_for(ID_TEXT, "Kim", "Putin", language="en", title="Kim & Putin <bertemu>")
     visible = check_telegram(to_telegram_html(alert))
-    assert html.unescape(visible).startswith(alert.title)
+    assert html.unescape(visible).startswith("Kim & Putin <bertemu>\n")
+
+
+# --- one whole alert pinned per platform and language (a change to any label, separator or
+# --- escape shows up here) ----------------------------------------------------------------------
+
+PINNED_TITLE = "Kim & Putin <bertemu> di Vostochny"
+PINNED_SNIPPET = (
+    "Pemimpin Korea Utara {b}Kim{e} Jong Un tiba di Vladivostok dengan kereta lapis baja. Ia"
+    " dijadwalkan bertemu Presiden Rusia Vladimir {b}Putin{e} di kosmodrom Vostochny. Para analis"
+    " menduga pembicaraan akan menyentuh kerja sama rudal dan satelit."
+)
+PINNED_URL = "https://berita.example/korea/kim-putin"
+PINNED_LABELS = {
+    "id": ("Kata kunci: Kim, Putin", "Sumber: Antara", "Terbit: 13 Sep 2023 14:05 WIB",
+           "Baca selengkapnya"),
+    "en": ("Keywords: Kim, Putin", "Source: Antara", "Published: 13 Sep 2023, 14:05 WIB",
+           "Read more"),
+}
+
+
+def pinned_alert(language: str) -> Alert:
+    return alert_for(ID_TEXT, "Kim", "Putin", language=language, title=PINNED_TITLE,
+                     source="ant")
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_whole_telegram_alert(language: str) -> None:
+    keywords, source, published, more = PINNED_LABELS[language]
+    assert to_telegram_html(pinned_alert(language)) == (
+        "<b>Kim &amp; Putin &lt;bertemu&gt; di Vostochny</b>\n"
+        + PINNED_SNIPPET.format(b="<b>", e="</b>") + "\n\n"
+        + f"{keywords}\n{source} · {published}\n"
+        + f'<a href="{PINNED_URL}">{more}</a>'
+    )
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_whole_slack_alert(language: str) -> None:
+    keywords, source, published, more = PINNED_LABELS[language]
+    escaped_title = "Kim &amp; Putin &lt;bertemu&gt; di Vostochny"
+    fallback, blocks = to_slack(pinned_alert(language))
+    assert fallback == f"{escaped_title}\n{keywords}"
+
+    def mrkdwn(text: str) -> dict[str, Any]:
+        return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+    assert blocks == [
+        {"type": "header", "text": {"type": "plain_text", "text": escaped_title}},
+        {"type": "section", "text": mrkdwn(PINNED_SNIPPET.format(b="*", e="*"))},
+        {"type": "section", "text": mrkdwn(keywords)},
+        {"type": "context", "elements": [mrkdwn(source), mrkdwn(published),
+                                         mrkdwn(f"<{PINNED_URL}|{more}>")]},
+    ]
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_whole_console_alert(language: str) -> None:
+    keywords, source, published, more = PINNED_LABELS[language]
+    assert to_console(pinned_alert(language)) == (
+        f"{PINNED_TITLE}\n" + PINNED_SNIPPET.format(b="«", e="»") + "\n\n"
+        + f"{keywords}\n{source} · {published}\n{more}: {PINNED_URL}"
+    )
 
 
 # --- undated, untitled and wire-tagged articles (issue 15: what users see) ------------------------

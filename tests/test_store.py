@@ -27,13 +27,6 @@ def article(text: str = BODY, url: str = "", title: str = "") -> ArticleIn:
                      published=datetime(2026, 11, 20, 3, 0, tzinfo=UTC), origin="test")
 
 
-@pytest.fixture
-def db(tmp_path: Path):
-    database = open_db(tmp_path / "kabar.db")
-    yield database
-    database.close()
-
-
 def test_new_database_is_migrated_and_in_wal_mode(db) -> None:
     assert schema_version(db) == SCHEMA_VERSION
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
