@@ -21,6 +21,7 @@ from bot.config import (
     resolve_path,
     store_path,
 )
+from bot.i18n import counted
 from bot.ingest import ingest_sources
 from bot.query import QueryError, parse_query
 from bot.text import first_sentence
@@ -114,8 +115,8 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         result = matching_pass(db, dry_run=True)
         for item in result.details:
             print(describe_match(item))
-        print(f"checked {result.checked} articles, {result.matched} matched (dry run: nothing"
-              " queued or sent)")
+        print(f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
+              " nothing queued or sent)")
         return 0
     from bot.runtime import check_once
 

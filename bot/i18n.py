@@ -39,6 +39,11 @@ def plural_form(lang: str, count: int) -> str:
     return "one" if "one" in forms and count == 1 else "other"
 
 
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """English count phrases for the command line and logs: ``1 article``, ``2 articles``."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def plural_key(key: str) -> tuple[str, str]:
     """``"list.some_one"`` -> ``("list.some", "one")``; a plain key -> ``(key, "")``."""
     base, _, form = key.rpartition("_")

@@ -234,8 +234,8 @@ def _title_from_text(text: str, spans: Sequence[Span]) -> tuple[str, tuple[Span,
     if not sentence or not text.startswith(sentence, lead):
         return title, (), 0
     cut = lead + len(sentence)  # a cut title: the snippet picks up where it stops
-    if not _NON_SPACE_RE.search(text, cut):
-        return title, (), 0  # a one-sentence article: the snippet is that sentence
+    if not _NON_SPACE_RE.search(text, cut):  # a one-sentence article: said once, as the title
+        cut = len(text)
     marks = [(a - lead, b - lead) for a, b in _normalise(spans, len(text)) if b <= cut]
     return title, tuple(marks), cut
 

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from bot.config import Config, store_path
 from bot.delivery import Sender
+from bot.i18n import counted
 from bot.scheduler import build_scheduler, feed_interval
 from bot.service import Service
 from store import StoreError, check_alive, damaged, db_file, is_corrupt
@@ -74,9 +75,10 @@ async def _check_once(config: Config, db: Database) -> int:
         for platform in platforms:
             await platform.stop()
     waiting = counts(db).get("pending", 0)
-    print(f"checked {result.checked if result else 0} articles, queued"
-          f" {result.queued if result else 0} alerts; sent {stats.sent}, retry later"
-          f" {stats.retried}, chats gone {stats.gone}; {waiting} waiting")
+    checked, queued = (result.checked, result.queued) if result else (0, 0)
+    print(f"checked {counted(checked, 'article')}, queued {counted(queued, 'alert')};"
+          f" sent {stats.sent}, retry later {stats.retried}, chats gone {stats.gone};"
+          f" {waiting} waiting")
     return 0
 
 
@@ -89,12 +91,27 @@ def run_forever(config: Config, db: Database) -> int:
     return asyncio.run(_run(config, db))
 
 
+class _SkippedRunFilter(logging.Filter):
+    """A job still running at its next tick is skipped by design (max_instances=1; the service
+    runs a pass again itself when asked while one runs): APScheduler's warning for it is
+    chatter, shown at debug only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        skipped = "maximum number of running instances reached" in record.getMessage()
+        return not skipped or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+_SKIPPED_RUN_FILTER = _SkippedRunFilter()
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Log lines to stderr at ``level``; APScheduler's per-job chatter only at debug."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
     quiet = max(level, logging.WARNING) if level > logging.DEBUG else logging.NOTSET
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(quiet)
+    logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN_FILTER)
 
 
 async def _run(config: Config, db: Database) -> int:

@@ -14,6 +14,7 @@ from bot.check import IndexCache, PassResult, add_results, matching_batches
 from bot.config import Config
 from bot.delivery import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
 from bot.feeds import FeedState, fetch_feed, make_client
+from bot.i18n import counted
 from bot.ingest import IngestReport, store_batch
 from bot.urls import redact_url
 from store.articles import delete_older_than
@@ -99,7 +100,8 @@ class Service:
                 results.append(await self._one_pass())
         result = add_results(results)
         if result.queued:
-            log.info("matched %d articles, queued %d alerts", result.matched, result.queued)
+            log.info("matched %s, queued %s", counted(result.matched, "article"),
+                     counted(result.queued, "alert"))
         return result
 
     async def _one_pass(self) -> PassResult:

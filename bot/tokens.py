@@ -227,13 +227,22 @@ def english_variants(word: str) -> tuple[str, ...]:
     return (word, word + "s")
 
 
-# A link in running text: scheme or www. up to the next whitespace (linear, no backtracking).
-_URL_RE = re.compile(r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://|\bwww\.)\S+")
+# A link in running text: scheme or www. up to the next whitespace; an e-mail address; a bare
+# domain with a path (kompas.com/kim-jong-un) or with a common top-level domain (kim.co.id).
+# Every repetition is bounded, so the scan stays linear on hostile text.
+_DOMAIN = r"(?:[A-Za-z0-9-]{1,63}\.){1,6}"
+_URL_RE = re.compile(
+    r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://|\bwww\.)\S+"
+    r"|\b[\w.+-]{1,64}@" + _DOMAIN + r"[A-Za-z]{2,24}\b"
+    r"|\b" + _DOMAIN + r"[a-z]{2,24}/\S*"
+    r"|\b" + _DOMAIN + r"(?:com|id|net|org|info|io|gov|edu|co|tv|news|biz)\b(?![\w@])"
+)
 
 
 def mask_urls(text: str) -> str:
-    """``text`` with every link blanked to spaces (same length, so offsets still hold)."""
-    if "://" not in text and "www." not in text:
+    """``text`` with every link and e-mail address blanked to spaces (same length, so offsets
+    still hold)."""
+    if "." not in text:
         return text
     return _URL_RE.sub(lambda m: " " * len(m.group()), text)
 

@@ -20,6 +20,7 @@ from bot.i18n import Catalog, resolve_language
 from bot.matcher import KeywordIndex
 from bot.models import Article
 from bot.query import QueryError, parse_query
+from bot.render import source_name
 from bot.text import first_sentence
 from store.articles import fts_expression, latest_articles, recent_articles, search_articles
 from store.chats import (
@@ -487,7 +488,7 @@ def article_line(number: int, article: Article, untitled: str) -> str:
     title = " ".join((article.title or first_sentence(article.text, 120)).split()) or untitled
     parts = [f"{number}. {title}"]
     if article.source:
-        parts.append(f"({' '.join(article.source.split())})")
+        parts.append(f"({source_name(article.source)})")
     if article.url:
         parts.append(article.url)
     return " ".join(parts)

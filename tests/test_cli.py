@@ -253,7 +253,7 @@ def test_stored_bad_keyword_is_skipped_and_the_others_still_match(
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "'('" in warnings[0] and "'\"Jong Un'" in warnings[0]
     code, out, _ = run(capsys, "check", "--config", str(config))
-    assert code == 0 and out.startswith("checked 1 articles")
+    assert code == 0 and out.startswith("checked 1 article, queued 0 alerts;")
 
 
 def test_keywords_remove_removes_any_stored_text(capsys, config: Path, tmp_path: Path) -> None:

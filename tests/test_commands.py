@@ -963,3 +963,11 @@ def test_an_older_database_gets_the_keyword_index_on_start(tmp_path: Path) -> No
     assert database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     reply = run(database, "/subscribe kim ÜNAL kim jong un", lang="en")
     assert reply.text == 'Subscribed to: Kim, Ünal, "Kim Jong Un".'
+
+
+def test_latest_names_wire_tags_like_alerts_do(db: Database) -> None:
+    insert_articles(db, [ArticleIn(
+        title="Rudal baru diuji", text="Korea Utara menguji rudal baru pada Senin pagi.",
+        url="https://example.test/w1", source="ant", published=when(9), lang="id")])
+    assert run(db, "/latest").text.splitlines()[1] == (
+        "1. Rudal baru diuji (Antara) https://example.test/w1")

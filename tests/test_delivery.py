@@ -60,7 +60,7 @@ async def test_whole_path_one_alert_per_article_and_chat(setup) -> None:
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone)
     stats = await deliverer.deliver_due()
     assert stats.sent == 9
-    by_chat = {(addr, a.snippet[:20]) for addr, a in sender.sent}
+    by_chat = {(addr, a.title[:20]) for addr, a in sender.sent}
     assert len(by_chat) == 9
     kim = [a for addr, a in sender.sent if addr == "1" and "Kim" in a.keywords]
     assert kim[0].keywords == ("Kim", "satelit") and kim[0].language == "id"
@@ -84,7 +84,7 @@ async def test_restart_in_the_middle_loses_and_doubles_nothing(setup, connect) -
     assert matching_pass(reopened).queued == 0  # already checked: nothing queued twice
     second = RecordingSender()
     await Deliverer(reopened, {"telegram": second}, config.timezone).deliver_due()
-    sent = [(a, al.snippet) for a, al in first.sent + second.sent]
+    sent = [(a, al.title) for a, al in first.sent + second.sent]
     assert len(sent) == 9 and len(set(sent)) == 9
     assert integrity_ok(reopened)
 
@@ -177,7 +177,7 @@ async def test_two_instances_on_one_database_send_each_alert_once(setup, connect
     one, two = RecordingSender(), RecordingSender()
     await asyncio.gather(Deliverer(db, {"telegram": one}).deliver_due(batch=2),
                          Deliverer(other, {"telegram": two}).deliver_due(batch=2))
-    sent = [(addr, alert.snippet) for addr, alert in one.sent + two.sent]
+    sent = [(addr, alert.title) for addr, alert in one.sent + two.sent]
     assert len(sent) == 9 and len(set(sent)) == 9
     assert counts(db) == {"sent": 9}
 
@@ -204,7 +204,7 @@ async def test_a_send_the_store_cannot_record_is_recorded_later_not_sent_again(
     monkeypatch.setattr(delivery, "mark_sent", FailingStore(delivery.mark_sent, 3, fault))
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone, lease_seconds=1.0)
     await drain(db, deliverer.deliver_due)
-    sent = [(address, alert.snippet) for address, alert in sender.sent]
+    sent = [(address, alert.title) for address, alert in sender.sent]
     assert len(sent) == 9 and len(set(sent)) == 9  # each alert exactly once
     assert sender.calls == 9
     assert counts(db) == {"sent": 9}

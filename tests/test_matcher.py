@@ -191,6 +191,11 @@ CASES = [
     ("rudal", "Baca https://x.id/putin-kim-rudal untuk detailnya.", []),
     ("Kim", "Kim hadir (lihat www.kim.id/kim).", ["Kim"]),
     ("Kim", "Sumber: http://Kim.example/a?q=Kim, diakses Senin.", []),
+    ("Kim", "Kirim surel ke kim@example.com untuk mendaftar.", []),
+    ("Kim", "Baca selengkapnya di kompas.com/kim-jong-un untuk detailnya.", []),
+    ("Kim", "Situs resmi kim.co.id sedang diperbaiki.", []),
+    ("Kim", "Kim tiba.Putin menyambut di bandara.", ["Kim"]),
+    ("rudal", "Harga Rp1.500.000 untuk model rudal.Ini mahal.", ["rudal"]),
     # a phrase stays within one clause
     ('"Korea Utara"', "Ia berasal Korea. Utara menjadi tujuan berikutnya.", []),
     ('"Korea Utara"', "Delegasi dari Korea, Utara dan Selatan, hadir.", []),

@@ -321,7 +321,8 @@ def test_snippet_without_spans_is_the_start_of_the_text() -> None:
 
 def test_part_of_a_word_match_is_exact_in_telegram_and_whole_word_in_slack() -> None:
     text = "Militer menyatakan rudalnya jatuh di laut."
-    alert = build_alert(article(text), ["rudal"], [(19, 24)], language="id")  # "rudal|nya"
+    alert = build_alert(article(text, title="Uji coba"), ["rudal"], [(19, 24)],
+                        language="id")  # "rudal|nya"
     telegram, _, blocks, console = render_all(alert)
     assert "<b>rudal</b>nya" in telegram
     assert "*rudalnya*" in blocks[1]["text"]["text"]  # Slack only bolds on word boundaries
@@ -711,3 +712,14 @@ def test_source_names() -> None:
     assert [source_name(s) for s in ("ant", "ANT", "ant/ida", "Reuters", "bbn", "Warta Contoh",
                                      "")] == ["Antara", "Antara", "Antara", "Reuters", "bbn",
                                               "Warta Contoh", ""]
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_a_one_sentence_untitled_article_is_said_once(language: str) -> None:
+    text = "Kim Jong Un tiba di Vladivostok dengan kereta lapis baja pagi ini."
+    alert = alert_for(text, "Kim", language=language)
+    assert (alert.title, alert.snippet) == (text, "")
+    telegram, _, blocks, console = render_all(alert)
+    assert telegram.count("Vladivostok") == console.count("Vladivostok") == 1
+    assert str(blocks).count("Vladivostok") == 1
+    assert console.startswith("«Kim» Jong Un tiba")  # the match is still shown
