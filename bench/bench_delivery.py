@@ -22,14 +22,14 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.app.service import Service
 from bot.config import config_from_dict
-from bot.models import ArticleIn
-from bot.service import Service
 from handlers.telegram import TelegramPlatform
 from store import open_db
 from store.articles import insert_articles
 from store.chats import ensure_chat, subscribe
 from store.keywords import list_keywords, seed_keywords
+from store.models import ArticleIn
 from store.outbox import counts
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from random import Random
 
-from bot.models import ArticleIn
 from store import open_db
 from store.articles import insert_articles
+from store.models import ArticleIn
 
 WORDS = """yang dan di ke dari untuk dengan pada ini itu presiden pemerintah rudal satelit
 Kim Putin militer uji coba peluncuran pertemuan laut udara kapal pelabuhan harga

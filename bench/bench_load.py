@@ -18,15 +18,15 @@ import time
 from pathlib import Path
 from random import Random
 
-from bot.check import matching_pass
-from bot.delivery import SENT, Deliverer, SendResult
-from bot.models import ArticleIn
-from bot.pacing import Limit
-from bot.render import Alert, to_telegram_html
+from bot.alerts.render import Alert, to_telegram_html
+from bot.delivery.pacing import Limit
+from bot.delivery.worker import SENT, Deliverer, SendResult
+from bot.matching.passes import matching_pass
 from store import open_db
 from store.articles import insert_articles
 from store.chats import ensure_chat, subscribe
 from store.keywords import add_keyword, list_keywords, seed_keywords
+from store.models import ArticleIn
 from store.outbox import counts
 
 FILLER = """yang dan di ke dari untuk dengan pada ini itu tidak akan juga sudah dalam oleh karena

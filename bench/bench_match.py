@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from random import Random
 
-from bot.matcher import KeywordIndex
-from bot.query import parse_query
-from bot.tokens import PARTICLE_CLITICS, POSSESSIVE_CLITICS
+from bot.matching.index import KeywordIndex
+from bot.matching.query import parse_query
+from bot.matching.tokens import PARTICLE_CLITICS, POSSESSIVE_CLITICS
 
 SIZES = (100, 1_000, 20_000)
 BASE_QUERIES = ("Kim", "Putin", "rudal", "satelit")

@@ -25,12 +25,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.check import matching_pass
-from bot.models import ArticleIn
+from bot.matching.passes import matching_pass
 from store import integrity_ok, open_db
 from store.articles import insert_articles
 from store.chats import ensure_chat, subscribe
 from store.keywords import list_keywords, seed_keywords
+from store.models import ArticleIn
 from store.outbox import counts
 from tests.fakes import slack_api, telegram_api
 from tests.fakes.slack_api import FakeSlack

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.check import ArticleMatches, matching_pass
+from bot.alerts.i18n import counted
 from bot.config import (
     Config,
     ConfigError,
@@ -21,10 +21,10 @@ from bot.config import (
     resolve_path,
     store_path,
 )
-from bot.i18n import counted
-from bot.ingest import ingest_sources
-from bot.query import QueryError, parse_query
-from bot.text import first_sentence
+from bot.ingest.clean import first_sentence
+from bot.ingest.sources import ingest_sources
+from bot.matching.passes import ArticleMatches, matching_pass
+from bot.matching.query import QueryError, parse_query
 from store import StoreError, damaged, is_corrupt, open_db
 from store.keywords import (
     add_keyword,
@@ -118,7 +118,7 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         print(f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
               " nothing queued or sent)")
         return 0
-    from bot.runtime import check_once
+    from bot.app.runtime import check_once
 
     return check_once(config, db)
 
@@ -158,13 +158,13 @@ def cmd_keywords(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.app.demo import run_demo
 
     return run_demo(args.config)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from bot.runtime import run_forever
+    from bot.app.runtime import run_forever
 
     return run_forever(config, open_store(config))
 

@@ -267,7 +267,7 @@ def check_store_folder(config: Config) -> Path:
 
 def _check_keywords(keywords: tuple[str, ...], fail: typing.Callable[[str], None]) -> None:
     """Every keyword query must parse: a bad one would otherwise be stored and skipped."""
-    from bot.query import QueryError, parse_query
+    from bot.matching.query import QueryError, parse_query
 
     for i, query in enumerate(keywords):
         try:

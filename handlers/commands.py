@@ -16,12 +16,11 @@ from functools import cache
 
 from sqlite_utils import Database
 
-from bot.i18n import Catalog, resolve_language
-from bot.matcher import KeywordIndex
-from bot.models import Article
-from bot.query import QueryError, parse_query
-from bot.render import source_name
-from bot.text import first_sentence
+from bot.alerts.i18n import Catalog, resolve_language
+from bot.alerts.render import source_name
+from bot.ingest.clean import first_sentence
+from bot.matching.index import KeywordIndex
+from bot.matching.query import QueryError, parse_query
 from store.articles import fts_expression, latest_articles, recent_articles, search_articles
 from store.chats import (
     Chat,
@@ -41,6 +40,7 @@ from store.keywords import (
     longest_keyword_words,
     remove_keyword,
 )
+from store.models import Article
 
 __all__ = [
     "ADMIN_VERBS",

@@ -10,10 +10,10 @@ from typing import TextIO
 
 from sqlite_utils import Database
 
-from bot.delivery import SENT, SendResult
-from bot.i18n import resolve_language
-from bot.pacing import Limit
-from bot.render import Alert, to_console
+from bot.alerts.i18n import resolve_language
+from bot.alerts.render import Alert, to_console
+from bot.delivery.pacing import Limit
+from bot.delivery.worker import SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, catalog, execute
 from store.chats import get_chat
 

@@ -1,8 +1,8 @@
 """Slack adapter (slack-bolt): alerts with ``chat.postMessage``, the ``/kabar`` slash command.
 
 The only module that imports ``slack_bolt`` / ``slack_sdk``. Thin: command logic lives in
-``handlers.commands``, message layout in ``bot.render.to_slack``, pacing and retries in
-``bot.delivery``.
+``handlers.commands``, message layout in ``bot.alerts.render.to_slack``, pacing and retries in
+``bot.delivery.worker``.
 
 Decisions:
 
@@ -24,8 +24,9 @@ Decisions:
   connection of their own, and answered through ``respond()`` (the ``response_url``).
 * Slack sends the typed ``&``, ``<``, ``>`` as entities; they are turned back before the
   command runs (a search for ``AT&T``, a keyword ``"R&D"``).
-* A reply is mrkdwn text escaped with the alerts' rule (``bot.render``): ``&``, ``<``, ``>`` as
-  entities, ``* _ ~ ` `` as look-alikes, a bare ``@channel``/``@here`` broken by a word joiner,
+* A reply is mrkdwn text escaped with the alerts' rule (``bot.alerts.render``): ``&``, ``<``,
+  ``>`` as entities, ``* _ ~ ` `` as look-alikes, a bare ``@channel``/``@here`` broken by a word
+  joiner,
   so an article title can neither format nor ping; a URL in it becomes an explicit ``<url>``
   link (its ``_`` and ``~`` intact). It is ``in_channel`` when it changed something (the Reply
   is ``ok`` and ``changed``: start, stop, subscribe, unsubscribe, addkeyword, removekeyword),
@@ -67,11 +68,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
+from bot.alerts.render import Alert, to_slack
+from bot.alerts.render import _slack_text as mrkdwn_text  # the alerts' escaping rule, shared
 from bot.config import Config, ConfigError, SlackConfig
-from bot.delivery import FAILED, GONE, RETRY, SENT, SendResult
-from bot.pacing import Limit
-from bot.render import Alert, to_slack
-from bot.render import _slack_text as mrkdwn_text  # the alerts' escaping rule, shared
+from bot.delivery.pacing import Limit
+from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, error_reply, execute
 from handlers.offloop import run_off_loop, runs_off_loop
 

@@ -53,10 +53,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.alerts.render import Alert, to_telegram_html
 from bot.config import Config, ConfigError, TelegramConfig
-from bot.delivery import FAILED, GONE, RETRY, SENT, SendResult
-from bot.pacing import Limit, Pacer, acquire
-from bot.render import Alert, to_telegram_html
+from bot.delivery.pacing import Limit, Pacer, acquire
+from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
 from handlers.commands import (
     ALIASES,
     VERBS,

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from bot.models import Article, ArticleIn
-from bot.text import content_hash
-from bot.urls import canonical_url
+from bot.ingest.clean import content_hash
+from bot.ingest.urls import canonical_url
 from store.clock import from_db, now_db, plausible_published, to_db
 from store.db import transaction
+from store.models import Article, ArticleIn
 
 log = logging.getLogger(__name__)
 

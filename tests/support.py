@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.delivery import SENT, SendResult
-from bot.pacing import Limit
-from bot.render import Alert
+from bot.alerts.render import Alert
+from bot.delivery.pacing import Limit
+from bot.delivery.worker import SENT, SendResult
 from store.outbox import counts
 
 

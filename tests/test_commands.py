@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 import handlers.commands as commands
-from bot.i18n import plural_key
-from bot.models import ArticleIn
-from bot.query import MESSAGES
+from bot.alerts.i18n import plural_key
+from bot.matching.query import MESSAGES
 from handlers.commands import (
     ADMIN_VERBS,
     VERBS,
@@ -33,6 +32,7 @@ from store.articles import insert_articles
 from store.audit import audit_entries
 from store.chats import Chat, chat_keywords, get_chat, set_active, subscribe
 from store.keywords import add_keyword, list_keywords, seed_keywords
+from store.models import ArticleIn
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ["Kim", "Putin", "rudal", "satelit", '"Kim Jong Un"']
@@ -528,7 +528,7 @@ def test_latest_for_a_keyword(news_db: Database, command: str, lang: str, expect
 
 
 def test_every_query_error_has_a_catalog_message_with_its_parameters() -> None:
-    from bot.i18n import Catalog, placeholders
+    from bot.alerts.i18n import Catalog, placeholders
 
     catalog = Catalog("handlers")
     for lang in ("id", "en"):
@@ -874,7 +874,7 @@ def test_every_message_key_used_exists_and_every_key_is_used() -> None:
     used = set(re.findall(r'"([a-z_]+\.[a-z_]+)"', source)) | {f"help.{v}" for v in VERBS}
     used |= {f"menu.{v}" for v in VERBS}  # the Telegram command menu
     console = (ROOT / "handlers" / "console.py").read_text(encoding="utf-8")
-    console += (ROOT / "bot" / "demo.py").read_text(encoding="utf-8")
+    console += (ROOT / "bot" / "app" / "demo.py").read_text(encoding="utf-8")
     used |= {f"console.{key}" for key in re.findall(r'status\("([a-z_]+)"', console)}
     used |= {f"query.{key}" for key in MESSAGES}  # rendered as f"query.{exc.key}"
     for lang in ("id", "en"):
@@ -885,7 +885,8 @@ def test_every_message_key_used_exists_and_every_key_is_used() -> None:
 
 
 def test_importing_has_no_side_effects() -> None:
-    code = "import handlers.commands, bot.i18n; print(bot.i18n.load_catalog.cache_info().currsize)"
+    code = ("import handlers.commands, bot.alerts.i18n;"
+            " print(bot.alerts.i18n.load_catalog.cache_info().currsize)")
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-import bot.delivery as delivery
-from bot.check import matching_pass
+import bot.delivery.worker as delivery
+from bot.app.service import Service
 from bot.config import config_from_dict
-from bot.delivery import FAILED, GONE, RETRY, Deliverer, SendResult, backoff_seconds
-from bot.models import ArticleIn
-from bot.pacing import Limit
-from bot.service import Service
+from bot.delivery.pacing import Limit
+from bot.delivery.worker import FAILED, GONE, RETRY, Deliverer, SendResult, backoff_seconds
+from bot.matching.passes import matching_pass
 from store import integrity_ok
 from store.articles import insert_articles
 from store.chats import ensure_chat, get_chat_by_id, subscribe
 from store.keywords import list_keywords, seed_keywords
+from store.models import ArticleIn
 from store.outbox import counts
 from tests.support import FailingStore, RecordingSender, drain
 

@@ -1,4 +1,4 @@
-"""bot.feeds against a real HTTP server on 127.0.0.1 (stdlib, in a thread)."""
+"""bot.ingest.fetch against a real HTTP server on 127.0.0.1 (stdlib, in a thread)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from bot.feeds import USER_AGENT, FeedState, fetch_feed, make_client
+from bot.ingest.fetch import USER_AGENT, FeedState, fetch_feed, make_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RSS = (FIXTURES / "feed_rss.xml").read_bytes()

@@ -28,12 +28,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from bot.check import matching_pass
-from bot.matcher import KeywordIndex
-from bot.models import Article, ArticleIn, IngestBatch
-from bot.parsers import MIN_TEXT_CHARS, looks_binary, parse_bytes
-from bot.query import MAX_QUERY_CHARS, QueryError, parse_query
-from bot.render import (
+from bot.alerts.render import (
     SLACK_HEADER_LIMIT,
     SLACK_TEXT_LIMIT,
     TELEGRAM_LIMIT,
@@ -43,12 +38,17 @@ from bot.render import (
     to_slack,
     to_telegram_html,
 )
-from bot.text import clean_text
+from bot.ingest.clean import clean_text
+from bot.ingest.parse import MIN_TEXT_CHARS, looks_binary, parse_bytes
+from bot.matching.index import KeywordIndex
+from bot.matching.passes import matching_pass
+from bot.matching.query import MAX_QUERY_CHARS, QueryError, parse_query
 from handlers.commands import ALIASES, VERBS, CommandContext, Reply, Settings, execute
 from store import integrity_ok, open_db
 from store.articles import get_article, insert_articles, search_articles
 from store.chats import ensure_chat, subscribe
 from store.keywords import add_keyword, list_keywords
+from store.models import Article, ArticleIn, IngestBatch
 
 # Modest example counts keep the whole file well under 20 s; no per-example deadline, since a
 # first call may build the tokeniser's non-BMP tables or compile regexes.
@@ -772,8 +772,8 @@ def feed_base() -> Iterator[str]:
 
 
 async def test_feed_credentials_never_reach_a_log_line(feed_base: str, tmp_path, caplog) -> None:
+    from bot.app.service import Service
     from bot.config import config_from_dict
-    from bot.service import Service
 
     db = open_db(tmp_path / "k.db")
     service = Service(config_from_dict({}, env={}), db, {})
@@ -798,8 +798,8 @@ def test_kabar_ingest_never_prints_feed_credentials(feed_base: str, tmp_path, ca
 
 
 async def test_a_valid_empty_feed_is_a_success_not_a_failure(feed_base: str, tmp_path) -> None:
+    from bot.app.service import Service
     from bot.config import config_from_dict
-    from bot.service import Service
     from store.feeds import get_feed, sync_feeds
 
     url = f"{feed_base}/empty"

@@ -1,4 +1,4 @@
-"""Message catalogs: bot.i18n and every ``<package>/locales`` directory in the repo."""
+"""Message catalogs: bot.alerts.i18n and every ``<package>/locales`` directory in the repo."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import (
+from bot.alerts.i18n import (
     LANGUAGES,
     PLURAL_FORMS,
     Catalog,
@@ -22,13 +22,20 @@ from bot.i18n import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _folder(package: str) -> Path:
+    return ROOT.joinpath(*package.split("."))
+
+
 CATALOG_PACKAGES = [
-    name for name in ("bot", "handlers") if (ROOT / name / "locales").is_dir()
+    name for name in ("bot.alerts", "handlers") if (_folder(name) / "locales").is_dir()
 ]  # handlers/locales is checked as soon as it exists
 
 
 def _raw(package: str, lang: str) -> dict[str, str]:
-    return json.loads((ROOT / package / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
+    path = _folder(package) / "locales" / f"{lang}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # --- every catalog in the repo ----------------------------------------------------------------
@@ -36,7 +43,7 @@ def _raw(package: str, lang: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("package", CATALOG_PACKAGES)
 def test_catalog_has_a_file_per_language_and_nothing_else(package: str) -> None:
-    files = {path.stem for path in (ROOT / package / "locales").glob("*.json")}
+    files = {path.stem for path in (_folder(package) / "locales").glob("*.json")}
     assert files == set(LANGUAGES)
 
 
@@ -96,7 +103,7 @@ def test_catalog_loads_through_the_package(package: str) -> None:
 def test_bot_catalog_has_the_alert_keys() -> None:
     needed = {"alert.keywords", "alert.source", "alert.published", "alert.read_more"}
     needed |= {"alert.no_title", "alert.datetime"} | {f"month.short.{m}" for m in range(1, 13)}
-    assert needed <= Catalog("bot").keys("id")
+    assert needed <= Catalog("bot.alerts").keys("id")
 
 
 # --- t() and language fallback -----------------------------------------------------------------
@@ -150,7 +157,8 @@ def test_load_catalog_is_cached_and_read_only() -> None:
 
 
 def test_importing_does_no_catalog_io() -> None:
-    code = "import bot.render, bot.i18n; print(bot.i18n.load_catalog.cache_info().currsize)"
+    code = ("import bot.alerts.render, bot.alerts.i18n;"
+            " print(bot.alerts.i18n.load_catalog.cache_info().currsize)")
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -226,7 +234,7 @@ def test_demo_status_lines_follow_the_chat_language(
     English whatever the language."""
     import io
 
-    from bot.demo import run_demo
+    from bot.app.demo import run_demo
 
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import lang
-from bot.lang import detect_language
+from bot.ingest import lang
+from bot.ingest.lang import detect_language
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ def test_deterministic_across_processes() -> None:
     mixed = "Presiden said the meeting berjalan lancar and both sides sepakat to continue talks."
     script = (
         "import json, sys\n"
-        "from bot.lang import detect_language\n"
+        "from bot.ingest.lang import detect_language\n"
         "print(json.dumps([detect_language(t) for t in json.loads(sys.argv[1])]))\n"
     )
     texts = [INDONESIAN, ENGLISH, mixed]
@@ -91,11 +91,11 @@ def test_deterministic_across_processes() -> None:
 
 def test_import_has_no_side_effects() -> None:
     script = (
-        "import bot.lang\n"
+        "import bot.ingest.lang\n"
         "from langdetect import DetectorFactory, detector_factory\n"
         "assert DetectorFactory.seed is None, 'global seed changed'\n"
         "assert detector_factory._factory is None, 'global factory loaded'\n"
-        "assert bot.lang._factory.cache_info().currsize == 0, 'profiles loaded at import'\n"
+        "assert bot.ingest.lang._factory.cache_info().currsize == 0, 'profiles loaded at import'\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)
 

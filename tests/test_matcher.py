@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import matcher
-from bot.matcher import KeywordIndex, QueryMatch, compile_queries
-from bot.query import QueryError, Term, parse_query
-from bot.tokens import (
+from bot.matching import index as matcher
+from bot.matching.index import KeywordIndex, QueryMatch, compile_queries
+from bot.matching.query import QueryError, Term, parse_query
+from bot.matching.tokens import (
     Token,
     clause_break,
     clitic_stems,
@@ -352,7 +352,7 @@ NOW = "2024-06-11T08:00:00.000000Z"
 
 
 def test_matching_pass_skips_a_stored_bad_query_with_one_warning(caplog) -> None:
-    from bot.check import IndexCache, matching_batches, matching_pass
+    from bot.matching.passes import IndexCache, matching_batches, matching_pass
     from store import open_db
     from store.chats import ensure_chat, subscribe
     from store.keywords import list_keywords
@@ -549,8 +549,9 @@ def test_root_word_dictionary_is_read_on_first_use_only() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, bot.matcher, bot.tokens; assert bot.tokens.root_words.cache_info()"
-            ".currsize == 0; print(len(bot.tokens.root_words()) > 25000,"
+    code = ("import sys, bot.matching.index, bot.matching.tokens;"
+            " assert bot.matching.tokens.root_words.cache_info()"
+            ".currsize == 0; print(len(bot.matching.tokens.root_words()) > 25000,"
             " 'Sastrawi' in ' '.join(sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.check import matching_pass
-from bot.delivery import Deliverer
-from bot.models import ArticleIn
-from bot.pacing import Limit, Pacer
+from bot.delivery.pacing import Limit, Pacer
+from bot.delivery.worker import Deliverer
+from bot.matching.passes import matching_pass
 from handlers.telegram import TelegramSender
 from store import open_db
 from store.articles import insert_articles
 from store.chats import ensure_chat, subscribe
 from store.keywords import find_keyword, seed_keywords
+from store.models import ArticleIn
 from store.outbox import counts
 from store.pacing import IN_FLIGHT_SECONDS, StorePacing
 from tests.fakes.telegram_api import FakeTelegram

@@ -1,4 +1,4 @@
-"""bot.parsers: real fixture files and hand-made bad inputs -> articles and rejections."""
+"""bot.ingest.parse: real fixture files and hand-made bad inputs -> articles and rejections."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import IngestBatch
-from bot.parsers import format_size, parse_bytes, parse_published, read_file, too_large_reason
-from bot.urls import canonical_url
+from bot.ingest.parse import format_size, parse_bytes, parse_published, read_file, too_large_reason
+from bot.ingest.urls import canonical_url
+from store.models import IngestBatch
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CAP = 5 * 1024 * 1024

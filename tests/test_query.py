@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bot.query import (
+from bot.matching.query import (
     MAX_QUERY_CHARS,
     MAX_QUERY_TERMS,
     Alternative,

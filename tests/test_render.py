@@ -1,4 +1,4 @@
-"""Alert rendering: bot.render (build_alert, make_snippet, format_time and the formatters)."""
+"""Alert rendering: bot.alerts.render (build_alert, make_snippet, format_time, the formatters)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import Article
-from bot.render import (
+from bot.alerts.render import (
     TELEGRAM_LIMIT,
     Alert,
     build_alert,
@@ -23,6 +22,7 @@ from bot.render import (
     to_slack,
     to_telegram_html,
 )
+from store.models import Article
 
 PUBLISHED = datetime(2023, 9, 13, 7, 5, tzinfo=UTC)
 INGESTED = datetime(2024, 1, 2, 3, 4, tzinfo=UTC)
@@ -693,9 +693,9 @@ def test_an_undated_article_shows_when_it_was_received(language: str, label: str
 def test_seed_wire_texts_title_snippet_and_source(sample: str, word: str, source: str) -> None:
     from pathlib import Path
 
-    from bot.parsers import read_file
+    from bot.ingest.parse import read_file
 
-    path = Path(__file__).parent.parent / "bot" / "samples" / sample
+    path = Path(__file__).parent.parent / "bot" / "app" / "samples" / sample
     [parsed] = read_file(path, max_bytes=10**6).articles  # no title line, a "(ant)" tag
     stored = Article(1, parsed.text, parsed.title, parsed.url, parsed.source, parsed.published,
                      parsed.lang, INGESTED)
@@ -707,7 +707,7 @@ def test_seed_wire_texts_title_snippet_and_source(sample: str, word: str, source
 
 
 def test_source_names() -> None:
-    from bot.render import source_name
+    from bot.alerts.render import source_name
 
     assert [source_name(s) for s in ("ant", "ANT", "ant/ida", "Reuters", "bbn", "Warta Contoh",
                                      "")] == ["Antara", "Antara", "Antara", "Reuters", "bbn",

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.app.scheduler import build_scheduler, feed_job_id
+from bot.app.service import Service, feed_backoff
 from bot.config import config_from_dict
-from bot.scheduler import build_scheduler, feed_job_id
-from bot.service import Service, feed_backoff
 from store import open_db
 from store.chats import ensure_chat, subscribe
 from store.feeds import get_feed, sync_feeds

@@ -20,12 +20,11 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from bot.alerts.i18n import Catalog
+from bot.alerts.render import Alert
+from bot.app.service import Service
 from bot.config import Config, ConfigError, config_from_dict, store_path
-from bot.delivery import GONE, RETRY, SENT
-from bot.i18n import Catalog
-from bot.models import ArticleIn
-from bot.render import Alert
-from bot.service import Service
+from bot.delivery.worker import GONE, RETRY, SENT
 from handlers.slack import (
     CHANNEL_LIMIT,
     EVENTS_PATH,
@@ -44,6 +43,7 @@ from store import open_db
 from store.articles import insert_articles
 from store.chats import get_chat
 from store.keywords import list_keywords, seed_keywords
+from store.models import ArticleIn
 from store.outbox import counts
 from tests.fakes.slack_api import FakeSlack, api_error, dropped, rate_limited, server_error, slow
 from tests.support import drain

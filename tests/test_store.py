@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import ArticleIn
 from store import integrity_ok, open_db
 from store.articles import count_articles, insert_articles, search_articles
 from store.audit import audit_entries
 from store.chats import ensure_chat, subscribe, subscribers
 from store.db import schema_version
 from store.keywords import add_keyword, drift_from_config, list_keywords, seed_keywords
+from store.models import ArticleIn
 from store.outbox import Queued, claim_due, counts, mark_retry, mark_sent, record_matches
 from store.schema import SCHEMA_VERSION
 
@@ -310,7 +310,7 @@ def test_timestamps_are_stored_fixed_width_and_read_back() -> None:
 
 
 def test_an_unreadable_row_never_stops_a_pass_or_latest(db, caplog) -> None:
-    from bot.check import matching_pass
+    from bot.matching.passes import matching_pass
     from store.articles import latest_articles
 
     ids = insert_articles(db, [article(), article(BODY + " Lagi."), article(BODY + " Dua.")]
@@ -334,7 +334,7 @@ def test_an_unreadable_row_never_stops_a_pass_or_latest(db, caplog) -> None:
 def test_stored_url_is_the_articles_own_link_and_dedup_uses_the_canonical_one(db) -> None:
     import json
 
-    from bot.parsers import parse_bytes
+    from bot.ingest.parse import parse_bytes
     from store.articles import get_article
 
     def doc(url: str, text: str) -> bytes:

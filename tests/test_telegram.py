@@ -24,12 +24,11 @@ from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
+from bot.alerts.i18n import Catalog
+from bot.alerts.render import Alert
+from bot.app.service import Service
 from bot.config import Config, ConfigError, config_from_dict
-from bot.delivery import FAILED, GONE, RETRY, SENT
-from bot.i18n import Catalog
-from bot.models import ArticleIn
-from bot.render import Alert
-from bot.service import Service
+from bot.delivery.worker import FAILED, GONE, RETRY, SENT
 from handlers import commands
 from handlers.commands import VERBS
 from handlers.telegram import (
@@ -43,6 +42,7 @@ from store import open_db
 from store.articles import insert_articles
 from store.chats import chat_keywords, ensure_chat, get_chat, subscribe
 from store.keywords import find_keyword, list_keywords, seed_keywords
+from store.models import ArticleIn
 from store.outbox import counts
 from tests.fakes.telegram_api import (
     Failure,
@@ -572,7 +572,7 @@ async def test_kabar_run_logs_no_per_job_scheduler_chatter(caplog) -> None:
     successfully"; at INFO they are gone, at DEBUG they are back."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.runtime import configure_logging
+    from bot.app.runtime import configure_logging
 
     async def tick() -> None:
         ran.set()

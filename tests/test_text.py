@@ -1,4 +1,4 @@
-"""Pure text and URL helpers: bot.text and bot.urls."""
+"""Pure text and URL helpers: bot.ingest.clean and bot.urls."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import clean_text, content_hash, first_sentence, split_source_tag
-from bot.urls import canonical_url
+from bot.ingest.clean import clean_text, content_hash, first_sentence, split_source_tag
+from bot.ingest.urls import canonical_url
 
 # --- clean_text -----------------------------------------------------------------------------
 

@@ -19,12 +19,12 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
-from bot.matcher import KeywordIndex
-from bot.models import Article
-from bot.pacing import Limit, Pacer
-from bot.render import Alert, build_alert
+from bot.alerts.render import Alert, build_alert
+from bot.delivery.pacing import Limit, Pacer
+from bot.matching.index import KeywordIndex
 from store.articles import get_articles
 from store.chats import set_active
+from store.models import Article
 from store.outbox import (
     OutboxItem,
     claim_due,

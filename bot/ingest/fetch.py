@@ -11,9 +11,9 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from bot.models import IngestBatch
-from bot.parsers import DocumentError, format_size, parse_document
-from bot.urls import redact_url, without_credentials
+from bot.ingest.parse import DocumentError, format_size, parse_document
+from bot.ingest.urls import redact_url, without_credentials
+from store.models import IngestBatch
 
 log = logging.getLogger(__name__)
 

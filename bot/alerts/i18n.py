@@ -14,7 +14,7 @@ it). Messages are ``str.format`` templates: ``t("id", "alert.more", count=3)``.
 * Catalogs are read lazily, once per (language, package), through ``importlib.resources``;
   importing this module does no I/O. The cached mappings are read-only.
 
-The bot's own strings live in ``bot/locales``; other layers keep their own catalog, e.g.
+The bot's own strings live in ``bot/alerts/locales``; other layers keep their own catalog, e.g.
 ``Catalog("handlers")`` reads ``handlers/locales/{id,en}.json``.
 """
 
@@ -57,7 +57,7 @@ def resolve_language(lang: str | None) -> str:
 
 
 @lru_cache(maxsize=64)
-def load_catalog(lang: str, package: str = "bot") -> Mapping[str, str]:
+def load_catalog(lang: str, package: str = "bot.alerts") -> Mapping[str, str]:
     """The messages of ``<package>/locales/<lang>.json`` as a read-only mapping.
 
     Raises ``FileNotFoundError`` when the file is missing and ``ValueError`` when it is not a
@@ -119,9 +119,9 @@ class Catalog:
             raise KeyError(f"message {key!r} needs parameter {exc.args[0]!r}") from exc
 
 
-_BOT = Catalog("bot")
+_BOT = Catalog("bot.alerts")
 
 
 def t(lang: str, key: str, /, **params: object) -> str:
-    """A message from the bot's own catalog (``bot/locales``); see ``Catalog.t``."""
+    """A message from the bot's own catalog (``bot/alerts/locales``); see ``Catalog.t``."""
     return _BOT.t(lang, key, **params)

@@ -1,7 +1,7 @@
 """Alert rendering: an article and its matches -> a platform-neutral ``Alert`` -> message text.
 
 Pure functions: no I/O, no platform imports. Every user-visible word comes from the message
-catalog (``bot/locales``); only punctuation lives here.
+catalog (``bot/alerts/locales``); only punctuation lives here.
 
 Decisions:
 
@@ -42,9 +42,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.i18n import resolve_language, t
-from bot.models import Article
-from bot.text import first_sentence
+from bot.alerts.i18n import resolve_language, t
+from bot.ingest.clean import first_sentence
+from store.models import Article
 
 Span = tuple[int, int]
 Renderer = Callable[[str, Sequence[Span]], str]

@@ -13,8 +13,9 @@ with the number of queries:
   phrases are verified forward from their first word;
 * only the queries that contain at least one hit positive term are evaluated.
 
-Precision rules (see ``bot.tokens``): links are blanked before scanning, a phrase matches only
-within one clause, words compare NFKC + casefold, and query words tolerate English plurals.
+Precision rules (see ``bot.matching.tokens``): links are blanked before scanning, a phrase
+matches only within one clause, words compare NFKC + casefold, and query words tolerate
+English plurals.
 Spans always point into the original text.
 """
 
@@ -24,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 
-from bot.query import Query, QueryError, parse_query
-from bot.tokens import (
+from bot.matching.query import Query, QueryError, parse_query
+from bot.matching.tokens import (
     LONG_TOKEN,
     ScanPatterns,
     clause_break,

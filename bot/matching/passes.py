@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from bot.matcher import KeywordIndex, QueryMatch
-from bot.models import Article
+from bot.matching.index import KeywordIndex, QueryMatch
 from store.articles import unchecked_articles
 from store.chats import subscribers
 from store.keywords import keyword_signature, list_keywords
+from store.models import Article
 from store.outbox import Queued, record_matches
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from bot.app.service import Service
 from bot.config import Config, StoreConfig, config_from_dict, load_config, store_path
-from bot.ingest import ingest_sources
-from bot.service import Service
+from bot.ingest.sources import ingest_sources
 from store import open_db
 from store.keywords import seed_keywords
 
@@ -30,7 +30,7 @@ SCRIPT_LAST = ("/latest", "/search satelit", '/addkeyword "Kim Jong Un"', "/list
 
 def sample_files() -> list[Path]:
     """The bundled sample articles, in wire order."""
-    folder = resources.files("bot") / "samples"
+    folder = resources.files("bot.app") / "samples"
     return sorted(Path(str(p)) for p in folder.iterdir() if not p.name.startswith("."))
 
 

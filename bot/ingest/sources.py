@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.feeds import FeedState, fetch_feed, make_client
-from bot.models import IngestBatch, Rejection
-from bot.parsers import KINDS, read_file
-from bot.urls import redact_url
+from bot.ingest.fetch import FeedState, fetch_feed, make_client
+from bot.ingest.parse import KINDS, read_file
+from bot.ingest.urls import redact_url
 from store.articles import insert_articles
+from store.models import IngestBatch, Rejection
 
 
 @dataclass

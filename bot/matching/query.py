@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.tokens import tokenize
+from bot.matching.tokens import tokenize
 
 __all__ = [
     "MAX_PHRASE_WORDS",

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 import httpx
 from sqlite_utils import Database
 
-from bot.check import IndexCache, PassResult, add_results, matching_batches
+from bot.alerts.i18n import counted
 from bot.config import Config
-from bot.delivery import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
-from bot.feeds import FeedState, fetch_feed, make_client
-from bot.i18n import counted
-from bot.ingest import IngestReport, store_batch
-from bot.urls import redact_url
+from bot.delivery.worker import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
+from bot.ingest.fetch import FeedState, fetch_feed, make_client
+from bot.ingest.sources import IngestReport, store_batch
+from bot.ingest.urls import redact_url
+from bot.matching.passes import IndexCache, PassResult, add_results, matching_batches
 from store.articles import delete_older_than
 from store.feeds import feed_waiting, get_feed, record_poll
 from store.outbox import delete_sent_older_than

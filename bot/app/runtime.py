@@ -14,11 +14,11 @@ from typing import Any, Protocol, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlite_utils import Database
 
+from bot.alerts.i18n import counted
+from bot.app.scheduler import build_scheduler, feed_interval
+from bot.app.service import Service
 from bot.config import Config, store_path
-from bot.delivery import Sender
-from bot.i18n import counted
-from bot.scheduler import build_scheduler, feed_interval
-from bot.service import Service
+from bot.delivery.worker import Sender
 from store import StoreError, check_alive, damaged, db_file, is_corrupt
 from store.feeds import sync_feeds
 from store.outbox import counts

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from bot.lang import detect_language
-from bot.models import ArticleIn, IngestBatch, Rejection
-from bot.text import clean_text, split_source_tag
-from bot.urls import canonical_url
+from bot.ingest.clean import clean_text, split_source_tag
+from bot.ingest.lang import detect_language
+from bot.ingest.urls import canonical_url
 from store.clock import plausible_published
+from store.models import ArticleIn, IngestBatch, Rejection
 
 log = logging.getLogger(__name__)
 
