@@ -24,13 +24,10 @@ from sqlite_utils import Database
 
 from bot.app.service import Service
 from bot.config import config_from_dict
+from bot.ingest.dedup import save_articles
 from handlers.telegram import TelegramPlatform
-from store import open_db
-from store.articles import insert_articles
-from store.chats import ensure_chat, subscribe
-from store.keywords import list_keywords, seed_keywords
+from store import open_store
 from store.models import ArticleIn
-from store.outbox import counts
 from tests.fakes.telegram_api import FakeTelegram
 
 TEXT = ("Korea Utara kembali meluncurkan rudal balistik jarak pendek ke laut timur, kata militer"
@@ -48,10 +45,10 @@ async def telegram_bot(
     config = config_from_dict({"store": {"path": str(db_path)},
                                "telegram": {"token": fake.token, "base_url": fake.base_url}},
                               env={})
-    db = open_db(db_path)
-    seed_keywords(db, ["rudal"])
+    db = open_store(db_path)
+    db.keywords.seed(["rudal"])
     for i in range(chats):
-        subscribe(db, ensure_chat(db, "telegram", str(1000 + i), "id"), list_keywords(db))
+        db.chats.subscribe(db.chats.ensure("telegram", str(1000 + i), "id"), db.keywords.all())
     platform = TelegramPlatform(config, db)
     await platform.start(None, listen=False)
     try:
@@ -63,7 +60,7 @@ async def telegram_bot(
 
 
 def store_article(db: Database, n: int) -> None:
-    insert_articles(db, [ArticleIn(text=TEXT.format(n=n), source="bench", lang="id")])
+    save_articles(db, [ArticleIn(text=TEXT.format(n=n), source="bench", lang="id")])
 
 
 async def throughput(folder: Path, alerts: int) -> tuple[float, int, int]:
@@ -71,7 +68,7 @@ async def throughput(folder: Path, alerts: int) -> tuple[float, int, int]:
         store_article(db, 1)
         await service.match()
         start = time.perf_counter()
-        while counts(db).get("pending") or counts(db).get("sending"):
+        while db.outbox.counts().get("pending") or db.outbox.counts().get("sending"):
             await service.deliver()
             await asyncio.sleep(0.05)
         return time.perf_counter() - start, len(fake.sent), fake.violations

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from random import Random
 
-from store import open_db
-from store.articles import insert_articles
+from bot.ingest.dedup import save_articles
+from store import open_store
 from store.models import ArticleIn
 
 WORDS = """yang dan di ke dari untuk dengan pada ini itu presiden pemerintah rudal satelit
@@ -36,10 +36,10 @@ def make_articles(count: int, seed: int) -> list[ArticleIn]:
 
 
 def timed_insert(path: Path, articles: list[ArticleIn], batch: int) -> float:
-    db = open_db(path)
+    db = open_store(path)
     start = time.perf_counter()
     for i in range(0, len(articles), batch):
-        insert_articles(db, articles[i:i + batch])
+        save_articles(db, articles[i:i + batch])
     elapsed = time.perf_counter() - start
     db.close()
     return elapsed
@@ -54,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         batched = timed_insert(Path(folder, "batched.db"), make_articles(count, 1), 500)
         single = timed_insert(Path(folder, "single.db"), make_articles(single_count, 2), 1)
-        db = open_db(Path(folder, "batched.db"))
+        db = open_store(Path(folder, "batched.db"))
         start = time.perf_counter()
         hits = db.conn.execute(
             "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'rudal'").fetchone()[0]

@@ -21,13 +21,10 @@ from random import Random
 from bot.alerts.render import Alert, to_telegram_html
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, Deliverer, SendResult
+from bot.ingest.dedup import save_articles
 from bot.matching.passes import matching_pass
-from store import open_db
-from store.articles import insert_articles
-from store.chats import ensure_chat, subscribe
-from store.keywords import add_keyword, list_keywords, seed_keywords
+from store import open_store
 from store.models import ArticleIn
-from store.outbox import counts
 
 FILLER = """yang dan di ke dari untuk dengan pada ini itu tidak akan juga sudah dalam oleh karena
 bahwa menurut kata pemerintah negara menteri rakyat wilayah kota provinsi ekonomi harga minggu
@@ -96,22 +93,22 @@ def main() -> None:
         args.articles, args.chats, args.keywords = 5_000, 300, 200
     rng = Random(7)
     with tempfile.TemporaryDirectory() as folder:
-        db = open_db(Path(folder, "load.db"))
+        db = open_store(Path(folder, "load.db"))
         start = time.perf_counter()
-        seed_keywords(db, [])
+        db.keywords.seed([])
         words = make_keywords(rng, args.keywords)
         for word in words:
-            add_keyword(db, word, "bench")
-        keywords = list_keywords(db)
+            db.keywords.add(word, "bench")
+        keywords = db.keywords.all()
         for i in range(args.chats):
-            chat = ensure_chat(db, "telegram", str(100_000 + i), "id")
-            subscribe(db, chat, rng.sample(keywords, 5))
+            chat = db.chats.ensure("telegram", str(100_000 + i), "id")
+            db.chats.subscribe(chat, rng.sample(keywords, 5))
         phase(f"{args.keywords} keywords, {args.chats} chats", start)
         start = time.perf_counter()
         batch = 2_000
         for offset in range(0, args.articles, batch):
             size = min(batch, args.articles - offset)
-            insert_articles(db, make_articles(rng, offset, size, words, rate=0.04))
+            save_articles(db, make_articles(rng, offset, size, words, rate=0.04))
         phase(f"ingest {args.articles} articles", start,
               f"{args.articles / (time.perf_counter() - start):.0f} articles/s")
         start = time.perf_counter()
@@ -124,7 +121,7 @@ def main() -> None:
         asyncio.run(deliverer.deliver_due(limit=10**9))
         elapsed = time.perf_counter() - start
         phase("deliver the backlog", start, f"{sender.count} sent, {sender.count / elapsed:.0f}"
-              f" alerts/s; outbox {counts(db)}")
+              f" alerts/s; outbox {db.outbox.counts()}")
 
 
 if __name__ == "__main__":

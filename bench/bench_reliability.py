@@ -25,13 +25,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.ingest.dedup import save_articles
 from bot.matching.passes import matching_pass
-from store import integrity_ok, open_db
-from store.articles import insert_articles
-from store.chats import ensure_chat, subscribe
-from store.keywords import list_keywords, seed_keywords
+from store import open_store
 from store.models import ArticleIn
-from store.outbox import counts
 from tests.fakes import slack_api, telegram_api
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
@@ -114,14 +111,14 @@ port = {free_port()}
 
 def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
     """Chats, subscriptions and matching articles, with the alerts queued: the expected set."""
-    db = open_db(folder / "kabar.db")
-    seed_keywords(db, ["Kim", "rudal"])
-    keywords = list_keywords(db)
+    db = open_store(folder / "kabar.db")
+    db.keywords.seed(["Kim", "rudal"])
+    keywords = db.keywords.all()
     targets = [("telegram", str(1000 + i)) for i in range(scenario.telegram_chats)]
     targets += [("slack", f"C{i:04d}") for i in range(scenario.slack_channels)]
     for platform, address in targets:
-        subscribe(db, ensure_chat(db, platform, address, "id"), keywords)
-    insert_articles(db, [ArticleIn(
+        db.chats.subscribe(db.chats.ensure(platform, address, "id"), keywords)
+    save_articles(db, [ArticleIn(
         title=f"Laporan #{n:03d}: uji coba rudal", source="uji", lang="id",
         text=f"Korea Utara menembakkan rudal ke-{n} ke laut timur pada pagi hari, kata"
              " militer Korea Selatan, beberapa hari setelah Kim meninjau pangkalan.")
@@ -217,11 +214,11 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
         report.missing = sorted(expected - set(seen))
         report.violations = tg.violations + slack.violations
         report.violation_kinds = list(tg.violation_kinds)
-        db = open_db(folder / "kabar.db")
+        db = open_store(folder / "kabar.db")
         report.inactive = [f"{p}:{a}" for p, a in db.conn.execute(
             "SELECT platform, address FROM chats WHERE active = 0 ORDER BY id")]
-        report.outbox = counts(db)
-        report.integrity_ok = integrity_ok(db)
+        report.outbox = db.outbox.counts()
+        report.integrity_ok = db.integrity_ok()
         db.close()
     finally:
         await tg.stop()

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from sqlite_utils import Database
 
 from bot.alerts.i18n import counted
 from bot.config import (
@@ -25,15 +22,7 @@ from bot.ingest.clean import first_sentence
 from bot.ingest.sources import ingest_sources
 from bot.matching.passes import ArticleMatches, matching_pass
 from bot.matching.query import QueryError, parse_query
-from store import StoreError, damaged, is_corrupt, open_db
-from store.keywords import (
-    add_keyword,
-    drift_from_config,
-    find_keyword,
-    list_keywords,
-    remove_keyword,
-    seed_keywords,
-)
+from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
 
 
 class CliError(Exception):
@@ -74,15 +63,15 @@ def read_config(explicit: str | None) -> Config:
     return load_config(path)
 
 
-def open_store(config: Config) -> Database:
-    db = open_db(check_store_folder(config))
-    seed_keywords(db, config.keywords)
+def configured_store(config: Config) -> Store:
+    db = open_store(check_store_folder(config))
+    db.keywords.seed(config.keywords)
     return db
 
 
-def warn_keyword_drift(db: Database, config: Config) -> None:
+def warn_keyword_drift(db: Store, config: Config) -> None:
     """The database is the source of truth; say so when the config file disagrees."""
-    only_config, only_db = drift_from_config(db, config.keywords)
+    only_config, only_db = db.keywords.drift_from_config(config.keywords)
     if only_config or only_db:
         print(
             "kabar: note: keywords are kept in the database; config 'keywords' only seeds a new"
@@ -94,9 +83,9 @@ def warn_keyword_drift(db: Database, config: Config) -> None:
 
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     try:
-        db = open_store(config)
+        db = configured_store(config)
         report = ingest_sources(db, args.sources, config.ingest.max_bytes)
-    except sqlite3.DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
+    except DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
         if is_corrupt(exc):
             raise  # the damaged-database line, like every other command
         raise CliError(f"{store_path(config)}: cannot store articles: {exc}") from None
@@ -109,7 +98,7 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
-    db = open_store(config)
+    db = configured_store(config)
     warn_keyword_drift(db, config)
     if args.dry_run:
         result = matching_pass(db, dry_run=True)
@@ -119,8 +108,9 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
               " nothing queued or sent)")
         return 0
     from bot.app.runtime import check_once
+    from bot.platforms import build_platforms, console_platform
 
-    return check_once(config, db)
+    return check_once(config, db, [*build_platforms(config, db), console_platform()])
 
 
 def describe_match(item: ArticleMatches) -> str:
@@ -132,14 +122,14 @@ def describe_match(item: ArticleMatches) -> str:
 
 
 def cmd_keywords(config: Config, args: argparse.Namespace) -> int:
-    db = open_store(config)
+    db = configured_store(config)
     actor = f"cli:{getpass.getuser()}"
     if args.action == "list":
-        for keyword in list_keywords(db):
+        for keyword in db.keywords.all():
             print(keyword.query)
         return 0
     text = " ".join(args.query)
-    if args.action == "remove" and find_keyword(db, text):
+    if args.action == "remove" and db.keywords.find(text):
         query = text  # any stored text can be removed, even one that no longer parses
     else:
         try:
@@ -147,10 +137,10 @@ def cmd_keywords(config: Config, args: argparse.Namespace) -> int:
         except QueryError as exc:
             raise CliError(f"invalid keyword query: {exc}") from None
     if args.action == "add":
-        done = add_keyword(db, query, actor)
+        done = db.keywords.add(query, actor)
         print(f"added: {query}" if done else f"already there: {query}")
         return 0
-    done = remove_keyword(db, query, actor)
+    done = db.keywords.remove(query, actor)
     if not done:
         raise CliError(f"no such keyword: {query}")
     print(f"removed: {done.query}")
@@ -158,15 +148,17 @@ def cmd_keywords(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
-    from bot.app.demo import run_demo
+    from bot.demo import run_demo
 
     return run_demo(args.config)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot.app.runtime import run_forever
+    from bot.platforms import build_platforms
 
-    return run_forever(config, open_store(config))
+    db = configured_store(config)
+    return run_forever(config, db, build_platforms(config, db))
 
 
 COMMANDS = {
@@ -187,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StoreError, CliError) as exc:
         print(f"kabar: error: {exc}", file=sys.stderr)
         return 2
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         if not is_corrupt(exc):
             raise
         print(f"kabar: error: {damaged(store_path(config) if config else 'database', exc)}",

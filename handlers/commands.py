@@ -14,33 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
-from sqlite_utils import Database
-
 from bot.alerts.i18n import Catalog, resolve_language
 from bot.alerts.render import source_name
 from bot.ingest.clean import first_sentence
 from bot.matching.index import KeywordIndex
 from bot.matching.query import QueryError, parse_query
-from store.articles import fts_expression, latest_articles, recent_articles, search_articles
-from store.chats import (
-    Chat,
-    chat_keywords,
-    ensure_chat,
-    get_chat,
-    set_language,
-    subscribe,
-    unsubscribe,
-)
-from store.keywords import (
-    Keyword,
-    add_keyword,
-    find_keyword,
-    find_keywords,
-    list_keywords,
-    longest_keyword_words,
-    remove_keyword,
-)
-from store.models import Article
+from store import Store
+from store.models import Article, Chat, Keyword
 
 __all__ = [
     "ADMIN_VERBS",
@@ -105,7 +85,7 @@ class Reply:
     changed: bool = False  # True when the keyword set or subscriptions changed
 
 
-Handler = Callable[[Database, CommandContext, list[str], Settings, "Chat | None"], Reply]
+Handler = Callable[[Store, CommandContext, list[str], Settings, "Chat | None"], Reply]
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -160,7 +140,7 @@ def _valid_text(text: str) -> str:
 
 
 def execute(
-    db: Database, ctx: CommandContext, text: str, settings: Settings, prefix: str | None = None
+    db: Store, ctx: CommandContext, text: str, settings: Settings, prefix: str | None = None
 ) -> Reply:
     """Run one chat command and return the reply. ``prefix`` (default ``settings.prefix``)
     is how commands are written in help and usage text: ``"/"``, or ``"/kabar "`` on Slack."""
@@ -169,7 +149,7 @@ def execute(
     text, ctx = _valid_text(text), replace(
         ctx, chat_address=_valid_text(ctx.chat_address), user_id=_valid_text(ctx.user_id),
         chat_title=_valid_text(ctx.chat_title))
-    chat = get_chat(db, ctx.platform, ctx.chat_address)
+    chat = db.chats.get(ctx.platform, ctx.chat_address)
     if len(text) > MAX_INPUT_CHARS:
         return _say(chat, settings, "error.too_long", ok=False, limit=MAX_INPUT_CHARS)
     verb, args = parse_command(text)
@@ -183,13 +163,13 @@ def execute(
     return handler(db, ctx, args, settings, chat)
 
 
-def error_reply(db: Database, ctx: CommandContext | None, settings: Settings) -> Reply:
+def error_reply(db: Store, ctx: CommandContext | None, settings: Settings) -> Reply:
     """The reply when running a command failed, in the chat's language (the default language
     when there is no chat or it cannot be read: the failure may be the database itself)."""
     chat: Chat | None = None
     if ctx is not None:
         try:
-            chat = get_chat(db, ctx.platform, ctx.chat_address)
+            chat = db.chats.get(ctx.platform, ctx.chat_address)
         except Exception:
             chat = None
     return _say(chat, settings, "error.internal", ok=False)
@@ -203,11 +183,11 @@ def is_admin(ctx: CommandContext, settings: Settings) -> bool:
 
 
 def cmd_start(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     chat = chat or _ensure_chat(db, ctx, settings)
-    keywords = list_keywords(db)
-    added = subscribe(db, chat, keywords, follow_all=True)
+    keywords = db.keywords.all()
+    added = db.chats.subscribe(chat, keywords, follow_all=True)
     changed = bool(added) or not chat.follow_all or not chat.active
     if not keywords:
         return _say(chat, settings, "start.no_keywords", changed=changed)
@@ -222,17 +202,17 @@ def cmd_start(
 
 
 def cmd_stop(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    current = chat_keywords(db, chat) if chat else []
+    current = db.chats.keywords(chat) if chat else []
     if chat is None or (not current and not chat.follow_all):
         return _say(chat, settings, "stop.nothing")
-    unsubscribe(db, chat, None)
+    db.chats.unsubscribe(chat, None)
     return _say(chat, settings, "stop.done", changed=True, count=len(current))
 
 
 def cmd_subscribe(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     if not args:
         return _usage_with_keywords(db, chat, settings, "subscribe.usage")
@@ -244,9 +224,9 @@ def cmd_subscribe(
     new: list[Keyword] = []
     if found:
         chat = chat or _ensure_chat(db, ctx, settings)
-        current = {k.id for k in chat_keywords(db, chat)}
+        current = {k.id for k in db.chats.keywords(chat)}
         new = [k for k in found if k.id not in current]
-        subscribe(db, chat, found)
+        db.chats.subscribe(chat, found)
         old = [k for k in found if k.id in current]
         if new:
             lines.append(_t(chat, settings, "subscribe.done", keywords=_names(new)))
@@ -259,7 +239,7 @@ def cmd_subscribe(
 
 
 def cmd_unsubscribe(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     if not args:
         return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
@@ -267,12 +247,12 @@ def cmd_unsubscribe(
         return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
                     limit=MAX_COMMAND_KEYWORDS)
     found, unknown = resolve_keywords(db, args)
-    current = {k.id for k in chat_keywords(db, chat)} if chat else set()
+    current = {k.id for k in db.chats.keywords(chat)} if chat else set()
     removed = [k for k in found if k.id in current]
     missing = [k for k in found if k.id not in current]
     lines: list[str] = []
     if removed and chat:
-        unsubscribe(db, chat, removed)
+        db.chats.unsubscribe(chat, removed)
         lines.append(_t(chat, settings, "unsubscribe.done", keywords=_names(removed)))
         if chat.follow_all:
             lines.append(_t(chat, settings, "unsubscribe.no_follow_all"))
@@ -284,18 +264,18 @@ def cmd_unsubscribe(
 
 
 def cmd_keywords(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    keywords = list_keywords(db)
+    keywords = db.keywords.all()
     if not keywords:
         return _say(chat, settings, "keywords.none")
     return _say(chat, settings, "keywords.list", count=len(keywords), keywords=_names(keywords))
 
 
 def cmd_list(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    current = chat_keywords(db, chat) if chat else []
+    current = db.chats.keywords(chat) if chat else []
     if chat is None or not current:
         key = "list.none_follow_all" if chat and chat.follow_all else "list.none"
         return _say(chat, settings, key)
@@ -308,23 +288,23 @@ def cmd_list(
 
 
 def cmd_lang(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     language = LANGUAGE_NAMES.get(args[0].lower()) if len(args) == 1 else None
     if language is None:
         return _say(chat, settings, "lang.usage", ok=False, current=_language(chat, settings))
     if chat is None:
-        chat = ensure_chat(db, ctx.platform, ctx.chat_address, language, ctx.chat_title)
+        chat = db.chats.ensure(ctx.platform, ctx.chat_address, language, ctx.chat_title)
     if chat.language != language:
-        set_language(db, chat, language)
+        db.chats.set_language(chat, language)
     return _say(chat, settings, "lang.set", lang=language)
 
 
 def cmd_latest(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     if not args:
-        articles = latest_articles(db, LATEST_COUNT)
+        articles = db.articles.latest(LATEST_COUNT)
         if not articles:
             return _say(chat, settings, "latest.none")
         return _listing(chat, settings, _t(chat, settings, "latest.header"), articles)
@@ -344,21 +324,21 @@ def cmd_latest(
 
 
 def cmd_search(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     query = " ".join(args)
     if len(query) > MAX_SEARCH_CHARS:
         return _say(chat, settings, "search.too_long", ok=False, limit=MAX_SEARCH_CHARS)
-    if not fts_expression(query):
+    if not db.articles.fts_expression(query):
         return _say(chat, settings, "search.usage", ok=False)
-    articles = search_articles(db, query, LATEST_COUNT)
+    articles = db.articles.search(query, LATEST_COUNT)
     if not articles:
         return _say(chat, settings, "search.none", query=query)
     return _listing(chat, settings, _t(chat, settings, "search.header", query=query), articles)
 
 
 def cmd_help(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     mark = _t(chat, settings, "help.admin_mark")
     lines = [_t(chat, settings, "help.header")]
@@ -369,7 +349,7 @@ def cmd_help(
 
 
 def cmd_addkeyword(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     if not args:
         return _say(chat, settings, "addkeyword.usage", ok=False)
@@ -377,8 +357,8 @@ def cmd_addkeyword(
         query = parse_query(" ".join(args)).canonical
     except QueryError as exc:
         return _invalid(chat, settings, exc)
-    if add_keyword(db, query, _actor(ctx)) is None:
-        existing = find_keyword(db, query)
+    if db.keywords.add(query, _actor(ctx)) is None:
+        existing = db.keywords.find(query)
         return _say(
             chat, settings, "addkeyword.exists", query=existing.query if existing else query
         )
@@ -386,7 +366,7 @@ def cmd_addkeyword(
 
 
 def cmd_removekeyword(
-    db: Database, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     if not args:
         return _usage_with_keywords(db, chat, settings, "removekeyword.usage")
@@ -403,9 +383,9 @@ def cmd_removekeyword(
             "removekeyword.missing",
             ok=False,
             query=text,
-            keywords=_names(list_keywords(db), HINT_LIMIT),
+            keywords=_names(db.keywords.all(), HINT_LIMIT),
         )
-    remove_keyword(db, keyword.query, _actor(ctx))
+    db.keywords.remove(keyword.query, _actor(ctx))
     return _say(chat, settings, "removekeyword.done", changed=True, query=keyword.query)
 
 
@@ -428,16 +408,16 @@ HANDLERS: dict[str, Handler] = {
 # --- keywords and articles --------------------------------------------------------------------
 
 
-def lookup_keyword(db: Database, text: str) -> Keyword | None:
+def lookup_keyword(db: Store, text: str) -> Keyword | None:
     """The configured keyword written as ``text`` (case-insensitive); an unquoted multiword
     text also finds the phrase keyword (``Kim Jong Un`` -> ``"Kim Jong Un"``)."""
-    keyword = find_keyword(db, text)
+    keyword = db.keywords.find(text)
     if keyword is None and " " in text and '"' not in text:
-        keyword = find_keyword(db, f'"{text}"')
+        keyword = db.keywords.find(f'"{text}"')
     return keyword
 
 
-def resolve_keywords(db: Database, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
+def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
     """Split arguments into configured keywords and unknown words. The longest run of
     arguments that names a keyword wins, so ``Kim -Kardashian rudal`` finds the keywords
     ``Kim -Kardashian`` and ``rudal`` without quotes.
@@ -445,11 +425,11 @@ def resolve_keywords(db: Database, args: Sequence[str]) -> tuple[list[Keyword], 
     Every candidate run is looked up at once through the keywords' normalised-text index
     (callers bound ``args`` to ``MAX_COMMAND_KEYWORDS``), so the cost does not depend on the
     number of stored keywords."""
-    longest = min(longest_keyword_words(db), len(args))
+    longest = min(db.keywords.longest_words(), len(args))
     runs = {" ".join(args[start : start + size]) for start in range(len(args))
             for size in range(1, min(longest, len(args) - start) + 1)}
     phrases = {f'"{run}"' for run in runs if " " in run and '"' not in run}
-    named = find_keywords(db, runs | phrases)
+    named = db.keywords.find_many(runs | phrases)
 
     def lookup(text: str) -> Keyword | None:  # as lookup_keyword, from the batch
         keyword = named.get(text)
@@ -474,11 +454,11 @@ def resolve_keywords(db: Database, args: Sequence[str]) -> tuple[list[Keyword], 
     return list(found.values()), unknown
 
 
-def matching_articles(db: Database, query: str, limit: int) -> list[Article]:
+def matching_articles(db: Store, query: str, limit: int) -> list[Article]:
     """The newest `limit` articles (by publication time) among the last LATEST_SCAN stored
     that match `query`."""
     index = KeywordIndex([query])
-    matched = [a for a in recent_articles(db, LATEST_SCAN) if index.match(a.text, a.title)]
+    matched = [a for a in db.articles.recent(LATEST_SCAN) if index.match(a.text, a.title)]
     matched.sort(key=lambda a: (a.published or a.ingested_at, a.id), reverse=True)
     return matched[:limit]
 
@@ -540,18 +520,18 @@ def _names(keywords: Iterable[Keyword], limit: int = 0) -> str:
     return ", ".join(queries)
 
 
-def _unknown_line(db: Database, chat: Chat | None, settings: Settings, unknown: list[str]) -> str:
+def _unknown_line(db: Store, chat: Chat | None, settings: Settings, unknown: list[str]) -> str:
     return _t(
         chat,
         settings,
         "keyword.unknown",
         unknown=", ".join(_clip(u, 60) for u in unknown),
-        keywords=_names(list_keywords(db), HINT_LIMIT),
+        keywords=_names(db.keywords.all(), HINT_LIMIT),
     )
 
 
-def _usage_with_keywords(db: Database, chat: Chat | None, settings: Settings, key: str) -> Reply:
-    keywords = _names(list_keywords(db), HINT_LIMIT)
+def _usage_with_keywords(db: Store, chat: Chat | None, settings: Settings, key: str) -> Reply:
+    keywords = _names(db.keywords.all(), HINT_LIMIT)
     return _say(chat, settings, key, ok=False, keywords=keywords)
 
 
@@ -563,9 +543,9 @@ def _listing(
     return Reply("\n".join([header, *lines]))
 
 
-def _ensure_chat(db: Database, ctx: CommandContext, settings: Settings) -> Chat:
+def _ensure_chat(db: Store, ctx: CommandContext, settings: Settings) -> Chat:
     language = resolve_language(settings.default_language)
-    return ensure_chat(db, ctx.platform, ctx.chat_address, language, ctx.chat_title)
+    return db.chats.ensure(ctx.platform, ctx.chat_address, language, ctx.chat_title)
 
 
 def _actor(ctx: CommandContext) -> str:

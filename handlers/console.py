@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from sqlite_utils import Database
-
 from bot.alerts.i18n import resolve_language
 from bot.alerts.render import Alert, to_console
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, catalog, execute
-from store.chats import get_chat
+from store import Store
 
 PLATFORM = "console"
 CHAT = "demo"
@@ -56,16 +54,16 @@ class ConsolePlatform:
 
 
 def console_text(
-    db: Database, settings: Settings, key: str, /, *, chat: str = CHAT, **params: object
+    db: Store, settings: Settings, key: str, /, *, chat: str = CHAT, **params: object
 ) -> str:
     """The console's own message ``console.KEY`` in the console chat's language."""
-    row = get_chat(db, PLATFORM, chat)
+    row = db.chats.get(PLATFORM, chat)
     lang = resolve_language(row.language if row else settings.default_language)
     return catalog().t(lang, f"console.{key}", **params)
 
 
 def console_command(
-    db: Database, text: str, settings: Settings, chat: str = CHAT, user: str = "demo"
+    db: Store, text: str, settings: Settings, chat: str = CHAT, user: str = "demo"
 ) -> Reply:
     """Run one typed command for the console chat."""
     ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user,

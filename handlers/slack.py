@@ -66,7 +66,6 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from bot.alerts.render import Alert, to_slack
 from bot.alerts.render import _slack_text as mrkdwn_text  # the alerts' escaping rule, shared
@@ -75,6 +74,7 @@ from bot.delivery.pacing import Limit
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, error_reply, execute
 from handlers.offloop import run_off_loop, runs_off_loop
+from store import Store
 
 log = logging.getLogger("kabar.slack")
 
@@ -276,7 +276,7 @@ def command_settings(config: Config) -> Settings:
 
 
 async def answer_command(
-    db: Database, settings: Settings, command: Mapping[str, Any], ack: Ack, respond: Ack
+    db: Store, settings: Settings, command: Mapping[str, Any], ack: Ack, respond: Ack
 ) -> None:
     """Handle one ``/kabar`` command; acknowledged well within Slack's 3 seconds. A failure
     while it runs is answered in the chat's language (``error.internal``) and logged."""
@@ -300,14 +300,14 @@ async def answer_command(
 
 
 async def run_read_only(
-    db: Database, ctx: CommandContext, text: str, settings: Settings
+    db: Store, ctx: CommandContext, text: str, settings: Settings
 ) -> Reply:
     """A read-only command in a worker thread on its own connection (the event loop keeps
     serving); on the loop for an in-memory database."""
     return await run_off_loop(db, ctx, text, settings)
 
 
-def build_app(config: Config, db: Database, auth: Mapping[str, Any]) -> AsyncApp:
+def build_app(config: Config, db: Store, auth: Mapping[str, Any]) -> AsyncApp:
     """The bolt app: request signatures verified, requests authorized with the start-up
     ``auth.test`` answer ``auth`` (commands from another workspace refused), one command."""
     slack = config.slack or SlackConfig()
@@ -419,7 +419,7 @@ class SlackPlatform:
     name = PLATFORM
 
     def __init__(
-        self, config: Config, db: Database, *, host: str = "0.0.0.0", port: int | None = None
+        self, config: Config, db: Store, *, host: str = "0.0.0.0", port: int | None = None
     ) -> None:
         if config.slack is None:
             raise ValueError("SlackPlatform needs a [slack] config table")

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlite_utils import Database
 from telegram import Bot, BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, MessageLimit, ParseMode, UpdateType
 from telegram.error import (
@@ -68,8 +67,7 @@ from handlers.commands import (
     execute,
 )
 from handlers.offloop import run_off_loop, runs_off_loop
-from store.chats import get_chat, migrate_chat
-from store.pacing import StorePacing
+from store import Store
 
 log = logging.getLogger("kabar.telegram")
 
@@ -110,7 +108,7 @@ class TelegramSender:
     platform = PLATFORM
     global_limits: tuple[Limit, ...] = (Limit(29, 1.0), Limit(1, 1 / 35))
 
-    def __init__(self, bot: Bot, db: Database) -> None:
+    def __init__(self, bot: Bot, db: Store) -> None:
         self.bot = bot
         self.db = db
 
@@ -157,8 +155,8 @@ class TelegramSender:
     def _migrated(self, address: str, new_address: str, error: str) -> SendResult:
         """Move the chat row to the supergroup's id and retry there at once. If the
         supergroup already has its own row, the old group is gone."""
-        moved = migrate_chat(self.db, PLATFORM, address, new_address)
-        if moved or get_chat(self.db, PLATFORM, address) is None:
+        moved = self.db.chats.migrate(PLATFORM, address, new_address)
+        if moved or self.db.chats.get(PLATFORM, address) is None:
             if moved:
                 log.info("telegram chat %s is now supergroup %s", address, new_address)
             return SendResult(RETRY, retry_after=0.0, error=error)
@@ -206,7 +204,7 @@ def _mentions(exc: TelegramError, markers: tuple[str, ...]) -> bool:
 class HandlerState:
     """What the command handlers need, kept in ``application.bot_data``."""
 
-    db: Database
+    db: Store
     settings: Settings
     pacer: Pacer | None = None  # replies share the alerts' pacing (kept in the store)
 
@@ -218,7 +216,7 @@ class TelegramPlatform:
     name = PLATFORM
     webhook_listen = "0.0.0.0"  # the address the webhook server binds to
 
-    def __init__(self, config: Config, db: Database) -> None:
+    def __init__(self, config: Config, db: Store) -> None:
         if config.telegram is None or not config.telegram.token:
             raise ConfigError("'telegram.token' is required (or env TELEGRAM_BOT_TOKEN)")
         self.telegram = config.telegram
@@ -228,7 +226,7 @@ class TelegramPlatform:
                             admins=frozenset(str(a) for a in self.telegram.admins))
         self.sender = TelegramSender(self.application.bot, db)
         pacer = Pacer(self.sender.global_limits, self.sender.target_limits,
-                      shared=StorePacing(db, PLATFORM))
+                      shared=db.pacing(PLATFORM))
         self.application.bot_data[STATE_KEY] = HandlerState(db, settings, pacer)
         add_handlers(self.application)
 
@@ -403,7 +401,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    if migrate_chat(_state(context).db, PLATFORM, str(old), str(new)):
+    if _state(context).db.chats.migrate(PLATFORM, str(old), str(new)):
         log.info("telegram chat %s is now supergroup %s", old, new)
 
 

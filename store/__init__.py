@@ -1,15 +1,10 @@
-"""SQLite storage (through sqlite-utils). The only package that writes SQL."""
+"""The store: the only package that talks to a database. ``store.base`` is the seam every
+implementation offers, ``store.models`` its records, ``store.sqlite`` the embedded SQLite
+implementation (sqlite-utils) that ``open_store`` opens."""
 
-from store.db import (
-    StoreError,
-    check_alive,
-    damaged,
-    db_file,
-    integrity_ok,
-    is_corrupt,
-    open_db,
-    transaction,
-)
+from store.base import Store
+from store.db import DatabaseError, OperationError, StoreError, damaged, is_corrupt
+from store.sqlite import SqliteStore, open_store
 
-__all__ = ["StoreError", "check_alive", "damaged", "db_file", "integrity_ok", "is_corrupt",
-           "open_db", "transaction"]
+__all__ = ["DatabaseError", "OperationError", "SqliteStore", "Store", "StoreError", "damaged",
+           "is_corrupt", "open_store"]

@@ -6,30 +6,22 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from bot.ingest.clean import content_hash
-from bot.ingest.urls import canonical_url
 from store.clock import from_db, now_db, plausible_published, to_db
 from store.db import transaction
-from store.models import Article, ArticleIn
+from store.models import Article, ArticleIn, InsertReport
 
 log = logging.getLogger(__name__)
 
 COLUMNS = "id, text, title, url, source, published, lang, ingested_at"
 
 
-@dataclass
-class InsertReport:
-    new_ids: list[int] = field(default_factory=list)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, why)
-
-
 def insert_articles(db: Database, items: Iterable[ArticleIn]) -> InsertReport:
     """Store new articles in one transaction; an article already stored (same canonical URL
-    or same normalised text) is reported as a duplicate and left untouched."""
+    or same normalised text) is reported as a duplicate and left untouched. Each item
+    carries its dedup keys (``bot.ingest.dedup.with_keys``)."""
     report = InsertReport()
     now = now_db()
     with transaction(db):
@@ -55,8 +47,8 @@ def insert_articles(db: Database, items: Iterable[ArticleIn]) -> InsertReport:
 def _row(item: ArticleIn, now: str) -> dict[str, object]:
     return {
         "url": item.url,
-        "canonical_url": canonical_url(item.url) or None,
-        "content_hash": content_hash(item.text),
+        "canonical_url": item.canonical_url or None,
+        "content_hash": _required_hash(item),
         "title": item.title,
         "text": item.text,
         "source": item.source,
@@ -66,6 +58,13 @@ def _row(item: ArticleIn, now: str) -> dict[str, object]:
         "origin": item.origin,
         "ingested_at": now,
     }
+
+
+def _required_hash(item: ArticleIn) -> str:
+    if not item.content_hash:
+        raise ValueError(f"{item.origin or item.url or 'article'}: no content hash (dedup keys"
+                         " are computed before storing)")
+    return item.content_hash
 
 
 def _duplicate_reason(db: Database, row: dict[str, object]) -> str:

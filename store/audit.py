@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlite_utils import Database
 
 from store.clock import now_db
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: str
-    actor: str
-    action: str
-    detail: str
+from store.models import AuditEntry
 
 
 def record_audit(db: Database, actor: str, action: str, detail: str = "") -> None:

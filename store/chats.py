@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlite_utils import Database
 
@@ -11,19 +10,9 @@ from store.audit import record_audit
 from store.clock import now_db
 from store.db import transaction
 from store.keywords import Keyword
+from store.models import Chat
 
 CHAT_COLUMNS = "id, platform, address, title, language, follow_all, active"
-
-
-@dataclass(frozen=True)
-class Chat:
-    id: int
-    platform: str  # "telegram", "slack" or "console"
-    address: str  # the platform's chat / channel id
-    title: str
-    language: str
-    follow_all: bool
-    active: bool
 
 
 def _chat(row: tuple) -> Chat:

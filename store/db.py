@@ -20,6 +20,14 @@ FILE_MODE = 0o600  # the database holds chat ids and subscriptions: owner only (
 _FILES: weakref.WeakKeyDictionary[Database, tuple[str, int, int]] = weakref.WeakKeyDictionary()
 
 
+READ_TIMEOUT_SECONDS = 10.0  # a read-only second connection waits this long for a lock
+
+# What a failed store operation raises (a locked or full database, a read-only file, ...), and
+# the part of it the database itself reported: callers catch these, never sqlite3's names.
+OperationError = sqlite3.Error
+DatabaseError = sqlite3.DatabaseError
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened, is newer than this program, or is gone or broken."""
 
@@ -100,6 +108,18 @@ def damaged(where: str | Path, exc: BaseException) -> StoreError:
 def db_file(db: Database) -> str:
     """The absolute path of the file `db` was opened on ("" for an in-memory database)."""
     return _FILES[db][0] if db in _FILES else ""
+
+
+def open_reader(path: str) -> Database:
+    """A second, read-only connection (``PRAGMA query_only``) to the database file at
+    ``path``; WAL lets it read while the first connection writes."""
+    conn = sqlite3.connect(path, timeout=READ_TIMEOUT_SECONDS)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return Database(conn)
 
 
 def schema_version(db: Database) -> int:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from store.clock import now_db
 from store.db import transaction
-
-
-@dataclass(frozen=True)
-class FeedRow:
-    id: int
-    url: str
-    name: str
-    interval_seconds: int
-    etag: str | None
-    last_modified: str | None
-    failures: int
-    last_error: str | None
-
+from store.models import FeedRow
 
 COLUMNS = "id, url, name, interval_seconds, etag, last_modified, failures, last_error"
 

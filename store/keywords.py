@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from store.audit import record_audit
 from store.clock import now_db
 from store.db import transaction
+from store.models import Keyword
 
 SEEDED_KEY = "keywords_seeded"
-
-
-@dataclass(frozen=True)
-class Keyword:
-    id: int
-    query: str
 
 
 def list_keywords(db: Database) -> list[Keyword]:

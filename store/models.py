@@ -1,4 +1,5 @@
-"""Plain records passed between ingest, store, matching, rendering and delivery."""
+"""Plain records passed between ingest, store, matching, rendering and delivery. They import
+nothing of Kabar's: every layer may use them, and every store implementation returns them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ class ArticleIn:
     lang: str = "other"  # "id", "en" or "other"
     lang_confidence: float = 0.0
     origin: str = ""  # the file path or feed URL it came from
+    # dedup keys, computed by bot.ingest.dedup before the article reaches the store
+    canonical_url: str = ""
+    content_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,76 @@ class Article:
     published: datetime | None
     lang: str
     ingested_at: datetime
+
+
+@dataclass
+class InsertReport:
+    new_ids: list[int] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, why)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str
+    actor: str
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: int
+    platform: str  # "telegram", "slack" or "console"
+    address: str  # the platform's chat / channel id
+    title: str
+    language: str
+    follow_all: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    id: int
+    url: str
+    name: str
+    interval_seconds: int
+    etag: str | None
+    last_modified: str | None
+    failures: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Keyword:
+    id: int
+    query: str
+
+
+@dataclass(frozen=True)
+class Queued:
+    article_id: int
+    chat_id: int
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    article_id: int
+    chat_id: int
+    keywords: tuple[str, ...]
+    attempts: int
+    platform: str
+    address: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The answer to "may I send to this target now?"."""
+
+    granted: bool
+    slot_id: int | None = None
+    wait: float = 0.0  # when not granted: seconds until a slot may be free
+    whole_platform: bool = False  # the wait holds for every target of the platform
+    blocked: bool = False  # the wait is a retry-after block (not a full window)

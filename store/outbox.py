@@ -6,33 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from store.clock import from_db, now_db, utcnow
 from store.db import transaction
+from store.models import OutboxItem, Queued
 
 PENDING, SENDING, SENT, SKIPPED, FAILED = "pending", "sending", "sent", "skipped", "failed"
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    article_id: int
-    chat_id: int
-    keywords: tuple[str, ...]
-    attempts: int
-    platform: str
-    address: str
-    language: str
-
-
-@dataclass(frozen=True)
-class Queued:
-    article_id: int
-    chat_id: int
-    keywords: tuple[str, ...]
 
 
 def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int:

@@ -19,12 +19,12 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from sqlite_utils import Database
 
+from store.base import LimitLike
 from store.db import transaction
+from store.models import Slot
 
 log = logging.getLogger("kabar.store.pacing")
 
@@ -34,26 +34,6 @@ PRUNE_EVERY = 200  # reservations between two prunes
 BUSY_WAIT = 0.5  # seconds to wait when the store cannot be written (locked, full disk)
 ALL = ""  # the target of a block for every target of the platform
 
-
-class LimitLike(Protocol):
-    """At most `count` sends in any `period` seconds (bot.pacing.Limit)."""
-
-    @property
-    def count(self) -> int: ...
-
-    @property
-    def period(self) -> float: ...
-
-
-@dataclass(frozen=True)
-class Slot:
-    """The answer to "may I send to this target now?"."""
-
-    granted: bool
-    slot_id: int | None = None
-    wait: float = 0.0  # when not granted: seconds until a slot may be free
-    whole_platform: bool = False  # the wait holds for every target of the platform
-    blocked: bool = False  # the wait is a retry-after block (not a full window)
 
 
 class StorePacing:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import settings
 from sqlite_utils import Database
 
-from store import open_db
+from store import open_store
 
 # CI runs the same examples every time (derandomised, no example database); a developer's run
 # keeps exploring new ones.
@@ -30,7 +30,7 @@ def db_path(tmp_path: Path) -> Path:
 def db(db_path: Path) -> Iterator[Database]:
     """A fresh, migrated database file. Every store operation commits or rolls back: a test
     that leaves a transaction open on it fails at teardown."""
-    database = open_db(db_path)
+    database = open_store(db_path)
     yield database
     assert not database.conn.in_transaction, "a store operation left a transaction open"
     database.close()
@@ -43,7 +43,7 @@ def connect(db_path: Path) -> Iterator[Callable[[], Database]]:
     opened: list[Database] = []
 
     def _connect() -> Database:
-        opened.append(open_db(db_path))
+        opened.append(open_store(db_path))
         return opened[-1]
 
     yield _connect

@@ -9,12 +9,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.alerts.render import Alert
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, SendResult
-from store.outbox import counts
+from store import Store
 
 
 class RecordingSender:
@@ -70,14 +68,14 @@ class FailingStore:
         return self.func(*args, **kwargs)
 
 
-async def drain(db: Database, deliver: Callable[[], Awaitable[object]],
+async def drain(db: Store, deliver: Callable[[], Awaitable[object]],
                 timeout: float = 20.0) -> None:
     """Run delivery passes until no alert waits (retries and their backoff included); fail
     the test if the outbox is not drained within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         await deliver()
-        waiting = counts(db)
+        waiting = db.outbox.counts()
         if not waiting.get("pending") and not waiting.get("sending"):
             return
         assert time.monotonic() < deadline, f"outbox not drained: {waiting}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from store import open_db
+from store import open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def test_ingest_reports_new_duplicate_and_rejected(capsys, config: Path, tmp_pat
     assert f"rejected: {binary}: binary file" in out
     assert f"rejected: {bad_utf8}: invalid UTF-8" in out
     assert f"rejected: {FIXTURES / 'malformed.xml'}: malformed XML" in out
-    stored = open_db(tmp_path / "k.db").conn.execute("SELECT count(*) FROM articles").fetchone()
+    stored = open_store(tmp_path / "k.db").conn.execute("SELECT count(*) FROM articles").fetchone()
     code, out, _ = run(capsys, "ingest", "--config", str(config), str(FIXTURES / "rudal_id.txt"))
     assert code == 0 and out.startswith("new 0, duplicate 1, rejected 0")
     assert stored[0] >= 2
@@ -59,7 +59,7 @@ def test_check_dry_run_prints_matches_and_changes_nothing(capsys, config: Path,
     assert code == 0
     assert "Keywords: Kim, rudal" in out
     assert "dry run" in out
-    db = open_db(tmp_path / "k.db")
+    db = open_store(tmp_path / "k.db")
     assert db.conn.execute("SELECT count(*) FROM articles WHERE checked_at IS NULL"
                            ).fetchone()[0] >= 1
     assert db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
@@ -76,7 +76,7 @@ def test_keywords_add_list_remove(capsys, config: Path, tmp_path: Path) -> None:
     assert code == 2 and err == "kabar: error: no such keyword: rudal\n"
     code, _, err = run(capsys, "keywords", "add", "--config", str(config), "--", "-Kim")
     assert code == 2 and err.startswith("kabar: error: invalid keyword query:")
-    actors = open_db(tmp_path / "k.db").conn.execute(
+    actors = open_store(tmp_path / "k.db").conn.execute(
         "SELECT actor, action FROM audit WHERE action LIKE 'keyword.%' ORDER BY id").fetchall()
     assert [a for _, a in actors] == ["keyword.seed", "keyword.add", "keyword.remove"]
     assert actors[1][0].startswith("cli:")
@@ -235,7 +235,7 @@ def test_bad_keyword_in_config_is_one_line_naming_it_and_exit_2(capsys, tmp_path
 
 
 def _hand_edit(db_path: Path, *queries: str) -> None:
-    db = open_db(db_path)
+    db = open_store(db_path)
     for query in queries:  # an older Kabar, or a hand edit, stored queries that do not parse
         db.conn.execute("INSERT INTO keywords (query, created_at) VALUES (?, '2024-01-01')",
                         [query])
@@ -276,7 +276,7 @@ def test_ingest_a_folder_takes_its_supported_files_recursively(capsys, config: P
     (folder / "notes.md").write_text("not news")
     code, out, _ = run(capsys, "ingest", "--config", str(config), str(folder))
     assert (code, out) == (0, "new 2, duplicate 0, rejected 0\n")
-    origins = open_db(tmp_path / "k.db").conn.execute(
+    origins = open_store(tmp_path / "k.db").conn.execute(
         "SELECT origin FROM articles ORDER BY id").fetchall()
     assert origins == [(str(folder / "a.txt"),), (str(folder / "b" / "deeper" / "rudal.txt"),)]
     (tmp_path / "empty").mkdir()
@@ -300,7 +300,7 @@ def test_deeply_nested_json_is_one_rejection_and_the_rest_is_stored(
         f"rejected: {deep}: malformed JSON: nested too deeply",
         f"rejected: {lines}: JSON line 1: malformed JSON: nested too deeply",
     ]
-    db = open_db(tmp_path / "k.db")
+    db = open_store(tmp_path / "k.db")
     assert db.conn.execute("SELECT origin FROM articles").fetchall() == [(str(ok),)]
 
 
@@ -311,17 +311,17 @@ def test_ingest_on_a_full_disk_is_one_line(capsys, config: Path, tmp_path: Path,
     run(capsys, "ingest", "--config", str(config), str(FIXTURES / "flood_en.txt"))
 
     def full_disk_db(path: object, **kwargs: object):
-        db = open_db(path, **kwargs)  # the real store; SQLite then cannot grow the file
+        db = open_store(path, **kwargs)  # the real store; SQLite then cannot grow the file
         pages = db.conn.execute("PRAGMA page_count").fetchone()[0]
         db.conn.execute(f"PRAGMA max_page_count = {pages}")
         return db
 
-    monkeypatch.setattr(bot.cli, "open_db", full_disk_db)
+    monkeypatch.setattr(bot.cli, "open_store", full_disk_db)
     big = tmp_path / "big.txt"
     big.write_text((FIXTURES / "rudal_id.txt").read_text() + " kata" * 100_000)
     code, out, err = run(capsys, "ingest", "--config", str(config), str(big))
     assert (code, out) == (2, "")
     assert err == f"kabar: error: {tmp_path / 'k.db'}: cannot store articles: database or disk" \
                   " is full\n"
-    db = open_db(tmp_path / "k.db")
+    db = open_store(tmp_path / "k.db")
     assert db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 1  # kept

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 import handlers.commands as commands
 from bot.alerts.i18n import plural_key
+from bot.ingest.dedup import save_articles
 from bot.matching.query import MESSAGES
 from handlers.commands import (
     ADMIN_VERBS,
@@ -27,12 +28,8 @@ from handlers.commands import (
     execute,
     parse_command,
 )
-from store import integrity_ok, open_db
-from store.articles import insert_articles
-from store.audit import audit_entries
-from store.chats import Chat, chat_keywords, get_chat, set_active, subscribe
-from store.keywords import add_keyword, list_keywords, seed_keywords
-from store.models import ArticleIn
+from store import open_store
+from store.models import ArticleIn, Chat
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ["Kim", "Putin", "rudal", "satelit", '"Kim Jong Un"']
@@ -49,7 +46,7 @@ CHAT = "-100123"
 def db(db: Database) -> Database:
     """The shared database (tests/conftest.py) with the seed keywords."""
     for query in SEEDS:
-        add_keyword(db, query, "config")
+        db.keywords.add(query, "config")
     return db
 
 
@@ -99,7 +96,7 @@ ARTICLES = [
 
 @pytest.fixture
 def news_db(db: Database) -> Database:
-    assert len(insert_articles(db, ARTICLES).new_ids) == len(ARTICLES)
+    assert len(save_articles(db, ARTICLES).new_ids) == len(ARTICLES)
     return db
 
 
@@ -118,18 +115,18 @@ def run(
 
 
 def the_chat(db: Database, address: str = CHAT) -> Chat:
-    chat = get_chat(db, PLATFORM, address)
+    chat = db.chats.get(PLATFORM, address)
     assert chat is not None
     return chat
 
 
 def subscribed(db: Database, address: str = CHAT) -> list[str]:
-    chat = get_chat(db, PLATFORM, address)
-    return [k.query for k in chat_keywords(db, chat)] if chat else []
+    chat = db.chats.get(PLATFORM, address)
+    return [k.query for k in db.chats.keywords(chat)] if chat else []
 
 
 def keyword_queries(db: Database) -> list[str]:
-    return [k.query for k in list_keywords(db)]
+    return [k.query for k in db.keywords.all()]
 
 
 def audit_count(db: Database) -> int:
@@ -221,7 +218,7 @@ def test_start_addressed_to_the_bot(db: Database) -> None:
 
 
 def test_start_without_keywords() -> None:
-    empty = open_db(":memory:")
+    empty = open_store(":memory:")
     reply = run(empty, "/start", lang="en")
     assert reply.ok
     assert "no keywords are configured yet" in reply.text
@@ -242,7 +239,7 @@ def test_stop_unsubscribes_everything(db: Database, lang: str, expected: str) ->
     assert (reply.text, reply.ok, reply.changed) == (expected, True, True)
     assert subscribed(db) == []
     assert not the_chat(db).follow_all
-    add_keyword(db, "Seoul", "config")  # no longer followed automatically
+    db.keywords.add("Seoul", "config")  # no longer followed automatically
     assert subscribed(db) == []
 
 
@@ -257,7 +254,7 @@ def test_stop_unsubscribes_everything(db: Database, lang: str, expected: str) ->
 def test_stop_with_nothing_to_stop(db: Database, lang: str, expected: str) -> None:
     reply = run(db, "/stop", lang=lang)
     assert (reply.text, reply.changed) == (expected, False)
-    assert get_chat(db, PLATFORM, CHAT) is None  # a read-only command creates no chat
+    assert db.chats.get(PLATFORM, CHAT) is None  # a read-only command creates no chat
 
 
 # --- subscribe / unsubscribe ---------------------------------------------------------------------
@@ -279,7 +276,7 @@ def test_subscribe_several_with_a_quoted_phrase(db: Database, lang: str, expecte
 
 
 def test_subscribe_unquoted_phrase_and_multiword_query(db: Database) -> None:
-    add_keyword(db, "Kim -Kardashian", "config")
+    db.keywords.add("Kim -Kardashian", "config")
     reply = run(db, "/subscribe Kim Jong Un Kim -Kardashian satelit", lang="en")
     assert reply.text == 'Subscribed to: "Kim Jong Un", Kim -Kardashian, satelit.'
     assert subscribed(db) == ["satelit", '"Kim Jong Un"', "Kim -Kardashian"]
@@ -393,15 +390,16 @@ def test_keywords(db: Database, lang: str, expected: str) -> None:
 )  # fmt: skip
 def test_one_keyword_is_singular(lang: str, start: str, listed: str, stopped: str) -> None:
     """Was "all 1 keywords" / "1 keywords" in English."""
-    db = open_db(":memory:")
-    add_keyword(db, "Kim", "config")
+    db = open_store(":memory:")
+    db.keywords.add("Kim", "config")
     assert start in run(db, "/start", lang=lang).text
     assert run(db, "/list", lang=lang).text.startswith(listed)
     assert stopped in run(db, "/stop", lang=lang).text
 
 
 def test_keywords_when_none_are_configured() -> None:
-    assert run(open_db(":memory:"), "keywords", lang="en").text == "No keywords are configured yet."
+    reply = run(open_store(":memory:"), "keywords", lang="en")
+    assert reply.text == "No keywords are configured yet."
 
 
 @pytest.mark.parametrize(
@@ -421,7 +419,7 @@ def test_list(db: Database, lang: str, none: str, some: str) -> None:
 
 def test_list_after_start_mentions_following_and_paused_delivery(db: Database) -> None:
     run(db, "/start", lang="en")
-    set_active(db, the_chat(db).id, False, "blocked")
+    db.chats.set_active(the_chat(db).id, False, "blocked")
     text = run(db, "/list", lang="en").text
     assert "New keywords are added automatically." in text
     assert "Delivery to this chat is paused" in text
@@ -467,7 +465,7 @@ def test_lang_creates_a_new_chat_in_that_language(db: Database) -> None:
 def test_lang_usage(db: Database, command: str, lang: str, expected: str) -> None:
     reply = run(db, command, lang=lang)
     assert (reply.text, reply.ok) == (expected, False)
-    assert get_chat(db, PLATFORM, CHAT) is None
+    assert db.chats.get(PLATFORM, CHAT) is None
 
 
 def test_replies_use_the_stored_chat_language_over_the_default(db: Database) -> None:
@@ -611,7 +609,7 @@ def test_search_nothing_empty_or_too_long(
 def test_search_with_fts_operators_never_raises(news_db: Database, query: str) -> None:
     reply = run(news_db, f"/search {query}", lang="en")
     assert reply.text
-    assert integrity_ok(news_db)
+    assert news_db.integrity_ok()
 
 
 # --- help ----------------------------------------------------------------------------------------
@@ -664,7 +662,7 @@ def test_admin_adds_a_keyword(db: Database, lang: str, expected: str) -> None:
     assert keyword_queries(db) == [*SEEDS, "Seoul OR Pyongyang"]
     assert subscribed(db) == [*SEEDS, "Seoul OR Pyongyang"]
     assert subscribed(db, "-2") == ["Kim"]
-    entry = audit_entries(db, 1)[0]
+    entry = db.audit.entries(1)[0]
     assert (entry.actor, entry.action, entry.detail) == (
         f"telegram:{ADMIN}",
         "keyword.add",
@@ -739,7 +737,7 @@ def test_admin_removes_a_keyword(
     assert (reply.text, reply.ok, reply.changed) == (expected, True, True)
     assert removed not in keyword_queries(db)
     assert subscribed(db) == [q for q in SEEDS if q != removed]
-    entry = audit_entries(db, 1)[0]
+    entry = db.audit.entries(1)[0]
     assert (entry.actor, entry.action, entry.detail) == (
         f"telegram:{ADMIN}",
         "keyword.remove",
@@ -777,7 +775,7 @@ def test_admins_are_per_platform_settings(db: Database) -> None:
     slack = Settings(default_language="en", admins=frozenset({"U0ADMIN"}))
     reply = execute(db, ctx, "addkeyword Seoul", slack, prefix="/kabar ")
     assert reply.ok and reply.changed
-    assert audit_entries(db, 1)[0].actor == "slack:U0ADMIN"
+    assert db.audit.entries(1)[0].actor == "slack:U0ADMIN"
 
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -839,7 +837,7 @@ def test_sql_metacharacters_in_every_argument(
     reply = run(news_db, f"/{verb} {payload}", user=user)
     assert reply.text.strip()
     assert "{p}" not in reply.text.replace(payload, "")  # every template was filled
-    assert integrity_ok(news_db)
+    assert news_db.integrity_ok()
     assert keyword_queries(news_db)[: len(SEEDS)] == SEEDS
     tables = {row[0] for row in news_db.conn.execute("SELECT name FROM sqlite_master")}
     assert {"keywords", "chats", "subscriptions", "articles", "audit"} <= tables
@@ -858,12 +856,12 @@ def test_hostile_keyword_is_stored_as_plain_text(db: Database) -> None:
 @settings(max_examples=60, deadline=None)
 @given(text=st.text(max_size=120), admin=st.booleans())
 def test_execute_never_raises(text: str, admin: bool) -> None:
-    database = open_db(":memory:")
-    subscribe_to = add_keyword(database, "Kim", "config")
+    database = open_store(":memory:")
+    subscribe_to = database.keywords.add("Kim", "config")
     assert subscribe_to is not None
     reply = run(database, text, user=ADMIN if admin else USER)
     assert reply.text.strip()
-    assert integrity_ok(database)
+    assert database.integrity_ok()
 
 
 # --- catalog -------------------------------------------------------------------------------------
@@ -874,7 +872,7 @@ def test_every_message_key_used_exists_and_every_key_is_used() -> None:
     used = set(re.findall(r'"([a-z_]+\.[a-z_]+)"', source)) | {f"help.{v}" for v in VERBS}
     used |= {f"menu.{v}" for v in VERBS}  # the Telegram command menu
     console = (ROOT / "handlers" / "console.py").read_text(encoding="utf-8")
-    console += (ROOT / "bot" / "app" / "demo.py").read_text(encoding="utf-8")
+    console += (ROOT / "bot" / "demo.py").read_text(encoding="utf-8")
     used |= {f"console.{key}" for key in re.findall(r'status\("([a-z_]+)"', console)}
     used |= {f"query.{key}" for key in MESSAGES}  # rendered as f"query.{exc.key}"
     for lang in ("id", "en"):
@@ -896,7 +894,7 @@ def test_importing_has_no_side_effects() -> None:
 def test_chat_seen_first_by_subscribe_gets_default_language(db: Database) -> None:
     run(db, "/subscribe Kim", lang="en")
     assert the_chat(db).language == "en"
-    subscribe(db, the_chat(db), list_keywords(db))  # store-level change shows up in /list
+    db.chats.subscribe(the_chat(db), db.keywords.all())  # store-level change shows up in /list
     assert run(db, "/list").text.startswith("This chat is subscribed to 5 keywords")
 
 
@@ -910,7 +908,7 @@ def big_db(db: Database) -> Database:
     rows = [(f"Nama{i:05d}", "2024-05-01T00:00:00.000000Z") for i in range(10_000)]
     rows.append((" OR ".join(f"kata{i}" for i in range(20)), "2024-05-01T00:00:00.000000Z"))
     db.conn.executemany("INSERT INTO keywords (query, created_at) VALUES (?, ?)", rows)
-    seed_keywords(db, [])  # what every start does: brings the lookup index up to date
+    db.keywords.seed([])  # what every start does: brings the lookup index up to date
     return db
 
 
@@ -959,15 +957,15 @@ def test_an_older_database_gets_the_keyword_index_on_start(tmp_path: Path) -> No
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
-    database = open_db(path)
-    seed_keywords(database, [])  # every start
+    database = open_store(path)
+    database.keywords.seed([])  # every start
     assert database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     reply = run(database, "/subscribe kim ÜNAL kim jong un", lang="en")
     assert reply.text == 'Subscribed to: Kim, Ünal, "Kim Jong Un".'
 
 
 def test_latest_names_wire_tags_like_alerts_do(db: Database) -> None:
-    insert_articles(db, [ArticleIn(
+    save_articles(db, [ArticleIn(
         title="Rudal baru diuji", text="Korea Utara menguji rudal baru pada Senin pagi.",
         url="https://example.test/w1", source="ant", published=when(9), lang="id")])
     assert run(db, "/latest").text.splitlines()[1] == (

@@ -15,13 +15,9 @@ from bot.app.service import Service
 from bot.config import config_from_dict
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import FAILED, GONE, RETRY, Deliverer, SendResult, backoff_seconds
+from bot.ingest.dedup import save_articles
 from bot.matching.passes import matching_pass
-from store import integrity_ok
-from store.articles import insert_articles
-from store.chats import ensure_chat, get_chat_by_id, subscribe
-from store.keywords import list_keywords, seed_keywords
 from store.models import ArticleIn
-from store.outbox import counts
 from tests.support import FailingStore, RecordingSender, drain
 
 TEXTS = [
@@ -42,18 +38,18 @@ def make_articles(texts: list[str]) -> list[ArticleIn]:
 @pytest.fixture
 def setup(db: Database, db_path: Path):
     config = config_from_dict({"store": {"path": str(db_path)}}, env={})
-    seed_keywords(db, config.keywords)
+    db.keywords.seed(config.keywords)
     chats = []
     for address, lang in (("1", "id"), ("2", "en"), ("3", "id")):
-        chat = ensure_chat(db, "telegram", address, lang)
-        subscribe(db, chat, list_keywords(db), follow_all=True)
+        chat = db.chats.ensure("telegram", address, lang)
+        db.chats.subscribe(chat, db.keywords.all(), follow_all=True)
         chats.append(chat)
     return config, db, chats
 
 
 async def test_whole_path_one_alert_per_article_and_chat(setup) -> None:
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS))
+    save_articles(db, make_articles(TEXTS))
     result = matching_pass(db)
     assert (result.checked, result.matched, result.queued) == (4, 3, 9)
     sender = RecordingSender()
@@ -67,15 +63,15 @@ async def test_whole_path_one_alert_per_article_and_chat(setup) -> None:
     english = [a for addr, a in sender.sent if addr == "2"]
     assert {a.language for a in english} == {"en"}
     # again: nothing new, nothing re-sent, even after re-ingesting the same articles
-    insert_articles(db, make_articles(TEXTS))
+    save_articles(db, make_articles(TEXTS))
     assert matching_pass(db).queued == 0
     assert (await deliverer.deliver_due()).sent == 0
-    assert counts(db) == {"sent": 9}
+    assert db.outbox.counts() == {"sent": 9}
 
 
 async def test_restart_in_the_middle_loses_and_doubles_nothing(setup, connect) -> None:
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS))
+    save_articles(db, make_articles(TEXTS))
     matching_pass(db)
     first = RecordingSender()
     deliverer = Deliverer(db, {"telegram": first}, config.timezone)
@@ -86,12 +82,12 @@ async def test_restart_in_the_middle_loses_and_doubles_nothing(setup, connect) -
     await Deliverer(reopened, {"telegram": second}, config.timezone).deliver_due()
     sent = [(a, al.title) for a, al in first.sent + second.sent]
     assert len(sent) == 9 and len(set(sent)) == 9
-    assert integrity_ok(reopened)
+    assert reopened.integrity_ok()
 
 
 async def test_transient_failures_retry_until_delivered(setup) -> None:
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS[:1]))
+    save_articles(db, make_articles(TEXTS[:1]))
     matching_pass(db)
     sender = RecordingSender()
     sender.fail("1", SendResult(RETRY, retry_after=0.1, error="429 Too Many Requests"),
@@ -108,19 +104,19 @@ async def test_transient_failures_retry_until_delivered(setup) -> None:
     rows = dict(db.conn.execute(
         "SELECT c.address, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id"))
     assert rows == {"1": 1, "2": 2, "3": 1}  # a 429 wait is not an attempt
-    assert counts(db) == {"sent": 3}
+    assert db.outbox.counts() == {"sent": 3}
 
 
 async def test_a_chat_that_blocked_the_bot_is_marked_inactive(setup) -> None:
     config, db, chats = setup
-    insert_articles(db, make_articles(TEXTS[:2]))
+    save_articles(db, make_articles(TEXTS[:2]))
     matching_pass(db)
     sender = RecordingSender()
     sender.fail("3", SendResult(GONE, error="Forbidden: bot was blocked by the user"))
     await drain(db, Deliverer(db, {"telegram": sender}, config.timezone).deliver_due)
-    assert get_chat_by_id(db, chats[2].id).active is False
+    assert db.chats.get_by_id(chats[2].id).active is False
     assert sorted(addr for addr, _ in sender.sent) == ["1", "1", "2", "2"]
-    assert counts(db) == {"sent": 4, "skipped": 2}
+    assert db.outbox.counts() == {"sent": 4, "skipped": 2}
     assert sender.calls == 5  # the blocked chat was tried once, not forever
 
 
@@ -128,9 +124,9 @@ async def test_service_match_and_deliver_sends_what_the_pass_queued(setup) -> No
     config, db, _ = setup
     sender = RecordingSender()
     service = Service(config, db, {"telegram": sender})
-    insert_articles(db, make_articles(TEXTS[2:3]))
+    save_articles(db, make_articles(TEXTS[2:3]))
     await service.match_and_deliver()
-    assert len(sender.sent) == 3 and counts(db) == {"sent": 3}
+    assert len(sender.sent) == 3 and db.outbox.counts() == {"sent": 3}
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
@@ -141,28 +137,27 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 
 async def test_a_message_the_platform_refuses_fails_alone(setup) -> None:
     config, db, chats = setup
-    insert_articles(db, make_articles(TEXTS[:2]))
+    save_articles(db, make_articles(TEXTS[:2]))
     matching_pass(db)
     sender = RecordingSender()
     sender.fail("1", SendResult(FAILED, error="Bad Request: message is too long"))
     await drain(db, Deliverer(db, {"telegram": sender}, config.timezone).deliver_due)
-    assert get_chat_by_id(db, chats[0].id).active is True  # not the chat's fault
-    assert counts(db) == {"sent": 5, "failed": 1}
+    assert db.chats.get_by_id(chats[0].id).active is True  # not the chat's fault
+    assert db.outbox.counts() == {"sent": 5, "failed": 1}
     assert sender.calls == 6  # the refused message was not retried
 
 
 async def test_keyword_edits_take_effect_at_the_next_pass_without_restart(setup) -> None:
-    from store.keywords import add_keyword, remove_keyword
 
     config, db, _ = setup
     sender = RecordingSender()
     service = Service(config, db, {"telegram": sender})
-    insert_articles(db, make_articles(["Harga beras di pasar induk turun setelah panen raya."]))
+    save_articles(db, make_articles(["Harga beras di pasar induk turun setelah panen raya."]))
     await service.match_and_deliver()
     assert sender.sent == []
-    add_keyword(db, "beras", "telegram:1")  # follow-all chats get it at once
-    remove_keyword(db, "rudal", "telegram:1")
-    insert_articles(db, make_articles(["Stok beras nasional aman hingga akhir tahun, kata Bulog.",
+    db.keywords.add("beras", "telegram:1")  # follow-all chats get it at once
+    db.keywords.remove("rudal", "telegram:1")
+    save_articles(db, make_articles(["Stok beras nasional aman hingga akhir tahun, kata Bulog.",
                                        "Rudal baru diuji di gurun, kata juru bicara militer."]))
     await service.match_and_deliver()
     assert {a.keywords for _, a in sender.sent} == {("beras",)} and len(sender.sent) == 3
@@ -171,7 +166,7 @@ async def test_keyword_edits_take_effect_at_the_next_pass_without_restart(setup)
 async def test_two_instances_on_one_database_send_each_alert_once(setup, connect) -> None:
     _config, db, _ = setup
     other = connect()  # a second instance: its own connection
-    insert_articles(db, make_articles(TEXTS))
+    save_articles(db, make_articles(TEXTS))
     matching_pass(db)
     assert matching_pass(other).queued == 0
     one, two = RecordingSender(), RecordingSender()
@@ -179,7 +174,7 @@ async def test_two_instances_on_one_database_send_each_alert_once(setup, connect
                          Deliverer(other, {"telegram": two}).deliver_due(batch=2))
     sent = [(addr, alert.title) for addr, alert in one.sent + two.sent]
     assert len(sent) == 9 and len(set(sent)) == 9
-    assert counts(db) == {"sent": 9}
+    assert db.outbox.counts() == {"sent": 9}
 
 
 # ---------------------------------------------------------------- a send is never lost track of
@@ -198,16 +193,16 @@ async def test_a_send_the_store_cannot_record_is_recorded_later_not_sent_again(
     setup, monkeypatch, fault: str
 ) -> None:
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS))
+    save_articles(db, make_articles(TEXTS))
     matching_pass(db)
     sender = RecordingSender()
-    monkeypatch.setattr(delivery, "mark_sent", FailingStore(delivery.mark_sent, 3, fault))
+    monkeypatch.setattr(db.outbox, "mark_sent", FailingStore(db.outbox.mark_sent, 3, fault))
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone, lease_seconds=1.0)
     await drain(db, deliverer.deliver_due)
     sent = [(address, alert.title) for address, alert in sender.sent]
     assert len(sent) == 9 and len(set(sent)) == 9  # each alert exactly once
     assert sender.calls == 9
-    assert counts(db) == {"sent": 9}
+    assert db.outbox.counts() == {"sent": 9}
     assert {attempts for _, _, attempts, _ in outbox_rows(db)} == {1}
 
 
@@ -216,24 +211,24 @@ async def test_no_next_alert_goes_out_while_the_last_one_cannot_be_recorded(
     setup, monkeypatch, fault: str
 ) -> None:
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS[:1]))
+    save_articles(db, make_articles(TEXTS[:1]))
     matching_pass(db)
     sender = RecordingSender()
-    monkeypatch.setattr(delivery, "mark_sent",
-                        FailingStore(delivery.mark_sent, 3, fault, sender.events))
+    monkeypatch.setattr(db.outbox, "mark_sent",
+                        FailingStore(db.outbox.mark_sent, 3, fault, sender.events))
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone, concurrency=1)
     await drain(db, deliverer.deliver_due)
     assert [kind for kind, _ in sender.events] == [
         "send", "record failed", "record failed", "record failed", "recorded",
         "send", "recorded", "send", "recorded"]
-    assert counts(db) == {"sent": 3}
+    assert db.outbox.counts() == {"sent": 3}
 
 
 async def test_a_row_that_keeps_failing_is_marked_failed_after_max_attempts(
     setup, monkeypatch, caplog
 ) -> None:
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS[:1]))
+    save_articles(db, make_articles(TEXTS[:1]))
     matching_pass(db)
     sender = RecordingSender()
     sender.fail("1", *[RuntimeError("boom")] * 10)
@@ -253,7 +248,7 @@ async def test_a_slow_failed_send_is_not_retried_sooner_than_it_took(setup, monk
     from store.clock import from_db, utcnow
 
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS[:1]))
+    save_articles(db, make_articles(TEXTS[:1]))
     matching_pass(db)
     answered = {}
 
@@ -275,7 +270,7 @@ async def test_a_claim_waiting_for_pacing_keeps_its_lease(setup, connect) -> Non
     """A second instance finds nothing to take over while the first holds rows that wait
     longer than the lease for the per-chat limit."""
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS[:2]))
+    save_articles(db, make_articles(TEXTS[:2]))
     matching_pass(db)
 
     class OnePerTwoSeconds(RecordingSender):
@@ -293,14 +288,14 @@ async def test_a_claim_waiting_for_pacing_keeps_its_lease(setup, connect) -> Non
         Deliverer(db, {"telegram": one}, config.timezone, lease_seconds=1.0).deliver_due(),
         second_instance())
     assert two.sent == [] and len(one.sent) == 6
-    assert counts(db) == {"sent": 6}
+    assert db.outbox.counts() == {"sent": 6}
 
 
 async def test_rendering_runs_off_the_event_loop(setup, monkeypatch) -> None:
     """The renderer blocks until a coroutine on the event loop lets it go: it only can if
     rendering runs in another thread."""
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS[:1]))
+    save_articles(db, make_articles(TEXTS[:1]))
     matching_pass(db)
     go = threading.Event()
     real = delivery.render_item
@@ -318,12 +313,12 @@ async def test_rendering_runs_off_the_event_loop(setup, monkeypatch) -> None:
     await asyncio.gather(Deliverer(db, {"telegram": sender}, config.timezone).deliver_due(),
                          let_go())
     assert len(sender.sent) == 3 and sender.calls == 3
-    assert counts(db) == {"sent": 3}
+    assert db.outbox.counts() == {"sent": 3}
 
 
 async def test_close_lets_sends_in_flight_finish_and_be_recorded(setup) -> None:
     config, db, _ = setup
-    insert_articles(db, make_articles(TEXTS))
+    save_articles(db, make_articles(TEXTS))
     matching_pass(db)
 
     class Slow(RecordingSender):
@@ -337,7 +332,7 @@ async def test_close_lets_sends_in_flight_finish_and_be_recorded(setup) -> None:
     await asyncio.sleep(0.1)  # the first three sends (one per chat) are in flight
     assert await deliverer.close(grace=5.0)
     await running
-    assert len(sender.sent) == 3 and counts(db) == {"sent": 3, "pending": 6}
+    assert len(sender.sent) == 3 and db.outbox.counts() == {"sent": 3, "pending": 6}
     assert (await deliverer.deliver_due()).sent == 0  # closed: claims nothing more
 
 
@@ -346,7 +341,6 @@ async def test_a_failing_feed_wake_up_is_logged_not_lost(setup, monkeypatch, cap
     (it was a bare create_task: "Task exception was never retrieved")."""
     from aiohttp import web
 
-    from store.feeds import sync_feeds
     from tests.fakes import serve_on_loopback
 
     config, db, _ = setup
@@ -367,7 +361,7 @@ async def test_a_failing_feed_wake_up_is_logged_not_lost(setup, monkeypatch, cap
 
     monkeypatch.setattr(service, "deliver", locked)
     url = f"http://127.0.0.1:{port}/rss"
-    sync_feeds(db, [(url, "uji", 300)])
+    db.feeds.sync([(url, "uji", 300)])
     try:
         poll = await service.poll_feed(url, 300)
         assert poll.report is not None and poll.report.new == 1
@@ -378,4 +372,4 @@ async def test_a_failing_feed_wake_up_is_logged_not_lost(setup, monkeypatch, cap
     [record] = [r for r in caplog.records if r.name == "kabar" and r.levelname == "ERROR"]
     assert record.getMessage() == "matching and delivery after a feed poll failed"
     assert record.exc_info and "database is locked" in str(record.exc_info[1])
-    assert counts(db) == {"pending": 3}  # matched and queued; delivered at the next pass
+    assert db.outbox.counts() == {"pending": 3}  # matched and queued; delivered at the next pass

@@ -39,15 +39,13 @@ from bot.alerts.render import (
     to_telegram_html,
 )
 from bot.ingest.clean import clean_text
+from bot.ingest.dedup import save_articles
 from bot.ingest.parse import MIN_TEXT_CHARS, looks_binary, parse_bytes
 from bot.matching.index import KeywordIndex
 from bot.matching.passes import matching_pass
 from bot.matching.query import MAX_QUERY_CHARS, QueryError, parse_query
 from handlers.commands import ALIASES, VERBS, CommandContext, Reply, Settings, execute
-from store import integrity_ok, open_db
-from store.articles import get_article, insert_articles, search_articles
-from store.chats import ensure_chat, subscribe
-from store.keywords import add_keyword, list_keywords
+from store import open_store
 from store.models import Article, ArticleIn, IngestBatch
 
 # Modest example counts keep the whole file well under 20 s; no per-example deadline, since a
@@ -106,7 +104,7 @@ def one_line(message: str) -> bool:
 
 
 def keyword_rows(db: Database) -> list[tuple[int, str]]:
-    return [(k.id, k.query) for k in list_keywords(db)]
+    return [(k.id, k.query) for k in db.keywords.all()]
 
 
 def table_names(db: Database) -> set[str]:
@@ -114,10 +112,10 @@ def table_names(db: Database) -> set[str]:
 
 
 def seeded_db(articles: Sequence[ArticleIn] = ()) -> Database:
-    db = open_db(":memory:")
+    db = open_store(":memory:")
     for query in SEED_KEYWORDS:
-        add_keyword(db, query, "config")
-    insert_articles(db, articles)
+        db.keywords.add(query, "config")
+    save_articles(db, articles)
     return db
 
 
@@ -248,7 +246,7 @@ def test_any_command_gets_a_reply_and_leaves_the_store_intact(
     reply = run(db, text, admin=admin, platform=platform)
     assert reply.text.strip()
     assert "{p}" not in reply.text or "{p}" in text  # every template placeholder was filled
-    assert integrity_ok(db)
+    assert db.integrity_ok()
     assert table_names(db) == tables
     assert db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == len(NEWS)
     after = keyword_rows(db)
@@ -275,7 +273,7 @@ def test_lone_surrogates_in_a_command_get_a_reply(text: str, title: str) -> None
     # python-telegram-bot decodes updates with json.loads, which accepts "\ud800" escapes.
     db = seeded_db()
     reply = run(db, text, admin=True, title=title)
-    assert reply.text and integrity_ok(db)
+    assert reply.text and db.integrity_ok()
 
 
 # --- 4. SQL and FTS5 metacharacters ----------------------------------------------------------
@@ -297,15 +295,15 @@ def test_metacharacters_in_article_fields_are_stored_verbatim_and_searchable(
     db = seeded_db()
     text = f"{body} penandaunik {body}"
     item = ArticleIn(text=text, title=title, url=url, source=source, published=WHEN, lang="id")
-    (article_id,) = insert_articles(db, [item]).new_ids
-    stored = get_article(db, article_id)
+    (article_id,) = save_articles(db, [item]).new_ids
+    stored = db.articles.get(article_id)
     assert stored is not None
     assert (stored.title, stored.text, stored.url, stored.source) == (title, text, url, source)
     for query in (title, body, url, source, *SQL_META):
-        search_articles(db, query)  # never an FTS5 syntax error
+        db.articles.search(query)  # never an FTS5 syntax error
     # Every word of the hostile text is an ordinary search term, so its own text finds it.
-    assert [a.id for a in search_articles(db, f"{body} penandaunik")] == [article_id]
-    assert integrity_ok(db) and {"articles", "articles_fts", "keywords"} <= table_names(db)
+    assert [a.id for a in db.articles.search(f"{body} penandaunik")] == [article_id]
+    assert db.integrity_ok() and {"articles", "articles_fts", "keywords"} <= table_names(db)
 
 
 @SLOW
@@ -322,8 +320,8 @@ def test_metacharacters_survive_json_ingest_into_the_store(
     assert parsed.text == " ".join(text.split())  # SQL_META holds no markup to clean
     assert parsed.title == " ".join(title.split())
     db = seeded_db()
-    (article_id,) = insert_articles(db, batch.articles).new_ids
-    stored = get_article(db, article_id)
+    (article_id,) = save_articles(db, batch.articles).new_ids
+    stored = db.articles.get(article_id)
     assert stored is not None
     assert (stored.title, stored.text, stored.url, stored.source) == (
         parsed.title,
@@ -346,7 +344,7 @@ def test_metacharacters_in_command_arguments(verb: str, arg: str) -> None:
     keywords, tables = keyword_rows(db), table_names(db)
     reply = run(db, f"/{verb} {arg}", admin=False)
     assert reply.text.strip()
-    assert integrity_ok(db) and table_names(db) == tables and keyword_rows(db) == keywords
+    assert db.integrity_ok() and table_names(db) == tables and keyword_rows(db) == keywords
     assert db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == len(NEWS)
 
 
@@ -360,7 +358,7 @@ def test_admin_keywords_with_metacharacters_round_trip(words: list[str], anchor:
     tables = table_names(db)
     text = " ".join([anchor, *words])
     added = run(db, f"/addkeyword {text}", admin=True)
-    assert added.text.strip() and integrity_ok(db) and table_names(db) == tables
+    assert added.text.strip() and db.integrity_ok() and table_names(db) == tables
     if not added.changed:
         return  # refused as an invalid query (with the reason) or already present
     query = keyword_rows(db)[-1][1]
@@ -710,13 +708,13 @@ hostile_article = st.builds(
 ))  # fmt: skip
 def test_matching_pass_on_hostile_articles(articles: list[ArticleIn], hostile_keyword: str) -> None:
     db = seeded_db()
-    add_keyword(db, parse_query(hostile_keyword).canonical, "admin")
-    chat = ensure_chat(db, "telegram", "-100777", "id")
-    subscribe(db, chat, list_keywords(db), follow_all=True)
-    kimia, control = insert_articles(
+    db.keywords.add(parse_query(hostile_keyword).canonical, "admin")
+    chat = db.chats.ensure("telegram", "-100777", "id")
+    db.chats.subscribe(chat, db.keywords.all(), follow_all=True)
+    kimia, control = save_articles(
         db, [ArticleIn(text=KIMIA), ArticleIn(text=CONTROL, url="https://berita.example/kim")]
     ).new_ids
-    stored = insert_articles(db, articles).new_ids
+    stored = save_articles(db, articles).new_ids
 
     result = matching_pass(db)
     assert result.checked == 2 + len(stored)
@@ -727,14 +725,14 @@ def test_matching_pass_on_hostile_articles(articles: list[ArticleIn], hostile_ke
     assert len(outbox) == result.queued  # one row per (article, chat): a single chat here
     assert kimia not in outbox  # "Kim" / "Putin" are never parts of "Kimia" / "Rasputin"
     assert outbox[control][:2] == ["Kim", "Putin"]
-    index = KeywordIndex(k.query for k in list_keywords(db))
+    index = KeywordIndex(k.query for k in db.keywords.all())
     for article_id, keywords in outbox.items():
-        article = get_article(db, article_id)
+        article = db.articles.get(article_id)
         assert article is not None
         assert keywords == [m.query for m in index.match(article.text, article.title)]
     again = matching_pass(db)
     assert (again.checked, again.queued) == (0, 0)  # at most once
-    assert integrity_ok(db)
+    assert db.integrity_ok()
 
 
 # --- feed URLs with credentials, empty feeds: what the running bot logs and records ---------------
@@ -775,7 +773,7 @@ async def test_feed_credentials_never_reach_a_log_line(feed_base: str, tmp_path,
     from bot.app.service import Service
     from bot.config import config_from_dict
 
-    db = open_db(tmp_path / "k.db")
+    db = open_store(tmp_path / "k.db")
     service = Service(config_from_dict({}, env={}), db, {})
     with caplog.at_level(logging.DEBUG):
         poll = await service.poll_feed(f"{feed_base}/broken", 60)
@@ -800,14 +798,13 @@ def test_kabar_ingest_never_prints_feed_credentials(feed_base: str, tmp_path, ca
 async def test_a_valid_empty_feed_is_a_success_not_a_failure(feed_base: str, tmp_path) -> None:
     from bot.app.service import Service
     from bot.config import config_from_dict
-    from store.feeds import get_feed, sync_feeds
 
     url = f"{feed_base}/empty"
-    db = open_db(tmp_path / "k.db")
-    sync_feeds(db, [(url, "", 60)])
+    db = open_store(tmp_path / "k.db")
+    db.feeds.sync([(url, "", 60)])
     service = Service(config_from_dict({}, env={}), db, {})
     poll = await service.poll_feed(url, 60)
     await service.close()
     assert (poll.error, poll.next_in) == (None, 60)  # no backoff
-    row = get_feed(db, url)
+    row = db.feeds.get(url)
     assert (row.failures, row.last_error) == (0, None)

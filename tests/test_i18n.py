@@ -234,7 +234,7 @@ def test_demo_status_lines_follow_the_chat_language(
     English whatever the language."""
     import io
 
-    from bot.app.demo import run_demo
+    from bot.demo import run_demo
 
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()

@@ -23,6 +23,7 @@ from bot.matching.tokens import (
     normalize_word,
     tokenize,
 )
+from store import open_store
 
 # -- tokens ------------------------------------------------------------------------------------
 
@@ -353,18 +354,15 @@ NOW = "2024-06-11T08:00:00.000000Z"
 
 def test_matching_pass_skips_a_stored_bad_query_with_one_warning(caplog) -> None:
     from bot.matching.passes import IndexCache, matching_batches, matching_pass
-    from store import open_db
-    from store.chats import ensure_chat, subscribe
-    from store.keywords import list_keywords
 
-    db = open_db(":memory:")
+    db = open_store(":memory:")
     for query in ("(", "Kim", '"Jong Un'):  # stored by an older Kabar or by hand
         db.conn.execute("INSERT INTO keywords (query, created_at) VALUES (?, '2024')", [query])
     db.conn.execute("INSERT INTO articles (content_hash, text, ingested_at) VALUES"
                     " ('h1', 'Kim Jong Un meninjau uji coba.', ?), ('h2', 'Kim lagi.', ?)",
                     [NOW, NOW])
-    chat = ensure_chat(db, "telegram", "42", "id")
-    subscribe(db, chat, list_keywords(db))
+    chat = db.chats.ensure("telegram", "42", "id")
+    db.chats.subscribe(chat, db.keywords.all())
     caplog.set_level("WARNING")
     assert matching_pass(db).queued == 2
     list(matching_batches(db, index=IndexCache().get(db)))  # the `kabar run` path

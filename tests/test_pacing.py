@@ -13,15 +13,12 @@ from telegram import Bot
 
 from bot.delivery.pacing import Limit, Pacer
 from bot.delivery.worker import Deliverer
+from bot.ingest.dedup import save_articles
 from bot.matching.passes import matching_pass
 from handlers.telegram import TelegramSender
-from store import open_db
-from store.articles import insert_articles
-from store.chats import ensure_chat, subscribe
-from store.keywords import find_keyword, seed_keywords
+from store import open_store
 from store.models import ArticleIn
-from store.outbox import counts
-from store.pacing import IN_FLIGHT_SECONDS, StorePacing
+from store.pacing import IN_FLIGHT_SECONDS
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support import drain
 
@@ -109,7 +106,7 @@ def store_pacers(tmp_path: Path, clock: Clock, *limits: Limit) -> list[Pacer]:
     """Two instances' pacers over two connections to one SQLite file, on one fake clock."""
     pacers = []
     for _ in range(2):
-        shared = StorePacing(open_db(tmp_path / "k.db"), "telegram", clock=clock)
+        shared = open_store(tmp_path / "k.db").pacing("telegram", clock=clock)
         pacers.append(Pacer((Limit(3, 1.0),), lambda target: limits, clock=clock,
                             shared=shared))
     return pacers
@@ -177,20 +174,20 @@ async def test_two_deliverers_on_one_file_keep_the_telegram_limits(tmp_path: Pat
     that enforces 1/s per chat and 30/s overall: no limit exceeded, every alert once."""
     fake = await FakeTelegram().start()
     fake.enforce_limits()
-    db = open_db(tmp_path / "k.db")
-    seed_keywords(db, ["Putin", "rudal"])
+    db = open_store(tmp_path / "k.db")
+    db.keywords.seed(["Putin", "rudal"])
     for address in range(2001, 2041):
-        subscribe(db, ensure_chat(db, "telegram", str(address), "id"),
-                  [find_keyword(db, "Putin")])
-    subscribe(db, ensure_chat(db, "telegram", "2100", "id"), [find_keyword(db, "rudal")])
-    insert_articles(db, [ArticleIn(text=f"Presiden Putin menerima delegasi dagang nomor {i}"
+        db.chats.subscribe(db.chats.ensure("telegram", str(address), "id"),
+                  [db.keywords.find("Putin")])
+    db.chats.subscribe(db.chats.ensure("telegram", "2100", "id"), [db.keywords.find("rudal")])
+    save_articles(db, [ArticleIn(text=f"Presiden Putin menerima delegasi dagang nomor {i}"
                                         " di Kremlin pada Kamis siang.", source="tes", lang="id")
                          for i in range(2)]
                     + [ArticleIn(text=f"Latihan ke-{i} menguji sistem pencegat rudal jarak"
                                       " menengah di pangkalan udara.", source="tes", lang="id")
                        for i in range(5)])
     assert matching_pass(db).queued == 85
-    connections = [db, open_db(tmp_path / "k.db")]
+    connections = [db, open_store(tmp_path / "k.db")]
     bots = [Bot(fake.token, base_url=fake.base_url) for _ in connections]
     try:
         for bot in bots:
@@ -206,5 +203,5 @@ async def test_two_deliverers_on_one_file_keep_the_telegram_limits(tmp_path: Pat
     assert fake.violations == 0, fake.violation_kinds
     sent = [(m["chat_id"], m["text"]) for m in fake.sent]
     assert len(sent) == 85 and len(set(sent)) == 85
-    assert counts(db) == {"sent": 85}
+    assert db.outbox.counts() == {"sent": 85}
     assert len(fake.messages_to(2100)) == 5

@@ -10,8 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.bench_reliability import TITLE, Scenario, prepare_store, run_scenario, start_bot
-from store import open_db
-from store.outbox import counts
+from store import open_store
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -84,6 +83,6 @@ async def test_sigterm_during_delivery_sends_nothing_twice_and_loses_nothing(
     seen = telegram_received(tg)
     assert stopped_after < len(expected)  # the stop really came mid-delivery
     assert sorted(seen.elements()) == sorted(expected), log.read_text()[-3000:]  # once each
-    db = open_db(tmp_path / "kabar.db")
-    assert counts(db) == {"sent": len(expected)}
+    db = open_store(tmp_path / "kabar.db")
+    assert db.outbox.counts() == {"sent": len(expected)}
     db.close()

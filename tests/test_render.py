@@ -695,7 +695,7 @@ def test_seed_wire_texts_title_snippet_and_source(sample: str, word: str, source
 
     from bot.ingest.parse import read_file
 
-    path = Path(__file__).parent.parent / "bot" / "app" / "samples" / sample
+    path = Path(__file__).parent.parent / "bot" / "samples" / sample
     [parsed] = read_file(path, max_bytes=10**6).articles  # no title line, a "(ant)" tag
     stored = Article(1, parsed.text, parsed.title, parsed.url, parsed.source, parsed.published,
                      parsed.lang, INGESTED)

@@ -13,11 +13,7 @@ from aiohttp import web
 from bot.app.scheduler import build_scheduler, feed_job_id
 from bot.app.service import Service, feed_backoff
 from bot.config import config_from_dict
-from store import open_db
-from store.chats import ensure_chat, subscribe
-from store.feeds import get_feed, sync_feeds
-from store.keywords import list_keywords, seed_keywords
-from store.outbox import counts
+from store import open_store
 from tests.support import RecordingSender
 
 ITEM = """<item><title>{title}</title><link>https://kabar.example/{slug}</link>
@@ -93,11 +89,11 @@ def make_service(tmp_path: Path, feeds: list[str], **schedule: int):
     config = config_from_dict({"store": {"path": str(tmp_path / "k.db")},
                                "feeds": [{"url": u} for u in feeds],
                                "schedule": schedule}, env={})
-    db = open_db(tmp_path / "k.db")
-    seed_keywords(db, config.keywords)
-    sync_feeds(db, [(u, "", 60) for u in feeds])
-    chat = ensure_chat(db, "telegram", "1", "id")
-    subscribe(db, chat, list_keywords(db), follow_all=True)
+    db = open_store(tmp_path / "k.db")
+    db.keywords.seed(config.keywords)
+    db.feeds.sync([(u, "", 60) for u in feeds])
+    chat = db.chats.ensure("telegram", "1", "id")
+    db.chats.subscribe(chat, db.keywords.all(), follow_all=True)
     sender = RecordingSender()
     return config, db, Service(config, db, {"telegram": sender}), sender
 
@@ -116,7 +112,7 @@ async def test_poll_is_conditional_and_new_articles_wake_matching(feed_server, t
     assert [a.keywords for _, a in sender.sent] == [("rudal",)]
     second = await service.poll_feed(f"{base}/good", 60)
     assert second.report is None and second.error is None and hits["good"] == 2
-    assert get_feed(db, f"{base}/good").etag == '"v1"'
+    assert db.feeds.get(f"{base}/good").etag == '"v1"'
     await service.close()
 
 
@@ -127,7 +123,7 @@ async def test_failing_feed_backs_off(feed_server, tmp_path) -> None:
     assert poll.error == "HTTP 500" and poll.next_in == 120
     again = await service.poll_feed(f"{base}/broken", 60)
     assert again.error == "backing off" and hits["broken"] == 1
-    row = get_feed(db, f"{base}/broken")
+    row = db.feeds.get(f"{base}/broken")
     assert row.failures == 1 and row.last_error == "HTTP 500"
     assert feed_backoff(60, 3) == 480 and feed_backoff(60, 30) == 6 * 3600
     await service.close()
@@ -141,7 +137,7 @@ async def test_changing_guids_do_not_duplicate_alerts(feed_server, tmp_path) -> 
         await settle()
     assert hits["unstable"] == 3
     assert db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
-    assert len(sender.sent) == 1 and counts(db) == {"sent": 1}
+    assert len(sender.sent) == 1 and db.outbox.counts() == {"sent": 1}
     await service.close()
 
 
@@ -184,7 +180,7 @@ async def test_bad_feeds_back_off_while_the_good_one_is_served(feed_server, tmp_
     assert hits["good"] >= 2
     for url, error in ((f"{base}/html", "not a feed"), (f"{base}/huge", "feed too large"),
                        (f"{base}/broken", "HTTP 500")):
-        row = get_feed(db, url)
+        row = db.feeds.get(url)
         assert row.failures == 1 and error in row.last_error  # polled once, then backing off
     assert hits["hang"] == 1  # never two polls of one feed at once
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024

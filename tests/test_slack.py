@@ -25,6 +25,7 @@ from bot.alerts.render import Alert
 from bot.app.service import Service
 from bot.config import Config, ConfigError, config_from_dict, store_path
 from bot.delivery.worker import GONE, RETRY, SENT
+from bot.ingest.dedup import save_articles
 from handlers.slack import (
     CHANNEL_LIMIT,
     EVENTS_PATH,
@@ -39,12 +40,8 @@ from handlers.slack import (
     run_read_only,
     socket_mode_handler,
 )
-from store import open_db
-from store.articles import insert_articles
-from store.chats import get_chat
-from store.keywords import list_keywords, seed_keywords
+from store import open_store
 from store.models import ArticleIn
-from store.outbox import counts
 from tests.fakes.slack_api import FakeSlack, api_error, dropped, rate_limited, server_error, slow
 from tests.support import drain
 
@@ -125,7 +122,7 @@ class Bot:
             " ORDER BY k.id", [channel])]  # fmt: skip
 
     def keywords(self) -> list[str]:
-        return [k.query for k in list_keywords(self.db)]
+        return [k.query for k in self.db.keywords.all()]
 
 
 @pytest.fixture
@@ -138,8 +135,8 @@ async def fake() -> AsyncIterator[FakeSlack]:
 @pytest.fixture
 async def bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
     config = make_config(tmp_path, fake)
-    db = open_db(store_path(config))
-    seed_keywords(db, config.keywords)
+    db = open_store(store_path(config))
+    db.keywords.seed(config.keywords)
     platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
     await platform.start(None, listen=True)
     assert platform.port != 0
@@ -151,7 +148,7 @@ async def bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
 
 
 def add_articles(db: Database, *articles: tuple[str, str]) -> None:
-    insert_articles(db, [
+    save_articles(db, [
         ArticleIn(text=text, title=title, url=f"https://berita.example/{i}", source="tes",
                   lang="id", origin=f"test-{i}-{time.time_ns()}")
         for i, (title, text) in enumerate(articles)
@@ -177,7 +174,7 @@ async def test_start_subscribes_the_channel_and_says_so_in_channel(bot: Bot) -> 
     assert "Kabar aktif" in reply["text"] and "Kim, Putin, rudal, satelit" in reply["text"]
     assert "/kabar list" in reply["text"] and "/kabar stop" in reply["text"]
     assert bot.subscriptions() == KEYWORDS
-    chat = get_chat(bot.db, "slack", CHANNEL)
+    chat = bot.db.chats.get("slack", CHANNEL)
     assert chat is not None and chat.follow_all and chat.active and chat.title == "berita"
     assert bot.fake.auth_tests == 1  # at start; bolt authorizes with that answer
 
@@ -225,7 +222,7 @@ async def test_keywords_and_list(bot: Bot) -> None:
 async def test_lang_switches_replies_to_english(bot: Bot) -> None:
     reply = await bot.reply("lang en")
     assert reply["text"] == "This chat's language is now English."
-    chat = get_chat(bot.db, "slack", CHANNEL)
+    chat = bot.db.chats.get("slack", CHANNEL)
     assert chat is not None and chat.language == "en"
     listed = await bot.reply("keywords")
     assert listed["text"].startswith("Configured keywords (4)")
@@ -267,7 +264,7 @@ async def test_search_answers_at_response_url_escaped(bot: Bot) -> None:
 
 
 async def test_slow_verbs_run_inline_on_an_in_memory_database(bot: Bot) -> None:
-    db = open_db(":memory:")
+    db = open_store(":memory:")
     try:
         ctx = command_context({"channel_id": CHANNEL, "user_id": USER})
         reply = await run_read_only(db, ctx, "/search rudal", command_settings(bot.config))
@@ -332,7 +329,7 @@ async def test_forged_signature_is_rejected(bot: Bot) -> None:
     tampered = await bot.post(body.replace("start", "stop"), timestamp=now,
                               signature=sign(body, now))
     assert tampered.status_code == 401
-    assert get_chat(bot.db, "slack", CHANNEL) is None
+    assert bot.db.chats.get("slack", CHANNEL) is None
 
 
 async def test_stale_timestamp_is_rejected(bot: Bot) -> None:
@@ -340,7 +337,7 @@ async def test_stale_timestamp_is_rejected(bot: Bot) -> None:
     stale = int(time.time()) - 6 * 60
     response = await bot.post(body, timestamp=stale)  # correctly signed, but 6 minutes old
     assert response.status_code == 401
-    assert get_chat(bot.db, "slack", CHANNEL) is None and bot.subscriptions() == []
+    assert bot.db.chats.get("slack", CHANNEL) is None and bot.subscriptions() == []
 
 
 def test_replay_guard_forgets_after_the_window() -> None:
@@ -411,14 +408,14 @@ async def test_a_non_numeric_timestamp_is_refused_not_an_error(bot: Bot) -> None
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sign(body, 0)})
         assert response.status_code == 401, stamp
-    assert get_chat(bot.db, "slack", CHANNEL) is None
+    assert bot.db.chats.get("slack", CHANNEL) is None
 
 
 async def test_a_command_from_another_workspace_is_refused(bot: Bot) -> None:
     form = {**bot.form("start", USER, CHANNEL), "team_id": "T0OTHER"}
     response = await bot.post(urlencode(form))
     assert response.status_code == 403
-    assert get_chat(bot.db, "slack", CHANNEL) is None and bot.subscriptions() == []
+    assert bot.db.chats.get("slack", CHANNEL) is None and bot.subscriptions() == []
     assert bot.fake.responses == []
     assert (await bot.reply("keywords"))["text"].startswith("Kata kunci")  # its own: fine
 
@@ -450,7 +447,7 @@ async def test_latest_and_search_replies_cannot_format_or_ping(bot: Bot) -> None
 
 async def test_rejected_token_stops_the_start(tmp_path: Path, fake: FakeSlack) -> None:
     config = make_config(tmp_path, fake, bot_token="xoxb-revoked")
-    db = open_db(store_path(config))
+    db = open_store(store_path(config))
     platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
     try:
         with pytest.raises(ConfigError, match=r"^'slack\.bot_token' was rejected by Slack"
@@ -536,7 +533,7 @@ async def test_rate_limited_alert_arrives_exactly_once(bot: Bot) -> None:
     await deliver_all(bot)
     assert bot.fake.attempts_to(CHANNEL) == 3
     assert len(bot.fake.messages_to(CHANNEL)) == 1
-    assert counts(bot.db) == {"sent": 1}
+    assert bot.db.outbox.counts() == {"sent": 1}
 
 
 async def test_server_errors_are_retried(bot: Bot) -> None:
@@ -565,14 +562,14 @@ async def test_channel_not_found_marks_the_chat_inactive(bot: Bot) -> None:
     bot.fake.gone(CHANNEL, "channel_not_found")
     add_articles(bot.db, ("Rudal", "Uji rudal pertama."), ("Putin", "Putin berpidato."))
     await deliver_all(bot)
-    chat = get_chat(bot.db, "slack", CHANNEL)
+    chat = bot.db.chats.get("slack", CHANNEL)
     assert chat is not None and not chat.active
-    assert counts(bot.db) == {"skipped": 2}
+    assert bot.db.outbox.counts() == {"skipped": 2}
     assert bot.fake.attempts_to(CHANNEL) == 1 and bot.fake.messages == []
     listed = await bot.reply("list")
     assert "dihentikan" in listed["text"]  # the channel is told delivery is paused
     await bot.command("start")  # ... and /kabar start resumes it
-    chat = get_chat(bot.db, "slack", CHANNEL)
+    chat = bot.db.chats.get("slack", CHANNEL)
     assert chat is not None and chat.active
 
 
@@ -673,7 +670,7 @@ def test_command_text() -> None:
 
 async def test_without_listen_only_the_sender_exists(tmp_path: Path, fake: FakeSlack) -> None:
     config = make_config(tmp_path, fake)
-    db = open_db(store_path(config))
+    db = open_store(store_path(config))
     platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
     await platform.start(None, listen=False)
     try:
@@ -690,7 +687,7 @@ async def test_socket_mode_handler_is_built_on_the_configured_api(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
     config = make_config(tmp_path, fake, app_token="xapp-1-test")
-    db = open_db(store_path(config))
+    db = open_store(store_path(config))
     try:
         handler = socket_mode_handler(build_app(config, db, {"team_id": "T0TEST"}),
                                      "xapp-1-test")

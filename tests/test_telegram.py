@@ -29,6 +29,7 @@ from bot.alerts.render import Alert
 from bot.app.service import Service
 from bot.config import Config, ConfigError, config_from_dict
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT
+from bot.ingest.dedup import save_articles
 from handlers import commands
 from handlers.commands import VERBS
 from handlers.telegram import (
@@ -38,12 +39,8 @@ from handlers.telegram import (
     retry_after_seconds,
     split_message,
 )
-from store import open_db
-from store.articles import insert_articles
-from store.chats import chat_keywords, ensure_chat, get_chat, subscribe
-from store.keywords import find_keyword, list_keywords, seed_keywords
+from store import open_store
 from store.models import ArticleIn
-from store.outbox import counts
 from tests.fakes.telegram_api import (
     Failure,
     FakeTelegram,
@@ -127,8 +124,8 @@ async def start_kabar(
     fake: FakeTelegram, tmp_path: Path, *, listen: bool = True, **telegram: Any
 ) -> Kabar:
     config = make_config(fake, tmp_path, **telegram)
-    db = open_db(tmp_path / "kabar.db")
-    seed_keywords(db, config.keywords)
+    db = open_store(tmp_path / "kabar.db")
+    db.keywords.seed(config.keywords)
     platform = TelegramPlatform(config, db)
     service = Service(config, db, {"telegram": platform.sender})
     try:
@@ -140,7 +137,7 @@ async def start_kabar(
 
 
 def add_articles(db: Database, *texts: str) -> None:
-    report = insert_articles(db, [
+    report = save_articles(db, [
         ArticleIn(text=text, title=f"Berita hari ini nomor {zlib.crc32(text.encode()) % 1000}",
                   source="tes", lang="id", url=f"https://kabar.example/{zlib.crc32(text.encode())}")
         for text in texts
@@ -149,9 +146,9 @@ def add_articles(db: Database, *texts: str) -> None:
 
 
 def follow(db: Database, address: int, *queries: str) -> None:
-    chat = ensure_chat(db, "telegram", str(address), "id")
-    keywords = [k for k in list_keywords(db) if k.query in queries] if queries else None
-    subscribe(db, chat, keywords or list_keywords(db), follow_all=not queries)
+    chat = db.chats.ensure("telegram", str(address), "id")
+    keywords = [k for k in db.keywords.all() if k.query in queries] if queries else None
+    db.chats.subscribe(chat, keywords or db.keywords.all(), follow_all=not queries)
 
 
 def outbox_rows(db: Database, address: int) -> list[tuple[str, int, str | None]]:
@@ -180,7 +177,7 @@ async def kabar(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Kabar]:
 async def test_private_chat_start_alert_lang_unsubscribe_stop(kabar: Kabar) -> None:
     fake, db = kabar.fake, kabar.db
     assert "Kabar" in await kabar.say(1001, "/start")
-    chat = get_chat(db, "telegram", "1001")
+    chat = db.chats.get("telegram", "1001")
     assert chat is not None and chat.language == "id" and chat.title == "User1001"
 
     add_articles(db, KIM_RUDAL)
@@ -213,7 +210,7 @@ async def test_group_commands_addressed_to_this_bot_only(kabar: Kabar) -> None:
     fake = kabar.fake
     reply = await kabar.say(-2001, f"/start@{USERNAME}", user_id=7)
     assert "Kabar" in reply
-    chat = get_chat(kabar.db, "telegram", "-2001")
+    chat = kabar.db.chats.get("telegram", "-2001")
     assert chat is not None and chat.title == "Test group" and chat.follow_all
     fake.send_text(-2001, "/start@OtherBot", user_id=7)  # another bot's command
     fake.send_text(-2001, "/nonsense", user_id=7)  # not ours to answer in a group
@@ -222,7 +219,7 @@ async def test_group_commands_addressed_to_this_bot_only(kabar: Kabar) -> None:
     assert len(fake.messages_to(-2001)) == 2
     assert "/nonsense" in await kabar.say(1002, "/nonsense")  # a private chat always gets one
     assert "rudal" in await kabar.say(1002, "/sub rudal")  # aliases work too
-    assert [k.query for k in chat_keywords(kabar.db, get_chat(kabar.db, "telegram", "1002"))] \
+    assert [k.query for k in kabar.db.chats.keywords(kabar.db.chats.get("telegram", "1002"))] \
         == ["rudal"]
 
 
@@ -230,11 +227,11 @@ async def test_admin_edits_keywords_and_others_are_refused(kabar: Kabar) -> None
     db = kabar.db
     reply = await kabar.say(ADMIN, "/addkeyword satelit OR satellite")
     assert "satelit OR satellite" in reply
-    assert find_keyword(db, "satelit OR satellite") is not None
-    before = [k.query for k in list_keywords(db)]
+    assert db.keywords.find("satelit OR satellite") is not None
+    before = [k.query for k in db.keywords.all()]
     assert await kabar.say(5, "/addkeyword Biden") == REFUSED
     assert await kabar.say(-3001, f"/removekeyword@{USERNAME} Kim", user_id=5) == REFUSED
-    assert [k.query for k in list_keywords(db)] == before
+    assert [k.query for k in db.keywords.all()] == before
 
 
 async def test_channel_post_commands(kabar: Kabar) -> None:
@@ -242,7 +239,7 @@ async def test_channel_post_commands(kabar: Kabar) -> None:
     before = len(fake.messages_to(-1009001))
     fake.send_channel_post(-1009001, "/start")
     await fake.wait_for(lambda: len(fake.messages_to(-1009001)) > before)
-    chat = get_chat(kabar.db, "telegram", "-1009001")
+    chat = kabar.db.chats.get("telegram", "-1009001")
     assert chat is not None and chat.title == "Test channel" and chat.follow_all
     fake.send_channel_post(-1009001, "/addkeyword Biden")  # no user: never an admin
     await fake.wait_for(lambda: len(fake.messages_to(-1009001)) > before + 1)
@@ -269,7 +266,7 @@ async def test_menu_without_language_follows_default_language(
     config = config_from_dict({"default_language": "en", "telegram": {
         "token": TOKEN, "base_url": fake.base_url}, "store": {"path": str(tmp_path / "k.db")}},
         env={})
-    db = open_db(tmp_path / "k.db")
+    db = open_store(tmp_path / "k.db")
     platform = TelegramPlatform(config, db)
     try:
         await platform.start(None, listen=True)
@@ -284,11 +281,11 @@ async def test_group_upgraded_to_supergroup_keeps_its_subscriptions(kabar: Kabar
     fake, db = kabar.fake, kabar.db
     await kabar.say(-4001, f"/start@{USERNAME}")
     await kabar.say(-4001, f"/unsubscribe@{USERNAME} Putin")
-    before = chat_keywords(db, get_chat(db, "telegram", "-4001"))
+    before = db.chats.keywords(db.chats.get("telegram", "-4001"))
     fake.migrate_group(-4001, -1004001)
-    await fake.wait_for(lambda: get_chat(db, "telegram", "-1004001") is not None)
-    assert get_chat(db, "telegram", "-4001") is None
-    assert chat_keywords(db, get_chat(db, "telegram", "-1004001")) == before
+    await fake.wait_for(lambda: db.chats.get("telegram", "-1004001") is not None)
+    assert db.chats.get("telegram", "-4001") is None
+    assert db.chats.keywords(db.chats.get("telegram", "-1004001")) == before
     add_articles(db, KIM_RUDAL)
     await kabar.check()
     assert len(kabar.alerts(-1004001)) == 1 and not kabar.alerts(-4001)
@@ -301,8 +298,8 @@ async def test_send_to_a_migrated_group_moves_the_chat_and_delivers_once(kabar: 
     add_articles(db, KIM_RUDAL, RUDAL_ONLY)
     await kabar.check()
     assert len(kabar.alerts(-1005001)) == 2 and not kabar.alerts(-5001)
-    assert get_chat(db, "telegram", "-1005001").follow_all
-    assert counts(db) == {"sent": 2}
+    assert db.chats.get("telegram", "-1005001").follow_all
+    assert db.outbox.counts() == {"sent": 2}
 
 
 # ---------------------------------------------------------------- failures
@@ -338,7 +335,7 @@ async def test_blocked_or_missing_chat_is_marked_inactive(kabar: Kabar) -> None:
         assert [row[0] for row in outbox_rows(db, gone)] == ["skipped", "skipped"]
         assert fake.attempts_to(gone) == 1 and not kabar.alerts(gone)
     assert "Kabar" in await kabar.say(1201, "/start")  # unblocked and back
-    assert get_chat(db, "telegram", "1201").active
+    assert db.chats.get("telegram", "1201").active
 
 
 async def test_server_error_then_success_delivers_once(kabar: Kabar) -> None:
@@ -376,13 +373,13 @@ async def test_a_message_telegram_refuses_fails_alone(kabar: Kabar) -> None:
     add_articles(kabar.db, KIM_RUDAL, PUTIN)
     await kabar.check()
     assert [row[0] for row in outbox_rows(kabar.db, 1451)] == ["failed", "sent"]
-    assert get_chat(kabar.db, "telegram", "1451").active  # the chat is fine
+    assert kabar.db.chats.get("telegram", "1451").active  # the chat is fine
     assert kabar.fake.attempts_to(1451) == 2
 
 
 async def test_sender_maps_bot_api_errors(fake: FakeTelegram, tmp_path: Path) -> None:
-    db = open_db(tmp_path / "kabar.db")
-    ensure_chat(db, "telegram", "-1501", "id")
+    db = open_store(tmp_path / "kabar.db")
+    db.chats.ensure("telegram", "-1501", "id")
     bot = Bot(TOKEN, base_url=fake.base_url, request=HTTPXRequest(read_timeout=0.5))
     await bot.initialize()
     sender = TelegramSender(bot, db)
@@ -403,7 +400,7 @@ async def test_sender_maps_bot_api_errors(fake: FakeTelegram, tmp_path: Path) ->
             result = await sender.send("-1501", alert)
             assert (result.outcome, result.retry_after) == (outcome, retry_after), failure
             assert result.error
-        assert get_chat(db, "telegram", "-1001501") is not None
+        assert db.chats.get("telegram", "-1001501") is not None
         assert (await sender.send("-1001501", alert)).outcome == SENT
         assert sender.target_limits("-1001501") != sender.target_limits("1501")
         fake.token = "999:OTHER"  # the token was revoked: wait, for every chat
@@ -456,7 +453,7 @@ async def test_pacing_keeps_within_telegram_limits(fake: FakeTelegram, tmp_path:
         await kabar.close()
     assert fake.violations == 0
     assert len(fake.sent) == 65 and len(fake.messages_to(2100)) == 5
-    assert counts(open_db(tmp_path / "kabar.db")) == {"sent": 65}
+    assert open_store(tmp_path / "kabar.db").outbox.counts() == {"sent": 65}
     methods = {method for method, _ in fake.calls}
     assert "getupdates" not in methods and "setmycommands" not in methods  # send-only
 
@@ -500,8 +497,8 @@ async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, tmp_path: Path
     port = free_port()
     config = make_config(fake, tmp_path, mode="webhook", webhook_port=port,
                          webhook_url="https://kabar.example/tg/hook", webhook_secret="s3cret")
-    db = open_db(tmp_path / "kabar.db")
-    seed_keywords(db, config.keywords)
+    db = open_store(tmp_path / "kabar.db")
+    db.keywords.seed(config.keywords)
     platform = TelegramPlatform(config, db)
     platform.webhook_listen = "127.0.0.1"
     await platform.start(None, listen=True)
@@ -520,7 +517,7 @@ async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, tmp_path: Path
                 assert response.status == 200
         await fake.wait_for(lambda: fake.messages_to(1701))
         assert len(fake.messages_to(1701)) == 1
-        assert get_chat(db, "telegram", "1701").follow_all
+        assert db.chats.get("telegram", "1701").follow_all
     finally:
         await platform.stop()
         db.close()

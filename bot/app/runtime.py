@@ -6,28 +6,24 @@ import asyncio
 import functools
 import logging
 import signal
-import sqlite3
-import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlite_utils import Database
 
 from bot.alerts.i18n import counted
 from bot.app.scheduler import build_scheduler, feed_interval
 from bot.app.service import Service
 from bot.config import Config, store_path
 from bot.delivery.worker import Sender
-from store import StoreError, check_alive, damaged, db_file, is_corrupt
-from store.feeds import sync_feeds
-from store.outbox import counts
+from store import DatabaseError, Store, StoreError, damaged, is_corrupt
 
 log = logging.getLogger("kabar")
 
 
 class Platform(Protocol):
-    """A chat platform adapter: a Sender for alerts and, when listening, command handling."""
+    """A chat platform adapter: a Sender for alerts and, when listening, command handling.
+    The entry points build them (``bot.platforms``); the app never imports an adapter."""
 
     name: str
     sender: Sender
@@ -37,34 +33,13 @@ class Platform(Protocol):
     async def stop(self) -> None: ...
 
 
-def build_platforms(config: Config, db: Database) -> list[Platform]:
-    """The adapters for every platform that is configured (only their modules import the
-    platform libraries, and only when configured)."""
-    platforms: list[Platform] = []
-    if config.telegram_enabled:
-        from handlers.telegram import TelegramPlatform
-
-        platforms.append(TelegramPlatform(config, db))
-    if config.slack_enabled and config.slack is not None:
-        from handlers.slack import SlackPlatform
-
-        platforms.append(SlackPlatform(config, db, host=config.slack.host))
-    return platforms
+def check_once(config: Config, db: Store, platforms: list[Platform]) -> int:
+    """`kabar check`: one matching pass, then deliver what is due through ``platforms``, then
+    exit."""
+    return asyncio.run(_check_once(config, db, platforms))
 
 
-def console_platform(stream: TextIO | None = None) -> Platform:
-    from handlers.console import ConsolePlatform
-
-    return ConsolePlatform(stream or sys.stdout)
-
-
-def check_once(config: Config, db: Database) -> int:
-    """`kabar check`: one matching pass, then deliver what is due, then exit."""
-    return asyncio.run(_check_once(config, db))
-
-
-async def _check_once(config: Config, db: Database) -> int:
-    platforms = [*build_platforms(config, db), console_platform()]
+async def _check_once(config: Config, db: Store, platforms: list[Platform]) -> int:
     for platform in platforms:
         await platform.start(None, listen=False)
     try:
@@ -74,7 +49,7 @@ async def _check_once(config: Config, db: Database) -> int:
     finally:
         for platform in platforms:
             await platform.stop()
-    waiting = counts(db).get("pending", 0)
+    waiting = db.outbox.counts().get("pending", 0)
     checked, queued = (result.checked, result.queued) if result else (0, 0)
     print(f"checked {counted(checked, 'article')}, queued {counted(queued, 'alert')};"
           f" sent {stats.sent}, retry later {stats.retried}, chats gone {stats.gone};"
@@ -85,10 +60,11 @@ async def _check_once(config: Config, db: Database) -> int:
 QUIET_LOGGERS = ("apscheduler",)  # "Running job ..." / "... executed successfully" per tick
 
 
-def run_forever(config: Config, db: Database) -> int:
-    """`kabar run`: the scheduler plus every configured platform, until SIGINT / SIGTERM."""
+def run_forever(config: Config, db: Store, platforms: list[Platform]) -> int:
+    """`kabar run`: the scheduler plus ``platforms`` (every configured one), until SIGINT /
+    SIGTERM."""
     configure_logging()
-    return asyncio.run(_run(config, db))
+    return asyncio.run(_run(config, db, platforms))
 
 
 class _SkippedRunFilter(logging.Filter):
@@ -114,10 +90,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN_FILTER)
 
 
-async def _run(config: Config, db: Database) -> int:
-    sync_feeds(db, [(f.url, f.name, feed_interval(config, f.interval_seconds))
-                    for f in config.feeds])
-    platforms = build_platforms(config, db)
+async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
+    db.feeds.sync([(f.url, f.name, feed_interval(config, f.interval_seconds))
+                   for f in config.feeds])
     if not platforms:
         log.warning("no platform configured ([telegram] token or [slack] bot_token): alerts are"
                     " queued and will be sent once one is")
@@ -154,7 +129,7 @@ async def _run(config: Config, db: Database) -> int:
     return 0
 
 
-def guard_store(scheduler: AsyncIOScheduler, db: Database, stop: asyncio.Event) -> list[StoreError]:
+def guard_store(scheduler: AsyncIOScheduler, db: Store, stop: asyncio.Event) -> list[StoreError]:
     """Before every job, check the database file is still the one opened; when it was deleted
     or replaced, or a job finds it damaged, stop the bot. Returns the list that then holds
     the error."""
@@ -164,21 +139,21 @@ def guard_store(scheduler: AsyncIOScheduler, db: Database, stop: asyncio.Event) 
     return broken
 
 
-def _guarded(func: Callable[..., Awaitable[Any]], db: Database, stop: asyncio.Event,
+def _guarded(func: Callable[..., Awaitable[Any]], db: Store, stop: asyncio.Event,
              broken: list[StoreError]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(func)
     async def job(*args: Any) -> Any:
         if broken:
             return None
         try:
-            check_alive(db)
+            db.check_alive()
             return await func(*args)
         except StoreError as exc:
             broken.append(exc)
-        except sqlite3.DatabaseError as exc:
+        except DatabaseError as exc:
             if not is_corrupt(exc):
                 raise
-            broken.append(damaged(db_file(db) or "database", exc))
+            broken.append(damaged(db.path or "database", exc))
         stop.set()
         return None
 

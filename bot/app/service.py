@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 
 import httpx
-from sqlite_utils import Database
 
 from bot.alerts.i18n import counted
 from bot.config import Config
@@ -17,9 +16,7 @@ from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.sources import IngestReport, store_batch
 from bot.ingest.urls import redact_url
 from bot.matching.passes import IndexCache, PassResult, add_results, matching_batches
-from store.articles import delete_older_than
-from store.feeds import feed_waiting, get_feed, record_poll
-from store.outbox import delete_sent_older_than
+from store import Store
 
 log = logging.getLogger("kabar")
 
@@ -47,7 +44,7 @@ class Service:
     def __init__(
         self,
         config: Config,
-        db: Database,
+        db: Store,
         senders: dict[str, Sender],
     ) -> None:
         self.config = config
@@ -131,13 +128,13 @@ class Service:
         lock = self._feed_locks.setdefault(url, asyncio.Lock())
         if lock.locked():
             return FeedPoll(url, None, "already polling", interval)
-        if feed_waiting(self.db, url):
+        if self.db.feeds.waiting(url):
             return FeedPoll(url, None, "backing off", interval)
         async with lock:
             return await self._poll(url, interval)
 
     async def _poll(self, url: str, interval: float) -> FeedPoll:
-        row = get_feed(self.db, url)
+        row = self.db.feeds.get(url)
         state = FeedState(row.etag, row.last_modified) if row else FeedState()
         if self._client is None:
             self._client = make_client()
@@ -146,7 +143,7 @@ class Service:
         report = store_batch(self.db, result.batch) if result.batch.articles else None
         failures = (row.failures + 1 if row else 1) if result.error else 0
         next_in = feed_backoff(interval, failures)
-        record_poll(self.db, url, etag=result.state.etag,
+        self.db.feeds.record_poll(url, etag=result.state.etag,
                     last_modified=result.state.last_modified, error=result.error,
                     next_in_seconds=next_in)
         if result.error:
@@ -159,4 +156,4 @@ class Service:
 
     async def cleanup(self) -> tuple[int, int]:
         days = self.config.schedule.retention_days
-        return delete_sent_older_than(self.db, days), delete_older_than(self.db, days)
+        return self.db.outbox.delete_sent_older_than(days), self.db.articles.delete_older_than(days)

@@ -10,34 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlite_utils import Database
-
 from bot.alerts.render import Alert, build_alert
 from bot.delivery.pacing import Limit, Pacer
 from bot.matching.index import KeywordIndex
-from store.articles import get_articles
-from store.chats import set_active
-from store.models import Article
-from store.outbox import (
-    OutboxItem,
-    claim_due,
-    mark_failed,
-    mark_retry,
-    mark_sent,
-    recent_sends,
-    release,
-    renew_lease,
-    skip_for_chat,
-    skip_item,
-)
-from store.pacing import StorePacing
+from store import OperationError, Store
+from store.models import Article, OutboxItem
 
 log = logging.getLogger("kabar.delivery")
 
@@ -122,7 +105,7 @@ class Deliverer:
 
     def __init__(
         self,
-        db: Database,
+        db: Store,
         senders: dict[str, Sender],
         timezone: str = "Asia/Jakarta",
         *,
@@ -138,10 +121,10 @@ class Deliverer:
         self.max_attempts = max_attempts
         self.pacers = {  # backed by the store: the limits hold for every process on it
             name: Pacer(sender.global_limits, sender.target_limits,
-                        shared=StorePacing(db, name))
+                        shared=db.pacing(name))
             for name, sender in senders.items()
         }
-        for platform, address, ago in recent_sends(db, RECENT_SECONDS):
+        for platform, address, ago in db.outbox.recent_sends(RECENT_SECONDS):
             if platform in self.pacers:
                 pacer = self.pacers[platform]
                 pacer.record(address, pacer.clock() - ago)
@@ -162,7 +145,7 @@ class Deliverer:
         async with self._lock:
             done = 0
             while done < limit and not self._stopping:
-                items = claim_due(self.db, min(batch, limit - done), self.lease_seconds,
+                items = self.db.outbox.claim_due(min(batch, limit - done), self.lease_seconds,
                                   self.senders)
                 if not items:
                     break
@@ -195,7 +178,7 @@ class Deliverer:
         return False
 
     async def _send_all(self, items: list[OutboxItem]) -> DeliveryStats:
-        articles = get_articles(self.db, {item.article_id for item in items})
+        articles = self.db.articles.get_many({item.article_id for item in items})
         alerts: dict[tuple, asyncio.Future[Alert]] = {}  # one rendering per (article, kw, lang)
         queues: dict[Target, deque[OutboxItem]] = {}
         for item in items:
@@ -260,8 +243,8 @@ class Deliverer:
     def _renew(self, queues: dict, in_flight: dict) -> None:
         held = [i.id for q in queues.values() for i in q] + [i.id for _, i in in_flight.values()]
         try:
-            renew_lease(self.db, held, self.lease_seconds)
-        except sqlite3.Error as exc:
+            self.db.outbox.renew_lease(held, self.lease_seconds)
+        except OperationError as exc:
             log.warning("could not renew the lease of %d alerts: %s", len(held), exc)
 
     async def _finish(self, queues: dict, in_flight: dict, released: list[int],
@@ -280,8 +263,8 @@ class Deliverer:
         self._tried.clear()
         if leftover:
             try:
-                release(self.db, leftover)
-            except sqlite3.Error as exc:
+                self.db.outbox.release(leftover)
+            except OperationError as exc:
                 log.warning("could not hand back %d alerts (retried when their lease ends): %s",
                             len(leftover), exc)
 
@@ -323,9 +306,10 @@ class Deliverer:
                 queue = queues[key]
                 while queue:
                     try:
-                        mark_retry(self.db, queue[0].id, "waiting for the platform's rate limit",
-                                   wait, count_attempt=False)
-                    except sqlite3.Error as exc:  # kept here (and renewed) until it works
+                        self.db.outbox.mark_retry(queue[0].id,
+                                                  "waiting for the platform's rate limit",
+                                                  wait, count_attempt=False)
+                    except OperationError as exc:  # kept here (and renewed) until it works
                         log.warning("could not defer outbox row %s: %s", queue[0].id, exc)
                         return
                     queue.popleft()
@@ -337,7 +321,7 @@ class Deliverer:
         stats: DeliveryStats,
     ) -> None:
         if article is None:  # removed by retention while queued
-            skip_item(self.db, item.id, "article no longer stored")
+            self.db.outbox.skip_item(item.id, "article no longer stored")
             self.pacers[item.platform].settle(item.address)  # its slot counts from now, not 15 s
             return
         sender = self.senders[item.platform]
@@ -376,7 +360,7 @@ class Deliverer:
                 try:
                     self._record(item, result, stats, elapsed)
                     break
-                except sqlite3.Error as exc:
+                except OperationError as exc:
                     tries += 1
                     if tries == 1:
                         self._recording.add(item.id)
@@ -400,24 +384,24 @@ class Deliverer:
         self._tried.add(item.id)
         try:
             self._record(item, result, stats, elapsed)
-        except sqlite3.Error:
+        except OperationError:
             log.error("outbox row %s: %s, but it could not be recorded before stopping; it"
                       " may be sent again", item.id, result.outcome)
 
     def _record(
         self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float = 0.0
     ) -> None:
-        """Store the outcome of one send (may raise sqlite3.Error; safe to call again)."""
+        """Store the outcome of one send (may raise OperationError; safe to call again)."""
         if result.outcome == SENT:
-            mark_sent(self.db, item.id, result.message_id)
+            self.db.outbox.mark_sent(item.id, result.message_id)
             stats.sent += 1
         elif result.outcome == GONE:
-            set_active(self.db, item.chat_id, False, result.error)
-            skip_for_chat(self.db, item.chat_id, result.error)
+            self.db.chats.set_active(item.chat_id, False, result.error)
+            self.db.outbox.skip_for_chat(item.chat_id, result.error)
             stats.gone += 1
             stats.gone_targets.add((item.platform, item.address))
         elif result.outcome == FAILED:  # e.g. the platform refuses this message's content
-            mark_failed(self.db, item.id, result.error)
+            self.db.outbox.mark_failed(item.id, result.error)
             log.error("outbox row %s permanently refused: %s", item.id, result.error)
             stats.failed += 1
             stats.errors.append(result.error)
@@ -431,13 +415,13 @@ class Deliverer:
         `max_attempts` of them the row is marked failed with its last error."""
         error = result.error or "retry"
         if result.retry_after is not None:
-            mark_retry(self.db, item.id, error, result.retry_after, count_attempt=False)
+            self.db.outbox.mark_retry(item.id, error, result.retry_after, count_attempt=False)
             pacer = self.pacers[item.platform]
             if result.whole_platform:
                 pacer.block_all(result.retry_after)
             pacer.block(item.address, result.retry_after)
         elif item.attempts + 1 >= self.max_attempts:
-            mark_failed(self.db, item.id, error)
+            self.db.outbox.mark_failed(item.id, error)
             log.error("outbox row %s failed %d times, giving up: %s", item.id,
                       item.attempts + 1, error)
             stats.failed += 1
@@ -446,6 +430,6 @@ class Deliverer:
         else:
             # a slow answer (a timeout) may still have been posted: never retry it sooner
             # than the send took
-            mark_retry(self.db, item.id, error, max(backoff_seconds(item.attempts), elapsed))
+            self.db.outbox.mark_retry(item.id, error, max(backoff_seconds(item.attempts), elapsed))
         stats.retried += 1
         stats.errors.append(error)

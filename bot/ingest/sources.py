@@ -8,12 +8,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlite_utils import Database
-
+from bot.ingest.dedup import save_articles
 from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.parse import KINDS, read_file
 from bot.ingest.urls import redact_url
-from store.articles import insert_articles
+from store import Store
 from store.models import IngestBatch, Rejection
 
 
@@ -33,9 +32,9 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def store_batch(db: Database, batch: IngestBatch) -> IngestReport:
+def store_batch(db: Store, batch: IngestBatch) -> IngestReport:
     """Insert a parsed batch; duplicates and rejections are counted, never fatal."""
-    inserted = insert_articles(db, batch.articles)
+    inserted = save_articles(db, batch.articles)
     return IngestReport(
         new=len(inserted.new_ids),
         duplicate=len(inserted.duplicates),
@@ -95,5 +94,5 @@ async def _fetch_all(urls: Iterable[str], max_bytes: int) -> IngestBatch:
     return batch
 
 
-def ingest_sources(db: Database, sources: Sequence[str], max_bytes: int) -> IngestReport:
+def ingest_sources(db: Store, sources: Sequence[str], max_bytes: int) -> IngestReport:
     return store_batch(db, load_sources(sources, max_bytes))

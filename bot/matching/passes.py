@@ -6,14 +6,9 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from bot.matching.index import KeywordIndex, QueryMatch
-from store.articles import unchecked_articles
-from store.chats import subscribers
-from store.keywords import keyword_signature, list_keywords
-from store.models import Article
-from store.outbox import Queued, record_matches
+from store import Store
+from store.models import Article, Queued
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +50,11 @@ def plan_alerts(
     return queued
 
 
-def current_index(db: Database) -> KeywordIndex:
+def current_index(db: Store) -> KeywordIndex:
     """The keyword index for the set stored now (the database is the source of truth).
     A stored query that does not parse (an older database, a hand edit) is left out: see
     ``warn_rejected``."""
-    return KeywordIndex((k.query for k in list_keywords(db)), strict=False)
+    return KeywordIndex((k.query for k in db.keywords.all()), strict=False)
 
 
 def warn_rejected(index: KeywordIndex) -> None:
@@ -80,8 +75,8 @@ class IndexCache:
         self._signature: tuple[int, int, int] | None = None
         self._index: KeywordIndex | None = None
 
-    def get(self, db: Database) -> KeywordIndex:
-        signature = keyword_signature(db)
+    def get(self, db: Store) -> KeywordIndex:
+        signature = db.keywords.signature()
         if self._index is None or signature != self._signature:
             self._index, self._signature = current_index(db), signature
         return self._index
@@ -96,7 +91,7 @@ class PassResult:
 
 
 def matching_batches(
-    db: Database, batch_size: int = 500, dry_run: bool = False,
+    db: Store, batch_size: int = 500, dry_run: bool = False,
     index: KeywordIndex | None = None,
 ) -> Iterator[PassResult]:
     """Check every unchecked article, one batch at a time: queue its alerts and mark it
@@ -104,14 +99,14 @@ def matching_batches(
     batch's result, so an async caller can let other work run in between."""
     index = index if index is not None else current_index(db)
     warn_rejected(index)
-    subs = subscribers(db)
+    subs = db.chats.subscribers()
     last_id = 0
-    while articles := unchecked_articles(db, batch_size, after_id=last_id):
+    while articles := db.articles.unchecked(batch_size, after_id=last_id):
         last_id = articles[-1].id
         matched = match_articles(index, articles)
         queued = 0
         if not dry_run:
-            queued = record_matches(db, [a.id for a in articles], plan_alerts(matched, subs))
+            queued = db.outbox.record_matches([a.id for a in articles], plan_alerts(matched, subs))
         yield PassResult(len(articles), len(matched), queued, matched if dry_run else [])
 
 
@@ -123,6 +118,6 @@ def add_results(results: Iterable[PassResult]) -> PassResult:
     return total
 
 
-def matching_pass(db: Database, batch_size: int = 500, dry_run: bool = False) -> PassResult:
+def matching_pass(db: Store, batch_size: int = 500, dry_run: bool = False) -> PassResult:
     """A whole matching pass (see matching_batches)."""
     return add_results(matching_batches(db, batch_size, dry_run))

@@ -2,7 +2,8 @@
 
 A local SQLite file, the bundled sample articles (written for Kabar) arriving one by one as if
 from a news wire, the console chat for commands, and alerts printed as they are delivered.
-Interactive on a terminal; a scripted tour when stdin is not a terminal (pipes, CI).
+Interactive on a terminal; a scripted tour when stdin is not a terminal (pipes, CI). Like
+``bot.cli`` it is an entry point: it wires the console platform to the app.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import TextIO
 from bot.app.service import Service
 from bot.config import Config, StoreConfig, config_from_dict, load_config, store_path
 from bot.ingest.sources import ingest_sources
-from store import open_db
-from store.keywords import seed_keywords
+from handlers.commands import Settings
+from handlers.console import ConsolePlatform, console_command, console_text
+from store import open_store
 
 DEMO_DB = "kabar-demo.db"
 DEMO_USER = "demo"
@@ -30,7 +32,7 @@ SCRIPT_LAST = ("/latest", "/search satelit", '/addkeyword "Kim Jong Un"', "/list
 
 def sample_files() -> list[Path]:
     """The bundled sample articles, in wire order."""
-    folder = resources.files("bot.app") / "samples"
+    folder = resources.files("bot") / "samples"
     return sorted(Path(str(p)) for p in folder.iterdir() if not p.name.startswith("."))
 
 
@@ -44,15 +46,12 @@ def demo_config(config_path: str | None) -> Config:
 
 class Demo:
     def __init__(self, config: Config, out: TextIO, fresh: bool) -> None:
-        from handlers.commands import Settings
-        from handlers.console import ConsolePlatform
-
         path = store_path(config)
         if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-        self.db = open_db(path)
-        seed_keywords(self.db, config.keywords)
+        self.db = open_store(path)
+        self.db.keywords.seed(config.keywords)
         self.out = out
         self.config = config
         self.platform = ConsolePlatform(out, color=out.isatty())
@@ -67,13 +66,9 @@ class Demo:
 
     def status(self, key: str, /, **params: object) -> str:
         """A demo status line from the catalogs, in the console chat's language."""
-        from handlers.console import console_text
-
         return console_text(self.db, self.settings, key, **params)
 
     def command(self, text: str) -> bool:
-        from handlers.console import console_command
-
         reply = console_command(self.db, text, self.settings, user=DEMO_USER)
         self.say(reply.text)
         return reply.ok

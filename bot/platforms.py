@@ -1,0 +1,33 @@
+"""Which platform adapters run: the entry points (``bot.cli``, ``bot.demo``) build them here and
+hand them to the app, so the app and the core never import ``handlers``. A new platform is one
+more ``if`` below (and its package under ``handlers/``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.app.runtime import Platform
+from bot.config import Config
+from store import Store
+
+
+def build_platforms(config: Config, db: Store) -> list[Platform]:
+    """The adapters for every platform that is configured (only their modules import the
+    platform libraries, and only when configured)."""
+    platforms: list[Platform] = []
+    if config.telegram_enabled:
+        from handlers.telegram import TelegramPlatform
+
+        platforms.append(TelegramPlatform(config, db))
+    if config.slack_enabled and config.slack is not None:
+        from handlers.slack import SlackPlatform
+
+        platforms.append(SlackPlatform(config, db, host=config.slack.host))
+    return platforms
+
+
+def console_platform(stream: TextIO | None = None) -> Platform:
+    from handlers.console import ConsolePlatform
+
+    return ConsolePlatform(stream or sys.stdout)

@@ -1,0 +1,221 @@
+"""The store seam: what every store implementation offers (SQLite today, PostgreSQL next).
+
+Callers get one ``Store`` (``store.open_store``) and reach each table family through its
+repository attribute: ``store.articles``, ``.keywords``, ``.chats``, ``.outbox``, ``.feeds``,
+``.audit``, plus ``store.pacing(platform)`` for shared send slots. Records are the plain
+dataclasses of ``store.models``. A new implementation implements these Protocols; nothing
+outside ``store/`` names a database library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from store.models import (
+    Article,
+    ArticleIn,
+    AuditEntry,
+    Chat,
+    FeedRow,
+    InsertReport,
+    Keyword,
+    OutboxItem,
+    Queued,
+    Slot,
+)
+
+
+class Articles(Protocol):
+    """Stored articles: insert with precomputed dedup keys, read, search, prune."""
+
+    def insert(self, items: Iterable[ArticleIn]) -> InsertReport: ...
+
+    def get(self, article_id: int) -> Article | None: ...
+
+    def get_many(self, ids: Iterable[int]) -> dict[int, Article]: ...
+
+    def unchecked(self, limit: int = 500, after_id: int = 0) -> list[Article]: ...
+
+    def latest(self, limit: int = 5) -> list[Article]: ...
+
+    def recent(self, limit: int = 2000) -> list[Article]: ...
+
+    def fts_expression(self, query: str) -> str: ...
+
+    def search(self, query: str, limit: int = 5) -> list[Article]: ...
+
+    def count(self) -> int: ...
+
+    def delete_older_than(self, days: int) -> int: ...
+
+
+class Audit(Protocol):
+    """Who changed what (keywords, subscriptions)."""
+
+    def record(self, actor: str, action: str, detail: str = '') -> None: ...
+
+    def entries(self, limit: int = 100) -> list[AuditEntry]: ...
+
+
+class Chats(Protocol):
+    """Chats (one per platform address) and their subscriptions."""
+
+    def get(self, platform: str, address: str) -> Chat | None: ...
+
+    def get_by_id(self, chat_id: int) -> Chat | None: ...
+
+    def ensure(self, platform: str, address: str, language: str, title: str = '') -> Chat: ...
+
+    def set_language(self, chat: Chat, language: str) -> None: ...
+
+    def set_active(self, chat_id: int, active: bool, reason: str = '') -> None: ...
+
+    def subscribe(
+        self, chat: Chat, keywords: Iterable[Keyword], follow_all: bool | None = None,
+    ) -> int: ...
+
+    def unsubscribe(self, chat: Chat, keywords: Iterable[Keyword] | None = None) -> int: ...
+
+    def keywords(self, chat: Chat) -> list[Keyword]: ...
+
+    def subscribers(self) -> dict[str, list[int]]: ...
+
+    def migrate(self, platform: str, old_address: str, new_address: str) -> bool: ...
+
+
+class Feeds(Protocol):
+    """Feed rows: URL, name, interval, HTTP validators, poll results."""
+
+    def sync(self, feeds: Iterable[tuple[str, str, int]]) -> list[FeedRow]: ...
+
+    def all(self) -> list[FeedRow]: ...
+
+    def get(self, url: str) -> FeedRow | None: ...
+
+    def record_poll(
+        self, url: str, *, etag: str | None, last_modified: str | None, error: str | None,
+        next_in_seconds: float,
+    ) -> None: ...
+
+    def waiting(self, url: str) -> bool: ...
+
+
+class Keywords(Protocol):
+    """The keyword queries everyone can subscribe to."""
+
+    def all(self) -> list[Keyword]: ...
+
+    def signature(self) -> tuple[int, int, int]: ...
+
+    def find(self, query: str) -> Keyword | None: ...
+
+    def find_many(self, texts: Iterable[str]) -> dict[str, Keyword]: ...
+
+    def longest_words(self) -> int: ...
+
+    def refresh_norms(self) -> int: ...
+
+    def add(self, query: str, actor: str) -> Keyword | None: ...
+
+    def remove(self, query: str, actor: str) -> Keyword | None: ...
+
+    def seed(self, queries: Iterable[str], actor: str = 'config') -> bool: ...
+
+    def drift_from_config(self, queries: Iterable[str]) -> tuple[list[str], list[str]]: ...
+
+
+class Outbox(Protocol):
+    """One row per article x chat: claimed, sent, retried, failed or skipped."""
+
+    def record_matches(self, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int: ...
+
+    def claim_due(
+        self, limit: int, lease_seconds: float = 120.0, platforms: Iterable[str] | None = None,
+    ) -> list[OutboxItem]: ...
+
+    def mark_sent(self, item_id: int, message_id: str | None) -> None: ...
+
+    def mark_retry(
+        self, item_id: int, error: str, delay_seconds: float, count_attempt: bool = True,
+    ) -> None: ...
+
+    def mark_failed(self, item_id: int, error: str) -> None: ...
+
+    def skip_item(self, item_id: int, reason: str) -> None: ...
+
+    def renew_lease(self, item_ids: Iterable[int], lease_seconds: float) -> None: ...
+
+    def release(self, item_ids: Iterable[int]) -> None: ...
+
+    def skip_for_chat(self, chat_id: int, reason: str) -> int: ...
+
+    def recent_sends(self, seconds: float) -> list[tuple[str, str, float]]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def delete_sent_older_than(self, days: int) -> int: ...
+
+
+class LimitLike(Protocol):
+    """A rate limit: at most ``count`` sends per ``period`` seconds."""
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def period(self) -> float: ...
+
+
+class Pacing(Protocol):
+    """Send slots of one platform, shared by every process on the same store."""
+
+    def reserve(
+        self, target: str, global_limits: Sequence[LimitLike],
+        target_limits: Sequence[LimitLike],
+    ) -> Slot: ...
+
+    def settle(self, slot_id: int) -> None: ...
+
+    def block(self, target: str | None, seconds: float) -> None: ...
+
+    def prune(self) -> int: ...
+
+
+class Store(Protocol):
+    """One open store: its repositories, transactions and health checks."""
+
+    articles: Articles
+    audit: Audit
+    chats: Chats
+    feeds: Feeds
+    keywords: Keywords
+    outbox: Outbox
+
+    @property
+    def path(self) -> str:
+        """Where the store lives, for messages ("" when it has no file)."""
+        ...
+
+    @property
+    def schema_version(self) -> int: ...
+
+    def pacing(self, platform: str, clock: Callable[[], float] | None = None) -> Pacing: ...
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """One atomic unit of writes (nested: a savepoint)."""
+        ...
+
+    def reader(self) -> Store | None:
+        """A second, read-only store on the same data for a worker thread (None when the
+        store cannot be shared, e.g. in memory)."""
+        ...
+
+    def check_alive(self) -> None:
+        """Raise StoreError when the store's file was deleted or replaced."""
+        ...
+
+    def integrity_ok(self) -> bool: ...
+
+    def close(self) -> None: ...

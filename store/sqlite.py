@@ -1,0 +1,277 @@
+"""The SQLite store (through sqlite-utils): the ``store.base.Store`` seam over one connection.
+
+The repositories bind the functions of ``store.articles``, ``store.chats``, ... (which take
+the ``sqlite_utils.Database``) to this store's connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from store import articles as articles_sql
+from store import audit as audit_sql
+from store import chats as chats_sql
+from store import db
+from store import feeds as feeds_sql
+from store import keywords as keywords_sql
+from store import outbox as outbox_sql
+from store.models import (
+    Article,
+    ArticleIn,
+    AuditEntry,
+    Chat,
+    FeedRow,
+    InsertReport,
+    Keyword,
+    OutboxItem,
+    Queued,
+)
+from store.pacing import StorePacing
+
+
+class SqliteArticles:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def insert(self, items: Iterable[ArticleIn]) -> InsertReport:
+        return articles_sql.insert_articles(self._db, items)
+
+    def get(self, article_id: int) -> Article | None:
+        return articles_sql.get_article(self._db, article_id)
+
+    def get_many(self, ids: Iterable[int]) -> dict[int, Article]:
+        return articles_sql.get_articles(self._db, ids)
+
+    def unchecked(self, limit: int = 500, after_id: int = 0) -> list[Article]:
+        return articles_sql.unchecked_articles(self._db, limit, after_id)
+
+    def latest(self, limit: int = 5) -> list[Article]:
+        return articles_sql.latest_articles(self._db, limit)
+
+    def recent(self, limit: int = 2000) -> list[Article]:
+        return articles_sql.recent_articles(self._db, limit)
+
+    def fts_expression(self, query: str) -> str:
+        return articles_sql.fts_expression(query)
+
+    def search(self, query: str, limit: int = 5) -> list[Article]:
+        return articles_sql.search_articles(self._db, query, limit)
+
+    def count(self) -> int:
+        return articles_sql.count_articles(self._db)
+
+    def delete_older_than(self, days: int) -> int:
+        return articles_sql.delete_older_than(self._db, days)
+
+
+class SqliteAudit:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(self, actor: str, action: str, detail: str = '') -> None:
+        return audit_sql.record_audit(self._db, actor, action, detail)
+
+    def entries(self, limit: int = 100) -> list[AuditEntry]:
+        return audit_sql.audit_entries(self._db, limit)
+
+
+class SqliteChats:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, platform: str, address: str) -> Chat | None:
+        return chats_sql.get_chat(self._db, platform, address)
+
+    def get_by_id(self, chat_id: int) -> Chat | None:
+        return chats_sql.get_chat_by_id(self._db, chat_id)
+
+    def ensure(self, platform: str, address: str, language: str, title: str = '') -> Chat:
+        return chats_sql.ensure_chat(self._db, platform, address, language, title)
+
+    def set_language(self, chat: Chat, language: str) -> None:
+        return chats_sql.set_language(self._db, chat, language)
+
+    def set_active(self, chat_id: int, active: bool, reason: str = '') -> None:
+        return chats_sql.set_active(self._db, chat_id, active, reason)
+
+    def subscribe(
+        self, chat: Chat, keywords: Iterable[Keyword], follow_all: bool | None = None,
+    ) -> int:
+        return chats_sql.subscribe(self._db, chat, keywords, follow_all)
+
+    def unsubscribe(self, chat: Chat, keywords: Iterable[Keyword] | None = None) -> int:
+        return chats_sql.unsubscribe(self._db, chat, keywords)
+
+    def keywords(self, chat: Chat) -> list[Keyword]:
+        return chats_sql.chat_keywords(self._db, chat)
+
+    def subscribers(self) -> dict[str, list[int]]:
+        return chats_sql.subscribers(self._db)
+
+    def migrate(self, platform: str, old_address: str, new_address: str) -> bool:
+        return chats_sql.migrate_chat(self._db, platform, old_address, new_address)
+
+
+class SqliteFeeds:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def sync(self, feeds: Iterable[tuple[str, str, int]]) -> list[FeedRow]:
+        return feeds_sql.sync_feeds(self._db, feeds)
+
+    def all(self) -> list[FeedRow]:
+        return feeds_sql.list_feeds(self._db)
+
+    def get(self, url: str) -> FeedRow | None:
+        return feeds_sql.get_feed(self._db, url)
+
+    def record_poll(
+        self, url: str, *, etag: str | None, last_modified: str | None, error: str | None,
+        next_in_seconds: float,
+    ) -> None:
+        return feeds_sql.record_poll(
+            self._db, url, etag=etag, last_modified=last_modified, error=error,
+            next_in_seconds=next_in_seconds,
+        )
+
+    def waiting(self, url: str) -> bool:
+        return feeds_sql.feed_waiting(self._db, url)
+
+
+class SqliteKeywords:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def all(self) -> list[Keyword]:
+        return keywords_sql.list_keywords(self._db)
+
+    def signature(self) -> tuple[int, int, int]:
+        return keywords_sql.keyword_signature(self._db)
+
+    def find(self, query: str) -> Keyword | None:
+        return keywords_sql.find_keyword(self._db, query)
+
+    def find_many(self, texts: Iterable[str]) -> dict[str, Keyword]:
+        return keywords_sql.find_keywords(self._db, texts)
+
+    def longest_words(self) -> int:
+        return keywords_sql.longest_keyword_words(self._db)
+
+    def refresh_norms(self) -> int:
+        return keywords_sql.refresh_norms(self._db)
+
+    def add(self, query: str, actor: str) -> Keyword | None:
+        return keywords_sql.add_keyword(self._db, query, actor)
+
+    def remove(self, query: str, actor: str) -> Keyword | None:
+        return keywords_sql.remove_keyword(self._db, query, actor)
+
+    def seed(self, queries: Iterable[str], actor: str = 'config') -> bool:
+        return keywords_sql.seed_keywords(self._db, queries, actor)
+
+    def drift_from_config(self, queries: Iterable[str]) -> tuple[list[str], list[str]]:
+        return keywords_sql.drift_from_config(self._db, queries)
+
+
+class SqliteOutbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record_matches(self, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int:
+        return outbox_sql.record_matches(self._db, checked_ids, queued)
+
+    def claim_due(
+        self, limit: int, lease_seconds: float = 120.0, platforms: Iterable[str] | None = None,
+    ) -> list[OutboxItem]:
+        return outbox_sql.claim_due(self._db, limit, lease_seconds, platforms)
+
+    def mark_sent(self, item_id: int, message_id: str | None) -> None:
+        return outbox_sql.mark_sent(self._db, item_id, message_id)
+
+    def mark_retry(
+        self, item_id: int, error: str, delay_seconds: float, count_attempt: bool = True,
+    ) -> None:
+        return outbox_sql.mark_retry(self._db, item_id, error, delay_seconds, count_attempt)
+
+    def mark_failed(self, item_id: int, error: str) -> None:
+        return outbox_sql.mark_failed(self._db, item_id, error)
+
+    def skip_item(self, item_id: int, reason: str) -> None:
+        return outbox_sql.skip_item(self._db, item_id, reason)
+
+    def renew_lease(self, item_ids: Iterable[int], lease_seconds: float) -> None:
+        return outbox_sql.renew_lease(self._db, item_ids, lease_seconds)
+
+    def release(self, item_ids: Iterable[int]) -> None:
+        return outbox_sql.release(self._db, item_ids)
+
+    def skip_for_chat(self, chat_id: int, reason: str) -> int:
+        return outbox_sql.skip_for_chat(self._db, chat_id, reason)
+
+    def recent_sends(self, seconds: float) -> list[tuple[str, str, float]]:
+        return outbox_sql.recent_sends(self._db, seconds)
+
+    def counts(self) -> dict[str, int]:
+        return outbox_sql.counts(self._db)
+
+    def delete_sent_older_than(self, days: int) -> int:
+        return outbox_sql.delete_sent_older_than(self._db, days)
+
+
+class SqliteStore:
+    """An open SQLite database file (or ":memory:") behind the ``Store`` seam."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database  # the sqlite-utils handle, for this implementation and its tests
+        self.articles = SqliteArticles(database)
+        self.audit = SqliteAudit(database)
+        self.chats = SqliteChats(database)
+        self.feeds = SqliteFeeds(database)
+        self.keywords = SqliteKeywords(database)
+        self.outbox = SqliteOutbox(database)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    @property
+    def path(self) -> str:
+        return db.db_file(self.db)
+
+    @property
+    def schema_version(self) -> int:
+        return db.schema_version(self.db)
+
+    def pacing(self, platform: str, clock: Callable[[], float] | None = None) -> StorePacing:
+        return StorePacing(self.db, platform, clock or time.time)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteStore]:
+        with db.transaction(self.db):
+            yield self
+
+    def reader(self) -> SqliteStore | None:
+        """A read-only connection to the same file, opened in the calling thread (no SQL runs
+        on this store's own connection, so any thread may ask)."""
+        file = db.db_file(self.db)
+        return SqliteStore(db.open_reader(file)) if file else None
+
+    def check_alive(self) -> None:
+        db.check_alive(self.db)
+
+    def integrity_ok(self) -> bool:
+        return db.integrity_ok(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_store(path: str | Path, *, busy_timeout_ms: int = 10_000) -> SqliteStore:
+    """Open (creating if needed, mode 0600) and migrate the SQLite store at ``path``."""
+    return SqliteStore(db.open_db(path, busy_timeout_ms=busy_timeout_ms))
