@@ -25,7 +25,7 @@ from sqlite_utils import Database
 from bot.app.service import Service
 from bot.config import config_from_dict
 from bot.ingest.dedup import save_articles
-from handlers.telegram import TelegramPlatform
+from handlers.telegram.adapter import TelegramPlatform
 from store import open_store
 from store.models import ArticleIn
 from tests.fakes.telegram_api import FakeTelegram

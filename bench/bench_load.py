@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 from random import Random
 
-from bot.alerts.render import Alert, to_telegram_html
+from bot.alerts.alert import Alert
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, Deliverer, SendResult
 from bot.ingest.dedup import save_articles
 from bot.matching.passes import matching_pass
+from handlers.telegram.format import to_telegram_html
 from store import open_store
 from store.models import ArticleIn
 

@@ -19,7 +19,7 @@ from bot.app.service import Service
 from bot.config import Config, StoreConfig, config_from_dict, load_config, store_path
 from bot.ingest.sources import ingest_sources
 from handlers.commands import Settings
-from handlers.console import ConsolePlatform, console_command, console_text
+from handlers.console.adapter import ConsolePlatform, console_command, console_text
 from store import open_store
 
 DEMO_DB = "kabar-demo.db"

@@ -17,17 +17,17 @@ def build_platforms(config: Config, db: Store) -> list[Platform]:
     platform libraries, and only when configured)."""
     platforms: list[Platform] = []
     if config.telegram_enabled:
-        from handlers.telegram import TelegramPlatform
+        from handlers.telegram.adapter import TelegramPlatform
 
         platforms.append(TelegramPlatform(config, db))
     if config.slack_enabled and config.slack is not None:
-        from handlers.slack import SlackPlatform
+        from handlers.slack.adapter import SlackPlatform
 
         platforms.append(SlackPlatform(config, db, host=config.slack.host))
     return platforms
 
 
 def console_platform(stream: TextIO | None = None) -> Platform:
-    from handlers.console import ConsolePlatform
+    from handlers.console.adapter import ConsolePlatform
 
     return ConsolePlatform(stream or sys.stdout)

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from bot.alerts.alert import source_name
 from bot.alerts.i18n import Catalog, resolve_language
-from bot.alerts.render import source_name
 from bot.ingest.clean import first_sentence
 from bot.matching.index import KeywordIndex
 from bot.matching.query import QueryError, parse_query

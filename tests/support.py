@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.alerts.render import Alert
+from bot.alerts.alert import Alert
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, SendResult
 from store import Store

@@ -871,7 +871,7 @@ def test_every_message_key_used_exists_and_every_key_is_used() -> None:
     source = (ROOT / "handlers" / "commands.py").read_text(encoding="utf-8")
     used = set(re.findall(r'"([a-z_]+\.[a-z_]+)"', source)) | {f"help.{v}" for v in VERBS}
     used |= {f"menu.{v}" for v in VERBS}  # the Telegram command menu
-    console = (ROOT / "handlers" / "console.py").read_text(encoding="utf-8")
+    console = (ROOT / "handlers" / "console" / "adapter.py").read_text(encoding="utf-8")
     console += (ROOT / "bot" / "demo.py").read_text(encoding="utf-8")
     used |= {f"console.{key}" for key in re.findall(r'status\("([a-z_]+)"', console)}
     used |= {f"query.{key}" for key in MESSAGES}  # rendered as f"query.{exc.key}"

@@ -28,16 +28,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from bot.alerts.render import (
-    SLACK_HEADER_LIMIT,
-    SLACK_TEXT_LIMIT,
-    TELEGRAM_LIMIT,
-    build_alert,
-    safe_link,
-    to_console,
-    to_slack,
-    to_telegram_html,
-)
+from bot.alerts.alert import build_alert
+from bot.alerts.fitting import safe_link
 from bot.ingest.clean import clean_text
 from bot.ingest.dedup import save_articles
 from bot.ingest.parse import MIN_TEXT_CHARS, looks_binary, parse_bytes
@@ -45,6 +37,9 @@ from bot.matching.index import KeywordIndex
 from bot.matching.passes import matching_pass
 from bot.matching.query import MAX_QUERY_CHARS, QueryError, parse_query
 from handlers.commands import ALIASES, VERBS, CommandContext, Reply, Settings, execute
+from handlers.console.format import to_console
+from handlers.slack.format import SLACK_HEADER_LIMIT, SLACK_TEXT_LIMIT, to_slack
+from handlers.telegram.format import TELEGRAM_LIMIT, to_telegram_html
 from store import open_store
 from store.models import Article, ArticleIn, IngestBatch
 

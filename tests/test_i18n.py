@@ -157,7 +157,7 @@ def test_load_catalog_is_cached_and_read_only() -> None:
 
 
 def test_importing_does_no_catalog_io() -> None:
-    code = ("import bot.alerts.render, bot.alerts.i18n;"
+    code = ("import bot.alerts.alert, bot.alerts.i18n;"
             " print(bot.alerts.i18n.load_catalog.cache_info().currsize)")
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

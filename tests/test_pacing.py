@@ -15,7 +15,7 @@ from bot.delivery.pacing import Limit, Pacer
 from bot.delivery.worker import Deliverer
 from bot.ingest.dedup import save_articles
 from bot.matching.passes import matching_pass
-from handlers.telegram import TelegramSender
+from handlers.telegram.adapter import TelegramSender
 from store import open_store
 from store.models import ArticleIn
 from store.pacing import IN_FLIGHT_SECONDS

@@ -1,4 +1,5 @@
-"""Alert rendering: bot.alerts.render (build_alert, make_snippet, format_time, the formatters)."""
+"""Alert rendering: bot.alerts (build_alert, make_snippet, format_time) and each platform's
+formatter (handlers/*/format.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.render import (
-    TELEGRAM_LIMIT,
-    Alert,
-    build_alert,
-    format_time,
-    make_snippet,
-    safe_link,
-    to_console,
-    to_slack,
-    to_telegram_html,
-)
+from bot.alerts.alert import Alert, build_alert, format_time, make_snippet
+from bot.alerts.fitting import safe_link
+from handlers.console.format import to_console
+from handlers.slack.format import to_slack
+from handlers.telegram.format import TELEGRAM_LIMIT, to_telegram_html
 from store.models import Article
 
 PUBLISHED = datetime(2023, 9, 13, 7, 5, tzinfo=UTC)
@@ -707,7 +702,7 @@ def test_seed_wire_texts_title_snippet_and_source(sample: str, word: str, source
 
 
 def test_source_names() -> None:
-    from bot.alerts.render import source_name
+    from bot.alerts.alert import source_name
 
     assert [source_name(s) for s in ("ant", "ANT", "ant/ida", "Reuters", "bbn", "Warta Contoh",
                                      "")] == ["Antara", "Antara", "Antara", "Reuters", "bbn",

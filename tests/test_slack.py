@@ -20,13 +20,13 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from bot.alerts.alert import Alert
 from bot.alerts.i18n import Catalog
-from bot.alerts.render import Alert
 from bot.app.service import Service
 from bot.config import Config, ConfigError, config_from_dict, store_path
 from bot.delivery.worker import GONE, RETRY, SENT
 from bot.ingest.dedup import save_articles
-from handlers.slack import (
+from handlers.slack.adapter import (
     CHANNEL_LIMIT,
     EVENTS_PATH,
     SlackPlatform,
@@ -35,11 +35,11 @@ from handlers.slack import (
     command_context,
     command_settings,
     command_text,
-    escape_text,
     retry_after_seconds,
     run_read_only,
     socket_mode_handler,
 )
+from handlers.slack.format import escape_text
 from store import open_store
 from store.models import ArticleIn
 from tests.fakes.slack_api import FakeSlack, api_error, dropped, rate_limited, server_error, slow
@@ -341,7 +341,7 @@ async def test_stale_timestamp_is_rejected(bot: Bot) -> None:
 
 
 def test_replay_guard_forgets_after_the_window() -> None:
-    from handlers.slack import ReplayGuard
+    from handlers.slack.replay import ReplayGuard
 
     now = [1000.0]
     guard = ReplayGuard(window=300, clock=lambda: now[0])

@@ -24,21 +24,16 @@ from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 
+from bot.alerts.alert import Alert
 from bot.alerts.i18n import Catalog
-from bot.alerts.render import Alert
 from bot.app.service import Service
 from bot.config import Config, ConfigError, config_from_dict
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT
 from bot.ingest.dedup import save_articles
 from handlers import commands
 from handlers.commands import VERBS
-from handlers.telegram import (
-    TelegramPlatform,
-    TelegramSender,
-    html_to_plain,
-    retry_after_seconds,
-    split_message,
-)
+from handlers.telegram.adapter import TelegramPlatform, TelegramSender, retry_after_seconds
+from handlers.telegram.format import html_to_plain, split_message
 from store import open_store
 from store.models import ArticleIn
 from tests.fakes.telegram_api import (

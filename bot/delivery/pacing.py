@@ -3,7 +3,7 @@
 Bookkeeping on a monotonic clock; the delivery loop asks when a target may be sent to next and
 records each send. Limits are set a little under the platforms' published ceilings.
 
-A Pacer may be backed by the store (``shared``, a ``store.pacing.StorePacing``): then
+A Pacer may be backed by the store (``shared``, ``Store.pacing(platform)``): then
 ``reserve`` asks the store for the send slot, so the limits hold for every process on the
 database and for every kind of send (alerts and command replies), and ``settle``, ``block`` and
 ``block_all`` are written there too. The in-process windows stay as a cheap first answer.
@@ -52,7 +52,7 @@ class SlotAnswer(Protocol):
 
 
 class SharedPacing(Protocol):
-    """Send slots kept where every process sees them (store.pacing.StorePacing)."""
+    """Send slots kept where every process sees them (``Store.pacing``)."""
 
     def reserve(self, target: str, global_limits: Sequence[Limit],
                 target_limits: Sequence[Limit]) -> SlotAnswer: ...

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.render import Alert, build_alert
+from bot.alerts.alert import Alert, build_alert
 from bot.delivery.pacing import Limit, Pacer
 from bot.matching.index import KeywordIndex
 from store import OperationError, Store

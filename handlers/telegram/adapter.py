@@ -1,8 +1,9 @@
 """Telegram adapter (python-telegram-bot 22): the alert sender and the chat command handlers.
 
-The only module that imports ``telegram``. It runs PTB's ``Application`` inside the bot's own
-asyncio loop (initialize / start / updater, never ``run_polling``), without PTB's rate limiter:
-the delivery loop paces sends itself with the limits of ``TelegramSender``.
+The only package that imports ``telegram`` (this module; ``format`` is pure). It runs PTB's
+``Application`` inside the bot's own asyncio loop (initialize / start / updater, never
+``run_polling``), without PTB's rate limiter: the delivery loop paces sends itself with the
+limits of ``TelegramSender``.
 
 Send failures map to delivery outcomes:
 
@@ -19,10 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import html
 import importlib.util
 import logging
-import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Message, Update
-from telegram.constants import ChatType, MessageLimit, ParseMode, UpdateType
+from telegram.constants import ChatType, ParseMode, UpdateType
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -52,7 +51,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.alerts.render import Alert, to_telegram_html
+from bot.alerts.alert import Alert
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.delivery.pacing import Limit, Pacer, acquire
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
@@ -67,6 +66,7 @@ from handlers.commands import (
     execute,
 )
 from handlers.offloop import run_off_loop, runs_off_loop
+from handlers.telegram.format import html_to_plain, split_message, to_telegram_html
 from store import Store
 
 log = logging.getLogger("kabar.telegram")
@@ -94,9 +94,6 @@ MARKUP_MARKERS = (
 )  # fmt: skip
 
 MENU_LANGUAGES: tuple[str, ...] = ("id", "en")  # a menu per language_code, from the catalogs
-
-_LINK_RE = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
-_TAG_RE = re.compile(r"</?[a-z]+(?: [^>]*)?>")
 
 
 # ---------------------------------------------------------------- sending alerts
@@ -184,12 +181,6 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)
-
-
-def html_to_plain(text: str) -> str:
-    """Telegram HTML as plain text: tags dropped, links as ``label: url``, entities decoded."""
-    text = _LINK_RE.sub(lambda m: f"{m.group(2)}: {m.group(1)}", text)
-    return html.unescape(_TAG_RE.sub("", text))
 
 
 def _mentions(exc: TelegramError, markers: tuple[str, ...]) -> bool:
@@ -472,32 +463,6 @@ def addressed_to_bot(message: Message, username: str) -> bool:
     if target:
         return target.lower() == username.lower()
     return message.chat.type == ChatType.PRIVATE
-
-
-def split_message(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """``text`` in parts of at most ``limit`` UTF-16 units, cut at line breaks when possible."""
-    parts: list[str] = []
-    current = ""
-    for line in (text or "-").split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if _units(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        while _units(line) > limit:
-            cut = limit
-            while (excess := _units(line[:cut]) - limit) > 0:
-                cut -= max(1, (excess + 1) // 2)  # a code point is 1 or 2 units
-            parts.append(line[:cut])
-            line = line[cut:]
-        current = line
-    parts.append(current)
-    return [part for part in parts if part] or ["-"]
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _state(context: ContextTypes.DEFAULT_TYPE) -> HandlerState:

@@ -1,8 +1,8 @@
 """Slack adapter (slack-bolt): alerts with ``chat.postMessage``, the ``/kabar`` slash command.
 
-The only module that imports ``slack_bolt`` / ``slack_sdk``. Thin: command logic lives in
-``handlers.commands``, message layout in ``bot.alerts.render.to_slack``, pacing and retries in
-``bot.delivery.worker``.
+The only package that imports ``slack_bolt`` / ``slack_sdk`` (this module). Thin: command
+logic lives in ``handlers.commands``, message layout and escaping in ``handlers.slack.format``,
+the replay guard in ``handlers.slack.replay``, pacing and retries in ``bot.delivery.worker``.
 
 Decisions:
 
@@ -24,10 +24,9 @@ Decisions:
   connection of their own, and answered through ``respond()`` (the ``response_url``).
 * Slack sends the typed ``&``, ``<``, ``>`` as entities; they are turned back before the
   command runs (a search for ``AT&T``, a keyword ``"R&D"``).
-* A reply is mrkdwn text escaped with the alerts' rule (``bot.alerts.render``): ``&``, ``<``,
+* A reply is mrkdwn text escaped with the alerts' rule (``handlers.slack.format``): ``&``, ``<``,
   ``>`` as entities, ``* _ ~ ` `` as look-alikes, a bare ``@channel``/``@here`` broken by a word
-  joiner,
-  so an article title can neither format nor ping; a URL in it becomes an explicit ``<url>``
+  joiner, so an article title can neither format nor ping; a URL in it becomes an explicit ``<url>``
   link (its ``_`` and ``~`` intact). It is ``in_channel`` when it changed something (the Reply
   is ``ok`` and ``changed``: start, stop, subscribe, unsubscribe, addkeyword, removekeyword),
   so the channel sees who turned alerts on or off; everything else (help, lists, searches,
@@ -52,8 +51,6 @@ Decisions:
 from __future__ import annotations
 
 import logging
-import re
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -67,13 +64,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts.render import Alert, to_slack
-from bot.alerts.render import _slack_text as mrkdwn_text  # the alerts' escaping rule, shared
+from bot.alerts.alert import Alert
 from bot.config import Config, ConfigError, SlackConfig
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, error_reply, execute
 from handlers.offloop import run_off_loop, runs_off_loop
+from handlers.slack.format import escape_text, to_slack, unescape_text
+from handlers.slack.replay import SIGNATURE_HEADER, ReplayGuard, header_refusal
 from store import Store
 
 log = logging.getLogger("kabar.slack")
@@ -105,10 +103,6 @@ MESSAGE_REFUSED_ERRORS = frozenset({
     "msg_too_long", "no_text", "invalid_arguments", "too_many_attachments", "invalid_blocks",
     "invalid_blocks_format",
 })  # fmt: skip  this message can never go (after the plain-text retry): FAILED, chat active
-SIGNATURE_HEADER = "X-Slack-Signature"
-TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
-_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
-_URL_RE = re.compile(r"https?://\S+")
 
 Ack = Callable[..., Awaitable[Any]]
 
@@ -224,34 +218,10 @@ def _error_code(exc: SlackApiError) -> str:
 # ---------------------------------------------------------------- the /kabar command
 
 
-def escape_text(text: str) -> str:
-    """Text made safe for Slack mrkdwn: no formatting, mention, ping or ``<...>`` link can be
-    formed from it; each ``http(s)://`` URL in it becomes an explicit ``<url>`` link."""
-    parts: list[str] = []
-    end = 0
-    for match in _URL_RE.finditer(text):
-        parts.append(mrkdwn_text(text[end : match.start()]))
-        parts.append(_link(match.group()))
-        end = match.end()
-    parts.append(mrkdwn_text(text[end:]))
-    return "".join(parts)
-
-
-def _link(url: str) -> str:
-    """``<url>``: ``&`` as an entity, ``<``, ``>``, ``|`` percent-encoded."""
-    target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E")
-    return f"<{target.replace('|', '%7C')}>"
-
-
 def reply_message(reply: Reply) -> dict[str, str]:
     """The ``ack`` / ``respond`` arguments for a command reply."""
     response_type = IN_CHANNEL if reply.ok and reply.changed else EPHEMERAL
     return {"text": escape_text(reply.text), "response_type": response_type}
-
-
-def unescape_text(text: str) -> str:
-    """Slack sends typed ``&``, ``<``, ``>`` as entities: back to the characters typed."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def command_text(command: Mapping[str, Any]) -> str:
@@ -375,42 +345,6 @@ def socket_mode_handler(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler
 
 
 # ---------------------------------------------------------------- the platform
-
-
-class ReplayGuard:
-    """Signatures taken within Slack's 5-minute timestamp window: a request runs once."""
-
-    def __init__(self, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window = window
-        self.clock = clock
-        self._seen: dict[str, float] = {}
-
-    def admit(self, signature: str) -> bool:
-        """True the first time ``signature`` is offered within the window, and it is
-        remembered in the same step (no await between check and remember)."""
-        now = self.clock()
-        oldest = next(iter(self._seen.values()), None)  # insertion order is expiry order
-        if oldest is not None and oldest < now:
-            self._seen = {s: t for s, t in self._seen.items() if t >= now}
-        if not signature or self._seen.get(signature, 0.0) >= now:
-            return False
-        self._seen[signature] = now + self.window
-        return True
-
-    def forget(self, signature: str) -> None:
-        """A refused request was not taken: the same signature may come again."""
-        self._seen.pop(signature, None)
-
-
-def header_refusal(headers: Any) -> str:
-    """Why the signature headers are refused before bolt sees them ("" when they are fine):
-    each exactly once, the timestamp a number."""
-    for name in (SIGNATURE_HEADER, TIMESTAMP_HEADER):
-        if len(headers.getall(name, [])) != 1:
-            return f"expected one {name} header"
-    if not _TIMESTAMP_RE.fullmatch(headers[TIMESTAMP_HEADER].strip()):
-        return f"{TIMESTAMP_HEADER} is not a number"
-    return ""
 
 
 class SlackPlatform:

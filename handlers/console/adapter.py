@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from bot.alerts.alert import Alert
 from bot.alerts.i18n import resolve_language
-from bot.alerts.render import Alert, to_console
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, catalog, execute
+from handlers.console.format import to_console
 from store import Store
 
 PLATFORM = "console"

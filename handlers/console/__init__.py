@@ -1,0 +1,2 @@
+"""The console platform: ``adapter`` (the terminal chat of ``kabar demo``, alerts printed) and
+``format`` (terminal text)."""

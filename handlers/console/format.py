@@ -1,0 +1,52 @@
+"""The console's formatting: an Alert as plain terminal text. Matches in ``«…»`` (or ANSI bold
+with ``color=True``); control characters and bidi overrides are removed from article strings
+so an article cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from bot.alerts.alert import Alert, alert_fields
+from bot.alerts.fitting import compose_message, labelled, mark, safe_link
+from bot.alerts.i18n import t
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+_ANSI_BOLD = ("\x1b[1m", "\x1b[22m")
+
+
+_ANSI_UNDERLINE = ("\x1b[4m", "\x1b[24m")
+
+
+_CONSOLE_MARK = ("«", "»")
+
+
+def _console_clean(text: str) -> str:
+    """No control characters (ANSI escapes included) and no bidi overrides."""
+    return "".join(
+        ch for ch in text if ch not in _BIDI_CONTROLS and unicodedata.category(ch) != "Cc"
+    )
+
+
+def to_console(alert: Alert, *, color: bool = False) -> str:
+    """Plain text for a terminal; matches in ``«…»``, or bold (ANSI) with ``color=True``."""
+    fields = alert_fields(alert)
+    lang = alert.language
+    title_text, title_marks = fields["title"]
+    title_tags = _ANSI_UNDERLINE if color else _CONSOLE_MARK
+    title = mark(title_text, title_marks, _console_clean, title_tags)
+    if color:
+        title = f"{_ANSI_BOLD[0]}{title}{_ANSI_BOLD[1]}"
+    snippet = mark(*fields["snippet"], _console_clean, _ANSI_BOLD if color else _CONSOLE_MARK)
+    url = safe_link(alert.url)
+    parts = {
+        "title": title,
+        "snippet": snippet,
+        "keywords": labelled(t(lang, "alert.keywords"), _console_clean)(*fields["keywords"]),
+        "source": labelled(t(lang, "alert.source"), _console_clean)(*fields["source"]),
+        "published": labelled(t(lang, alert.date_label), _console_clean)(*fields["published"]),
+        "link": f"{t(lang, 'alert.read_more')}: {url}" if url else "",
+    }
+    return compose_message(parts)

@@ -1,0 +1,150 @@
+"""Slack's formatting: an Alert as Block Kit, and replies as mrkdwn.
+
+Every article string (and keyword) has ``&``, ``<``, ``>`` escaped, so no
+``<!channel>``/``<@U…>``/``<url|text>`` can be formed. In mrkdwn text the formatting characters
+``* _ ~ ` `` are replaced by look-alikes (``∗ ˍ ∼ ˋ``) so article text can neither open
+formatting nor break the ``*bold*`` highlight, a bare ``@channel``/``@here``/``@everyone`` gets
+an invisible word joiner after ``@``, and mrkdwn objects are sent ``verbatim``. A highlight is
+widened to its whole word, since Slack only renders ``*bold*`` on word boundaries. The link is
+``<url|Read more>`` in a context block (no button: no interaction payload to acknowledge).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.alerts.alert import Alert, alert_fields
+from bot.alerts.fitting import (
+    Renderer,
+    Span,
+    fit,
+    fit_layout,
+    join_parts,
+    labelled,
+    mark,
+    safe_link,
+    word_spans,
+)
+from bot.alerts.i18n import t
+
+SLACK_TEXT_LIMIT = 3000
+
+
+SLACK_HEADER_LIMIT = 150
+
+
+_SLACK_LOOKALIKES = str.maketrans(
+    {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb", "&": "&amp;", "<": "&lt;",
+     ">": "&gt;"}
+)  # fmt: skip
+
+
+_SLACK_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+_SLACK_MENTION_RE = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+
+
+def _slack_plain(text: str) -> str:
+    """For plain_text objects: only ``&``, ``<``, ``>`` escaped."""
+    return text.translate(_SLACK_ENTITIES)
+
+
+def mrkdwn_text(text: str) -> str:
+    """For mrkdwn: entities escaped, formatting characters neutralised, no bare @channel."""
+    return _SLACK_MENTION_RE.sub("@\u2060", text.translate(_SLACK_LOOKALIKES))
+
+
+def _slack_link(url: str, label: str) -> str:
+    """``<url|label>``: the URL with ``&`` escaped and ``<``, ``>``, ``|`` percent-encoded."""
+    target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E")
+    return f"<{target.replace('|', '%7C')}|{mrkdwn_text(label)}>"
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def to_slack(alert: Alert) -> tuple[str, list[dict[str, Any]]]:
+    """``(fallback text, Block Kit blocks)``: a header, the snippet, keywords, source/time/link.
+
+    Header ≤ 150, each mrkdwn text and the fallback ≤ 3000 UTF-16 units.
+    """
+    fields = alert_fields(alert)
+    title = fit(fields["title"][0], (), lambda s, _: _slack_plain(s), SLACK_HEADER_LIMIT)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title or "…"}}
+    ]
+    snippet, marks = fields["snippet"]
+    text = fit(snippet, word_spans(snippet, marks), _slack_bold, SLACK_TEXT_LIMIT)
+    if text:
+        blocks.append({"type": "section", "text": _mrkdwn(text)})
+    keywords = fit(*fields["keywords"], _slack_label(alert, "alert.keywords"), SLACK_TEXT_LIMIT)
+    if keywords:
+        blocks.append({"type": "section", "text": _mrkdwn(keywords)})
+    context = _slack_context(alert, fields)
+    if context:
+        blocks.append({"type": "context", "elements": [_mrkdwn(item) for item in context]})
+    return _slack_fallback(alert, fields), blocks
+
+
+def _slack_bold(text: str, spans: Sequence[Span]) -> str:
+    return mark(text, spans, mrkdwn_text, ("*", "*"))
+
+
+def _slack_label(alert: Alert, key: str) -> Renderer:
+    return labelled(t(alert.language, key), mrkdwn_text)
+
+
+def _slack_context(alert: Alert, fields: Mapping[str, tuple[str, Sequence[Span]]]) -> list[str]:
+    items = [
+        fit(*fields[name], _slack_label(alert, key), SLACK_TEXT_LIMIT)
+        for name, key in (("source", "alert.source"), ("published", alert.date_label))
+    ]
+    url = safe_link(alert.url)
+    if url:
+        items.append(_slack_link(url, t(alert.language, "alert.read_more")))
+    return [item for item in items if item]
+
+
+def _slack_fallback(alert: Alert, fields: Mapping[str, tuple[str, Sequence[Span]]]) -> str:
+    """Notification text: the title, then the keywords line, escaped like mrkdwn."""
+    renderers: dict[str, Renderer] = {
+        "title": lambda s, _: mrkdwn_text(s),
+        "keywords": _slack_label(alert, "alert.keywords"),
+    }
+    chosen = {name: fields[name] for name in renderers}
+    return fit_layout(chosen, renderers, _compose_fallback, SLACK_TEXT_LIMIT)
+
+
+def _compose_fallback(parts: Mapping[str, str]) -> str:
+    return join_parts("\n", parts["title"], parts["keywords"])
+
+
+_URL_RE = re.compile(r"https?://\S+")
+
+
+def escape_text(text: str) -> str:
+    """Text made safe for Slack mrkdwn: no formatting, mention, ping or ``<...>`` link can be
+    formed from it; each ``http(s)://`` URL in it becomes an explicit ``<url>`` link."""
+    parts: list[str] = []
+    end = 0
+    for match in _URL_RE.finditer(text):
+        parts.append(mrkdwn_text(text[end : match.start()]))
+        parts.append(_link(match.group()))
+        end = match.end()
+    parts.append(mrkdwn_text(text[end:]))
+    return "".join(parts)
+
+
+def _link(url: str) -> str:
+    """``<url>``: ``&`` as an entity, ``<``, ``>``, ``|`` percent-encoded."""
+    target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E")
+    return f"<{target.replace('|', '%7C')}>"
+
+
+def unescape_text(text: str) -> str:
+    """Slack sends typed ``&``, ``<``, ``>`` as entities: back to the characters typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,2 @@
+"""Telegram (python-telegram-bot): ``adapter`` (sending, commands, polling or webhook) and
+``format`` (its HTML)."""

@@ -1,0 +1,83 @@
+"""Telegram's formatting: an Alert as Telegram HTML (parse_mode="HTML", at most 4096 UTF-16
+units), HTML back to plain text, long replies split within the limit.
+
+Article strings are escaped with ``html.escape(quote=False)``, the link ``href`` with
+``quote=True``; the title is bold with its matches underlined, snippet matches are ``<b>``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.alerts.alert import Alert, alert_fields
+from bot.alerts.fitting import (
+    Renderer,
+    compose_message,
+    fit_layout,
+    labelled,
+    mark,
+    safe_link,
+    utf16_len,
+)
+from bot.alerts.i18n import t
+
+TELEGRAM_LIMIT = 4096  # UTF-16 units of a message (telegram.constants.MessageLimit.MAX_TEXT_LENGTH)
+
+
+def _tg_escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def to_telegram_html(alert: Alert) -> str:
+    """The alert as Telegram HTML (parse_mode="HTML"), at most 4096 UTF-16 units."""
+    lang = alert.language
+    renderers: dict[str, Renderer] = {
+        "title": lambda s, m: f"<b>{mark(s, m, _tg_escape, ('<u>', '</u>'))}</b>" if s else "",
+        "snippet": lambda s, m: mark(s, m, _tg_escape, ("<b>", "</b>")),
+        "keywords": labelled(t(lang, "alert.keywords"), _tg_escape),
+        "source": labelled(t(lang, "alert.source"), _tg_escape),
+        "published": labelled(t(lang, alert.date_label), _tg_escape),
+    }
+    url = safe_link(alert.url)
+    link = ""
+    if url:
+        href = html.escape(url, quote=True)
+        link = f'<a href="{href}">{_tg_escape(t(lang, "alert.read_more"))}</a>'
+    fields = alert_fields(alert)
+    return fit_layout(fields, renderers, compose_message, TELEGRAM_LIMIT, {"link": link})
+
+
+_LINK_RE = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+
+
+_TAG_RE = re.compile(r"</?[a-z]+(?: [^>]*)?>")
+
+
+def html_to_plain(text: str) -> str:
+    """Telegram HTML as plain text: tags dropped, links as ``label: url``, entities decoded."""
+    text = _LINK_RE.sub(lambda m: f"{m.group(2)}: {m.group(1)}", text)
+    return html.unescape(_TAG_RE.sub("", text))
+
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """``text`` in parts of at most ``limit`` UTF-16 units, cut at line breaks when possible."""
+    parts: list[str] = []
+    current = ""
+    for line in (text or "-").split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if utf16_len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while utf16_len(line) > limit:
+            cut = limit
+            while (excess := utf16_len(line[:cut]) - limit) > 0:
+                cut -= max(1, (excess + 1) // 2)  # a code point is 1 or 2 units
+            parts.append(line[:cut])
+            line = line[cut:]
+        current = line
+    parts.append(current)
+    return [part for part in parts if part] or ["-"]
+
