@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.alerts.i18n import counted
+from bot.alerts.sentence import first_sentence
 from bot.config import (
     Config,
     ConfigError,
@@ -18,7 +19,6 @@ from bot.config import (
     resolve_path,
     store_path,
 )
-from bot.ingest.clean import first_sentence
 from bot.ingest.sources import ingest_sources
 from bot.matching.passes import ArticleMatches, matching_pass
 from bot.matching.query import QueryError, parse_query

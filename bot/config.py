@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-LANGUAGES = ("id", "en")
+from bot.alerts.alert import DEFAULT_TIMEZONE
+from bot.alerts.i18n import LANGUAGES
+
 DEFAULT_KEYWORDS = ("Kim", "Putin", "rudal", "satelit")
-DEFAULT_TIMEZONE = "Asia/Jakarta"
 # Delivery renews a claim every third of the lease, waits included; below this a stalled event
 # loop (a long command, a busy store) could let a claim lapse while its alert waits or is sent.
 MIN_CLAIM_LEASE_SECONDS = 3

@@ -16,7 +16,7 @@ from functools import cache
 
 from bot.alerts.alert import source_name
 from bot.alerts.i18n import Catalog, resolve_language
-from bot.ingest.clean import first_sentence
+from bot.alerts.sentence import first_sentence, truncate
 from bot.matching.index import KeywordIndex
 from bot.matching.query import QueryError, parse_query
 from store import Store
@@ -157,7 +157,8 @@ def execute(
         return _say(chat, settings, "error.empty", ok=False)
     handler = HANDLERS.get(verb)
     if handler is None:
-        return _say(chat, settings, "error.unknown", ok=False, verb=_clip(verb, 40))
+        verb = truncate(verb, 40, at_word=False)
+        return _say(chat, settings, "error.unknown", ok=False, verb=verb)
     if verb in ADMIN_VERBS and not is_admin(ctx, settings):
         return _say(chat, settings, "admin.refused", ok=False)
     return handler(db, ctx, args, settings, chat)
@@ -525,7 +526,7 @@ def _unknown_line(db: Store, chat: Chat | None, settings: Settings, unknown: lis
         chat,
         settings,
         "keyword.unknown",
-        unknown=", ".join(_clip(u, 60) for u in unknown),
+        unknown=", ".join(truncate(u, 60, at_word=False) for u in unknown),
         keywords=_names(db.keywords.all(), HINT_LIMIT),
     )
 
@@ -557,6 +558,3 @@ def _invalid(chat: Chat | None, settings: Settings, exc: QueryError) -> Reply:
     error = _t(chat, settings, f"query.{exc.key}", **exc.params)
     return _say(chat, settings, "keyword.invalid", ok=False, error=error)
 
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

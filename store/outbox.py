@@ -13,8 +13,6 @@ from store.clock import from_db, now_db, utcnow
 from store.db import transaction
 from store.models import OutboxItem, Queued
 
-PENDING, SENDING, SENT, SKIPPED, FAILED = "pending", "sending", "sent", "skipped", "failed"
-
 
 def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int:
     """Queue alerts and mark the articles checked, atomically. Returns rows newly queued
@@ -155,19 +153,6 @@ def recent_sends(db: Database, seconds: float) -> list[tuple[str, str, float]]:
 def counts(db: Database) -> dict[str, int]:
     rows = db.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")
     return {status: n for status, n in rows}
-
-
-def next_due_in(db: Database) -> float | None:
-    """Seconds until the earliest pending row is due (0 if overdue); None if none pending."""
-    row = db.conn.execute(
-        "SELECT min(next_attempt_at) FROM outbox o JOIN chats c ON c.id = o.chat_id"
-        " WHERE o.status = 'pending' AND c.active = 1"
-    ).fetchone()
-    if not row or not row[0]:
-        return None
-    due = from_db(row[0])
-    assert due is not None
-    return max(0.0, (due - utcnow()).total_seconds())
 
 
 def delete_sent_older_than(db: Database, days: int) -> int:

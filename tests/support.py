@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import string
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -80,3 +81,18 @@ async def drain(db: Store, deliver: Callable[[], Awaitable[object]],
             return
         assert time.monotonic() < deadline, f"outbox not drained: {waiting}"
         await asyncio.sleep(0.05)
+
+
+# --- message catalogs: the key and placeholder conventions the catalog tests check ----------
+
+
+def plural_key(key: str) -> tuple[str, str]:
+    """``"list.some_one"`` -> ``("list.some", "one")``; a plain key -> ``(key, "")``."""
+    base, _, form = key.rpartition("_")
+    return (base, form) if base and form in ("one", "other") else (key, "")
+
+
+def placeholders(message: str) -> set[str]:
+    """The ``str.format`` field names used in ``message``: ``"{n} of {total:d}"`` -> n, total."""
+    fields = (field for _, field, _, _ in string.Formatter().parse(message) if field is not None)
+    return {field.split(".", 1)[0].split("[", 1)[0] for field in fields if field}

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 import handlers.commands as commands
-from bot.alerts.i18n import plural_key
 from bot.ingest.dedup import save_articles
 from bot.matching.query import MESSAGES
 from handlers.commands import (
@@ -30,6 +29,7 @@ from handlers.commands import (
 )
 from store import open_store
 from store.models import ArticleIn, Chat
+from tests.support import plural_key
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ["Kim", "Putin", "rudal", "satelit", '"Kim Jong Un"']
@@ -526,7 +526,8 @@ def test_latest_for_a_keyword(news_db: Database, command: str, lang: str, expect
 
 
 def test_every_query_error_has_a_catalog_message_with_its_parameters() -> None:
-    from bot.alerts.i18n import Catalog, placeholders
+    from bot.alerts.i18n import Catalog
+    from tests.support import placeholders
 
     catalog = Catalog("handlers")
     for lang in ("id", "en"):

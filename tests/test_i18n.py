@@ -14,12 +14,11 @@ from bot.alerts.i18n import (
     PLURAL_FORMS,
     Catalog,
     load_catalog,
-    placeholders,
     plural_form,
-    plural_key,
     resolve_language,
     t,
 )
+from tests.support import placeholders, plural_key
 
 ROOT = Path(__file__).resolve().parent.parent
 

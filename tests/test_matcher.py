@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.matching import index as matcher
 from bot.matching.index import KeywordIndex, QueryMatch, compile_queries
 from bot.matching.query import QueryError, Term, parse_query
+from bot.matching.spans import merge_spans
 from bot.matching.tokens import (
     Token,
     clause_break,
@@ -525,7 +526,8 @@ def reference_match(queries: list[str], text: str, title: str) -> list[QueryMatc
                     in_body += reference_spans(term, body, text)
                     in_title += reference_spans(term, head, title)
         if in_body or in_title:
-            found.append(QueryMatch(query, matcher._merged(in_body), matcher._merged(in_title)))
+            found.append(QueryMatch(query, tuple(merge_spans(in_body, touching=False)),
+                                    tuple(merge_spans(in_title, touching=False))))
     return found
 
 

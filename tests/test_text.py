@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.ingest.clean import clean_text, content_hash, first_sentence, split_source_tag
+from bot.alerts.sentence import first_sentence
+from bot.ingest.clean import clean_text, content_hash, split_source_tag
 from bot.ingest.urls import canonical_url
 
 # --- clean_text -----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.alerts.fitting import (
-    ELLIPSIS,
     NON_SPACE_RE,
     TRAILING,
     Span,
@@ -28,7 +27,7 @@ from bot.alerts.fitting import (
     snippet_window,
 )
 from bot.alerts.i18n import resolve_language, t
-from bot.ingest.clean import first_sentence
+from bot.alerts.sentence import ELLIPSIS, first_sentence
 from store.models import Article
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"

@@ -15,9 +15,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-Span = tuple[int, int]
+from bot.alerts.sentence import ELLIPSIS
+from bot.matching.spans import Span, merge_spans
+
 Renderer = Callable[[str, Sequence[Span]], str]
-ELLIPSIS = "…"
 URL_LIMIT = 2048  # longer URLs are not linked
 _MAX_WORD = 40  # a cut moves back to a word boundary at most this far
 TRAILING = " ,;:-–—\t\n"  # stripped before an ellipsis
@@ -135,19 +136,6 @@ def collapse_whitespace(text: str, spans: Iterable[Sequence[int]]) -> tuple[str,
         out.append(ch)
     new_at[len(stripped)] = len(out)
     return "".join(out), merge_spans(((new_at[a], new_at[b]) for a, b in marks), len(out))
-
-
-def merge_spans(spans: Iterable[Sequence[int]], length: int) -> list[Span]:
-    """Spans sorted, clipped to ``[0, length)``, empty ones dropped, overlapping ones merged."""
-    merged: list[Span] = []
-    for start, end in sorted((max(0, int(a)), min(length, int(b))) for a, b in spans):
-        if start >= end:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def word_spans(text: str, spans: Iterable[Span]) -> list[Span]:

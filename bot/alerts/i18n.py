@@ -21,7 +21,6 @@ The bot's own strings live in ``bot/alerts/locales``; other layers keep their ow
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -42,12 +41,6 @@ def plural_form(lang: str, count: int) -> str:
 def counted(count: int, noun: str, plural: str = "") -> str:
     """English count phrases for the command line and logs: ``1 article``, ``2 articles``."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
-def plural_key(key: str) -> tuple[str, str]:
-    """``"list.some_one"`` -> ``("list.some", "one")``; a plain key -> ``(key, "")``."""
-    base, _, form = key.rpartition("_")
-    return (base, form) if base and form in ("one", "other") else (key, "")
 
 
 def resolve_language(lang: str | None) -> str:
@@ -75,12 +68,6 @@ def load_catalog(lang: str, package: str = "bot.alerts") -> Mapping[str, str]:
     if bad:
         raise ValueError(f"{name}: message {bad[0]!r} is not a string")
     return MappingProxyType(data)
-
-
-def placeholders(message: str) -> set[str]:
-    """The ``str.format`` field names used in ``message``: ``"{n} of {total:d}"`` -> n, total."""
-    fields = (field for _, field, _, _ in string.Formatter().parse(message) if field is not None)
-    return {field.split(".", 1)[0].split("[", 1)[0] for field in fields if field}
 
 
 class Catalog:

@@ -41,10 +41,3 @@ def build_scheduler(config: Config, service: Service) -> AsyncIOScheduler:
                           id=feed_job_id(feed.url), replace_existing=True, next_run_time=now,
                           args=[feed.url, interval])
     return scheduler
-
-
-def wake(scheduler: AsyncIOScheduler, job_id: str) -> None:
-    """Run a job now rather than at its next tick."""
-    job = scheduler.get_job(job_id)
-    if job is not None:
-        job.modify(next_run_time=datetime.now(UTC))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.alert import Alert, build_alert
+from bot.alerts.alert import DEFAULT_TIMEZONE, Alert, build_alert
 from bot.delivery.pacing import Limit, Pacer
 from bot.matching.index import KeywordIndex
 from store import OperationError, Store
@@ -107,7 +107,7 @@ class Deliverer:
         self,
         db: Store,
         senders: dict[str, Sender],
-        timezone: str = "Asia/Jakarta",
+        timezone: str = DEFAULT_TIMEZONE,
         *,
         concurrency: int = 16,
         lease_seconds: float = 30.0,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from bot.matching.query import Query, QueryError, parse_query
+from bot.matching.spans import Span, merge_spans
 from bot.matching.tokens import (
     LONG_TOKEN,
     ScanPatterns,
@@ -43,7 +44,6 @@ from bot.matching.tokens import (
 
 __all__ = ["KeywordIndex", "QueryMatch", "compile_queries"]
 
-Span = tuple[int, int]
 # Per-index memo of raw token -> term ids, dropped and rebuilt when it reaches this size.
 MEMO_LIMIT = 200_000
 
@@ -197,7 +197,8 @@ class KeywordIndex:
                 else:
                     spans_of_term = spans
                 found.setdefault(term_id, []).extend(spans_of_term)
-        return {term_id: _merged(spans) for term_id, spans in found.items()}
+        return {term_id: tuple(merge_spans(spans, touching=False))
+                for term_id, spans in found.items()}
 
     def _resolve(self, raw: str, memo: _Memo) -> tuple[int, ...]:
         """Term ids whose first word equals any form of ``raw``; remembered in ``memo``."""
@@ -254,8 +255,8 @@ class KeywordIndex:
         if not terms:
             return None
         return (
-            _merged(span for term in terms for span in body_hits.get(term, ())),
-            _merged(span for term in terms for span in title_hits.get(term, ())),
+            tuple(merge_spans((s for t in terms for s in body_hits.get(t, ())), touching=False)),
+            tuple(merge_spans((s for t in terms for s in title_hits.get(t, ())), touching=False)),
         )
 
 
@@ -264,18 +265,6 @@ def _parse(text: str) -> Query:
         return parse_query(text)
     except QueryError as exc:
         raise exc.for_query(text) from exc
-
-
-def _merged(spans: Iterable[Span]) -> tuple[Span, ...]:
-    """Sorted spans with overlapping ones merged (so highlights never nest)."""
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start < merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return tuple(merged)
 
 
 def compile_queries(queries: Iterable[str]) -> KeywordIndex:

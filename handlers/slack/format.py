@@ -35,13 +35,10 @@ SLACK_TEXT_LIMIT = 3000
 SLACK_HEADER_LIMIT = 150
 
 
-_SLACK_LOOKALIKES = str.maketrans(
-    {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb", "&": "&amp;", "<": "&lt;",
-     ">": "&gt;"}
-)  # fmt: skip
-
-
-_SLACK_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # what Slack escapes, both ways
+_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}  # mrkdwn formatting
+_SLACK_ENTITIES = str.maketrans(ENTITIES)
+_SLACK_LOOKALIKES = str.maketrans(_LOOKALIKES | ENTITIES)
 
 
 _SLACK_MENTION_RE = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
@@ -57,10 +54,12 @@ def mrkdwn_text(text: str) -> str:
     return _SLACK_MENTION_RE.sub("@\u2060", text.translate(_SLACK_LOOKALIKES))
 
 
-def _slack_link(url: str, label: str) -> str:
-    """``<url|label>``: the URL with ``&`` escaped and ``<``, ``>``, ``|`` percent-encoded."""
+def _slack_link(url: str, label: str = "") -> str:
+    """``<url|label>`` (``<url>`` without a label): the URL with ``&`` escaped and ``<``, ``>``,
+    ``|`` percent-encoded."""
     target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E")
-    return f"<{target.replace('|', '%7C')}|{mrkdwn_text(label)}>"
+    target = target.replace("|", "%7C")
+    return f"<{target}|{mrkdwn_text(label)}>" if label else f"<{target}>"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -133,18 +132,14 @@ def escape_text(text: str) -> str:
     end = 0
     for match in _URL_RE.finditer(text):
         parts.append(mrkdwn_text(text[end : match.start()]))
-        parts.append(_link(match.group()))
+        parts.append(_slack_link(match.group()))
         end = match.end()
     parts.append(mrkdwn_text(text[end:]))
     return "".join(parts)
 
 
-def _link(url: str) -> str:
-    """``<url>``: ``&`` as an entity, ``<``, ``>``, ``|`` percent-encoded."""
-    target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E")
-    return f"<{target.replace('|', '%7C')}>"
-
-
 def unescape_text(text: str) -> str:
     """Slack sends typed ``&``, ``<``, ``>`` as entities: back to the characters typed."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    for char, entity in reversed(ENTITIES.items()):  # "&amp;" last: "&amp;lt;" stays "&lt;"
+        text = text.replace(entity, char)
+    return text

@@ -52,6 +52,7 @@ from telegram.ext import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.alerts.alert import Alert
+from bot.alerts.i18n import LANGUAGES
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.delivery.pacing import Limit, Pacer, acquire
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
@@ -93,7 +94,6 @@ MARKUP_MARKERS = (
     "unmatched end tag", "message is too long", "entities_too_long",
 )  # fmt: skip
 
-MENU_LANGUAGES: tuple[str, ...] = ("id", "en")  # a menu per language_code, from the catalogs
 
 
 # ---------------------------------------------------------------- sending alerts
@@ -346,7 +346,7 @@ async def publish_commands(bot: Bot, default_language: str) -> None:
     """The command menu (setMyCommands) per language, and for users whose client sends no
     language (the default menu) in ``default_language``."""
     menus: list[tuple[str | None, str]] = [(None, default_language)]
-    menus += [(lang, lang) for lang in MENU_LANGUAGES]
+    menus += [(lang, lang) for lang in LANGUAGES]  # a menu per language_code
     for language_code, lang in menus:
         try:
             await bot.set_my_commands(command_menu(lang), language_code=language_code)
