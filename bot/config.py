@@ -188,19 +188,24 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     return cls(**kwargs)
 
 
+_SCALAR_TYPES: dict[type, type | tuple[type, ...]] = {
+    int: int, str: str, bool: bool, float: (int, float),
+}
+
+
 def _convert(hint: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
         inner = next(a for a in typing.get_args(hint) if a is not type(None))
         return _convert(inner, value, key)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, f"{key}.")
     if origin is tuple:
         item = typing.get_args(hint)[0]
         if not isinstance(value, list):
             raise ConfigError(f"'{key}' must be a list")
         return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
-    expected = {int: int, str: str, bool: bool, float: (int, float)}[hint]
+    expected = _SCALAR_TYPES[hint]
     if (isinstance(value, bool) and hint is not bool) or not isinstance(value, expected):
         raise ConfigError(f"'{key}' must be {_type_name(hint)}, got {value!r}")
     return value

@@ -215,12 +215,10 @@ def cmd_stop(
 def cmd_subscribe(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    if not args:
-        return _usage_with_keywords(db, chat, settings, "subscribe.usage")
-    if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
-    found, unknown = resolve_keywords(db, args)
+    resolved = _keyword_args(db, chat, settings, args, "subscribe.usage")
+    if isinstance(resolved, Reply):
+        return resolved
+    found, unknown = resolved
     lines: list[str] = []
     new: list[Keyword] = []
     if found:
@@ -242,12 +240,10 @@ def cmd_subscribe(
 def cmd_unsubscribe(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    if not args:
-        return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
-    if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
-    found, unknown = resolve_keywords(db, args)
+    resolved = _keyword_args(db, chat, settings, args, "unsubscribe.usage")
+    if isinstance(resolved, Reply):
+        return resolved
+    found, unknown = resolved
     current = {k.id for k in db.chats.keywords(chat)} if chat else set()
     removed = [k for k in found if k.id in current]
     missing = [k for k in found if k.id not in current]
@@ -298,7 +294,8 @@ def cmd_lang(
         chat = db.chats.ensure(ctx.platform, ctx.chat_address, language, ctx.chat_title)
     if chat.language != language:
         db.chats.set_language(chat, language)
-    return _say(chat, settings, "lang.set", lang=language)
+        chat = replace(chat, language=language)
+    return _say(chat, settings, "lang.set")
 
 
 def cmd_latest(
@@ -306,9 +303,7 @@ def cmd_latest(
 ) -> Reply:
     if not args:
         articles = db.articles.latest(LATEST_COUNT)
-        if not articles:
-            return _say(chat, settings, "latest.none")
-        return _listing(chat, settings, _t(chat, settings, "latest.header"), articles)
+        return _listing(chat, settings, articles, "latest.header", "latest.none")
     text = " ".join(args)
     keyword = lookup_keyword(db, text)
     try:
@@ -319,9 +314,7 @@ def cmd_latest(
         articles = matching_articles(db, query, LATEST_COUNT)
     except QueryError as exc:  # a stored keyword that no longer parses
         return _invalid(chat, settings, exc)
-    if not articles:
-        return _say(chat, settings, "latest.none_for", query=query)
-    return _listing(chat, settings, _t(chat, settings, "latest.header_for", query=query), articles)
+    return _listing(chat, settings, articles, "latest.header_for", "latest.none_for", query=query)
 
 
 def cmd_search(
@@ -333,9 +326,7 @@ def cmd_search(
     if not db.articles.fts_expression(query):
         return _say(chat, settings, "search.usage", ok=False)
     articles = db.articles.search(query, LATEST_COUNT)
-    if not articles:
-        return _say(chat, settings, "search.none", query=query)
-    return _listing(chat, settings, _t(chat, settings, "search.header", query=query), articles)
+    return _listing(chat, settings, articles, "search.header", "search.none", query=query)
 
 
 def cmd_help(
@@ -418,6 +409,19 @@ def lookup_keyword(db: Store, text: str) -> Keyword | None:
     return keyword
 
 
+def _keyword_args(
+    db: Store, chat: Chat | None, settings: Settings, args: list[str], usage: str
+) -> tuple[list[Keyword], list[str]] | Reply:
+    """The keywords a subscribe / unsubscribe names (found, unknown), or the reply refusing
+    its arguments (none: ``usage``; too many)."""
+    if not args:
+        return _usage_with_keywords(db, chat, settings, usage)
+    if len(args) > MAX_COMMAND_KEYWORDS:
+        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
+                    limit=MAX_COMMAND_KEYWORDS)
+    return resolve_keywords(db, args)
+
+
 def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
     """Split arguments into configured keywords and unknown words. The longest run of
     arguments that names a keyword wins, so ``Kim -Kardashian rudal`` finds the keywords
@@ -492,11 +496,9 @@ def _language(chat: Chat | None, settings: Settings) -> str:
     return resolve_language(chat.language if chat else settings.default_language)
 
 
-def _t(
-    chat: Chat | None, settings: Settings, key: str, /, *, lang: str = "", **params: object
-) -> str:
-    """Message `key` in `lang`, else the chat's language; `{p}` is the command prefix."""
-    return _catalog().t(lang or _language(chat, settings), key, p=settings.prefix, **params)
+def _t(chat: Chat | None, settings: Settings, key: str, /, **params: object) -> str:
+    """Message `key` in the chat's language; `{p}` is the command prefix."""
+    return _catalog().t(_language(chat, settings), key, p=settings.prefix, **params)
 
 
 def _say(
@@ -537,11 +539,15 @@ def _usage_with_keywords(db: Store, chat: Chat | None, settings: Settings, key: 
 
 
 def _listing(
-    chat: Chat | None, settings: Settings, header: str, articles: Sequence[Article]
+    chat: Chat | None, settings: Settings, articles: Sequence[Article], header: str, none: str,
+    **params: object,
 ) -> Reply:
+    """Message ``header`` over one numbered line per article, or ``none`` when there is none."""
+    if not articles:
+        return Reply(_t(chat, settings, none, **params))
     untitled = _t(chat, settings, "article.untitled")
     lines = [article_line(n, a, untitled) for n, a in enumerate(articles, 1)]
-    return Reply("\n".join([header, *lines]))
+    return Reply("\n".join([_t(chat, settings, header, **params), *lines]))
 
 
 def _ensure_chat(db: Store, ctx: CommandContext, settings: Settings) -> Chat:

@@ -186,12 +186,23 @@ class Pacing(Protocol):
 class Store(Protocol):
     """One open store: its repositories, transactions and health checks."""
 
-    articles: Articles
-    audit: Audit
-    chats: Chats
-    feeds: Feeds
-    keywords: Keywords
-    outbox: Outbox
+    @property
+    def articles(self) -> Articles: ...
+
+    @property
+    def audit(self) -> Audit: ...
+
+    @property
+    def chats(self) -> Chats: ...
+
+    @property
+    def feeds(self) -> Feeds: ...
+
+    @property
+    def keywords(self) -> Keywords: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     @property
     def path(self) -> str:

@@ -25,8 +25,11 @@ class Platform(Protocol):
     """A chat platform adapter: a Sender for alerts and, when listening, command handling.
     The entry points build them (``bot.platforms``); the app never imports an adapter."""
 
-    name: str
-    sender: Sender
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sender(self) -> Sender: ...
 
     async def start(self, service: Service | None, *, listen: bool) -> None: ...
 

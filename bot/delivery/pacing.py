@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+
+from store.base import Pacing
 
 
 @dataclass(frozen=True)
@@ -43,25 +44,6 @@ class Window:
         self.times.append(at)
 
 
-class SlotAnswer(Protocol):
-    granted: bool
-    slot_id: int | None
-    wait: float
-    whole_platform: bool
-    blocked: bool
-
-
-class SharedPacing(Protocol):
-    """Send slots kept where every process sees them (``Store.pacing``)."""
-
-    def reserve(self, target: str, global_limits: Sequence[Limit],
-                target_limits: Sequence[Limit]) -> SlotAnswer: ...
-
-    def settle(self, slot_id: int) -> None: ...
-
-    def block(self, target: str | None, seconds: float) -> None: ...
-
-
 class Pacer:
     """Tracks global and per-target windows plus per-target blocks (429 retry-after)."""
 
@@ -70,7 +52,7 @@ class Pacer:
         global_limits: tuple[Limit, ...] = (),
         target_limits: Callable[[str], tuple[Limit, ...]] = lambda target: (),
         clock: Callable[[], float] = time.monotonic,
-        shared: SharedPacing | None = None,
+        shared: Pacing | None = None,
     ) -> None:
         self.clock = clock
         self.shared = shared

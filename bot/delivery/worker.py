@@ -222,8 +222,8 @@ class Deliverer:
         Nothing new goes out while a send could not be recorded, or once stopping."""
         if self._stopping or self._recording or len(in_flight) >= self.concurrency:
             return None, float("inf")
-        for key in stats.gone_targets:  # its waiting rows were skipped in the store
-            queues.pop(key, None)
+        for gone in stats.gone_targets:  # its waiting rows were skipped in the store
+            queues.pop(gone, None)
         self._defer_far_targets(queues, in_flight, stats)
         key, wait = self._next_ready(queues, in_flight)
         return key, (wait if key is not None else float("inf"))

@@ -260,9 +260,12 @@ class TelegramPlatform:
 
     async def _listen(self, webhook: bool) -> None:
         app = self.application
+        updater = app.updater
+        if updater is None:  # build_application always gives one
+            raise RuntimeError("the Telegram application has no updater")
         await publish_commands(app.bot, self.default_language)
         if webhook:
-            await app.updater.start_webhook(
+            await updater.start_webhook(
                 listen=self.webhook_listen,
                 port=self.telegram.webhook_port,
                 url_path=urlsplit(self.telegram.webhook_url).path.lstrip("/"),
@@ -272,8 +275,8 @@ class TelegramPlatform:
                 drop_pending_updates=False,
             )
         else:
-            await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
-                                            drop_pending_updates=False)
+            await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
+                                        drop_pending_updates=False)
         await app.start()
         log.info("telegram: @%s receiving commands by %s", app.bot.username, self.telegram.mode)
 
