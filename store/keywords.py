@@ -136,7 +136,7 @@ def seed_keywords(db: Database, queries: Iterable[str], actor: str = "config") -
                     " VALUES (?, ?, ?, ?)",
                     [query, keyword_norm(query), now_db(), actor],
                 )
-        db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [SEEDED_KEY, now_db()])
+        db.table("meta").insert({"key": SEEDED_KEY, "value": now_db()})
         record_audit(db, actor, "keyword.seed", ", ".join(queries))
     return True
 
