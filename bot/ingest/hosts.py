@@ -24,19 +24,28 @@ class RefusedHost(httpx.RequestError):
     """A request to an address that is not allowed; ``str(exc)`` is the one-line reason."""
 
 
+# url_problem() codes -> the CLI's line (chats use the catalog key ``feed.invalid.<code>``)
+URL_PROBLEMS = {
+    "malformed": "not a valid URL",
+    "scheme": "only http and https URLs are allowed",
+    "no_host": "the URL has no host",
+}
+
+
 def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a feed URL at all (None when it can): scheme and host."""
+    """Why ``url`` cannot be a feed URL at all, as a ``URL_PROBLEMS`` code (None when it can)."""
+    url = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        return "not a valid URL"
+        return "malformed"
     if parts.scheme.lower() not in SCHEMES:
-        return "only http and https URLs are allowed"
+        return "scheme"
     if not parts.hostname:
-        return "the URL has no host"
-    if any(c.isspace() for c in url.strip()):
-        return "not a valid URL"
+        return "no_host"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "malformed"
     return None
 
 
