@@ -69,9 +69,9 @@ async def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-async def check_host(url: httpx.URL) -> None:
-    """Raise ``RefusedHost`` when ``url`` is not http(s) or its host resolves to a refused
-    address (or does not resolve)."""
+async def check_host(url: httpx.URL, refuse: Callable[[str], bool] = refused_address) -> None:
+    """Raise ``RefusedHost`` when ``url`` is not http(s) or its host resolves to an address
+    ``refuse`` refuses (or does not resolve)."""
     request = httpx.Request("GET", url)
     if url.scheme not in SCHEMES:
         raise RefusedHost(f"refused address: {url.scheme} URLs are not allowed", request=request)
@@ -82,18 +82,20 @@ async def check_host(url: httpx.URL) -> None:
     except OSError as exc:
         raise RefusedHost(f"cannot resolve host {host}: {exc.strerror or exc}",
                           request=request) from None
-    bad = [a for a in addresses if refused_address(a)]
+    bad = [a for a in addresses if refuse(a)]
     if bad or not addresses:
         where = host if bad == [host] else f"{host} ({', '.join(bad) or 'no address'})"
         raise RefusedHost(f"refused address: {where} is private or local"
                           " (ingest.allow_private_hosts = true allows it)", request=request)
 
 
-def host_guard() -> Callable[[httpx.Request], Awaitable[None]]:
+def host_guard(
+    refuse: Callable[[str], bool] = refused_address,
+) -> Callable[[httpx.Request], Awaitable[None]]:
     """An httpx ``request`` event hook that refuses requests (and redirects) to hosts on
-    non-public addresses."""
+    non-public addresses (``refuse``: which addresses; the default is the rule above)."""
 
     async def guard(request: httpx.Request) -> None:
-        await check_host(request.url)
+        await check_host(request.url, refuse)
 
     return guard
