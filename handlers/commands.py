@@ -165,9 +165,15 @@ def execute(
     is how commands are written in help and usage text: ``"/"``, or ``"/kabar "`` on Slack."""
     if prefix is not None:
         settings = replace(settings, prefix=prefix)
-    text, ctx = _valid_text(text), replace(
-        ctx, chat_address=_valid_text(ctx.chat_address), user_id=_valid_text(ctx.user_id),
-        chat_title=_valid_text(ctx.chat_title))
+    text, ctx = (
+        _valid_text(text),
+        replace(
+            ctx,
+            chat_address=_valid_text(ctx.chat_address),
+            user_id=_valid_text(ctx.user_id),
+            chat_title=_valid_text(ctx.chat_title),
+        ),
+    )
     chat = db.chats.get(ctx.platform, ctx.chat_address)
     if len(text) > MAX_INPUT_CHARS:
         return _say(chat, settings, "error.too_long", ok=False, limit=MAX_INPUT_CHARS)
@@ -239,12 +245,23 @@ def cmd_subscribe(
         return _usage_with_keywords(db, chat, settings, "subscribe.usage")
     if is_feed_url(args[0]):
         if not is_admin(ctx, settings):
-            return _say(chat, settings, "subscribe.feed_admins_only", ok=False,
-                        url=truncate(args[0], 200, at_word=False))
+            return _say(
+                chat,
+                settings,
+                "subscribe.feed_admins_only",
+                ok=False,
+                url=truncate(args[0], 200, at_word=False),
+            )
         return _request_feed(db, ctx, args, settings, chat, via_subscribe=True)
     if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
+        return _say(
+            chat,
+            settings,
+            "keywords.too_many",
+            ok=False,
+            count=len(args),
+            limit=MAX_COMMAND_KEYWORDS,
+        )
     found, unknown = resolve_keywords(db, args)
     lines: list[str] = []
     new: list[Keyword] = []
@@ -270,8 +287,14 @@ def cmd_unsubscribe(
     if not args:
         return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
     if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
+        return _say(
+            chat,
+            settings,
+            "keywords.too_many",
+            ok=False,
+            count=len(args),
+            limit=MAX_COMMAND_KEYWORDS,
+        )
     found, unknown = resolve_keywords(db, args)
     current = {k.id for k in db.chats.keywords(chat)} if chat else set()
     removed = [k for k in found if k.id in current]
@@ -452,8 +475,11 @@ def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], lis
     (callers bound ``args`` to ``MAX_COMMAND_KEYWORDS``), so the cost does not depend on the
     number of stored keywords."""
     longest = min(db.keywords.longest_words(), len(args))
-    runs = {" ".join(args[start : start + size]) for start in range(len(args))
-            for size in range(1, min(longest, len(args) - start) + 1)}
+    runs = {
+        " ".join(args[start : start + size])
+        for start in range(len(args))
+        for size in range(1, min(longest, len(args) - start) + 1)
+    }
     phrases = {f'"{run}"' for run in runs if " " in run and '"' not in run}
     named = db.keywords.find_many(runs | phrases)
 
@@ -584,7 +610,6 @@ def _invalid(chat: Chat | None, settings: Settings, exc: QueryError) -> Reply:
     return _say(chat, settings, "keyword.invalid", ok=False, error=error)
 
 
-
 # --- feeds ------------------------------------------------------------------------------------
 
 FEED_RECENT_SECONDS = 24 * 3600  # `feeds` counts the articles of the last day
@@ -609,16 +634,30 @@ def _feed_line(
     chat: Chat | None, settings: Settings, number: int, feed: FeedRow, counts: dict[str, int]
 ) -> str:
     if feed.last_error:
-        status = _t(chat, settings, "feeds.failed", count=feed.failures,
-                    error=truncate(feed.last_error, 120, at_word=False))
+        status = _t(
+            chat,
+            settings,
+            "feeds.failed",
+            count=feed.failures,
+            error=truncate(feed.last_error, 120, at_word=False),
+        )
     elif feed.last_polled_at:
         status = _t(chat, settings, "feeds.ok", when=_ago(chat, settings, feed.last_polled_at))
     else:
         status = _t(chat, settings, "feeds.never")
     recent = _t(chat, settings, "feeds.recent", count=counts.get(feed_origin(feed.url), 0))
     next_poll = _t(chat, settings, "feeds.next", when=_ahead(chat, settings, feed.next_poll_at))
-    return _t(chat, settings, "feeds.line", number=number, name=feed.name or "-",
-              url=_shown_url(feed.url), status=status, recent=recent, next=next_poll)
+    return _t(
+        chat,
+        settings,
+        "feeds.line",
+        number=number,
+        name=feed.name or "-",
+        url=_shown_url(feed.url),
+        status=status,
+        recent=recent,
+        next=next_poll,
+    )
 
 
 def _minutes_between(text: str | None, ahead: bool) -> int | None:
@@ -660,7 +699,11 @@ def cmd_addfeed(
 
 
 def _request_feed(
-    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None,
+    db: Store,
+    ctx: CommandContext,
+    args: list[str],
+    settings: Settings,
+    chat: Chat | None,
     via_subscribe: bool = False,
 ) -> Reply:
     """Every check of an addfeed that needs no network; the fetch is ``complete``'s."""
@@ -669,20 +712,29 @@ def _request_feed(
     problem = url_problem(url)
     if problem is not None:
         reason = _t(chat, settings, f"feed.invalid.{problem}")
-        return _feed_reply(chat, settings, "addfeed.invalid", via_subscribe, ok=False,
-                           url=shown, reason=reason)
+        return _feed_reply(
+            chat, settings, "addfeed.invalid", via_subscribe, ok=False, url=shown, reason=reason
+        )
     existing = db.feeds.get(url)
     if existing is not None:
-        return _feed_reply(chat, settings, "addfeed.exists", via_subscribe, url=shown,
-                           name=existing.name or "-")
+        return _feed_reply(
+            chat, settings, "addfeed.exists", via_subscribe, url=shown, name=existing.name or "-"
+        )
     if settings.feeds is None:
         return _feed_reply(chat, settings, "addfeed.unavailable", via_subscribe, ok=False)
     return Reply("", fetch=FeedRequest(url, name, via_subscribe))
 
 
 def _feed_reply(
-    chat: Chat | None, settings: Settings, key: str, via_subscribe: bool, /, *, ok: bool = True,
-    changed: bool = False, **params: object,
+    chat: Chat | None,
+    settings: Settings,
+    key: str,
+    via_subscribe: bool,
+    /,
+    *,
+    ok: bool = True,
+    changed: bool = False,
+    **params: object,
 ) -> Reply:
     text = _catalog().t(_language(chat, settings), key, p=settings.prefix, **params)
     if via_subscribe:
@@ -700,8 +752,9 @@ async def complete(db: Store, ctx: CommandContext, settings: Settings, reply: Re
     if settings.feeds is None:
         return _feed_reply(chat, settings, "addfeed.unavailable", request.via_subscribe, ok=False)
     chat = chat or _ensure_chat(db, ctx, settings)
-    outcome = await add_feed(db, request.url, request.name, _actor(ctx), settings.feeds,
-                             chat_id=chat.id)
+    outcome = await add_feed(
+        db, request.url, request.name, _actor(ctx), settings.feeds, chat_id=chat.id
+    )
     return _outcome_reply(chat, settings, outcome, request.via_subscribe)
 
 
@@ -712,23 +765,40 @@ def _outcome_reply(
     url = truncate(outcome.url, 200, at_word=False)
     if outcome.status == "invalid":
         reason = _t(chat, settings, f"feed.invalid.{outcome.reason}")
-        return _feed_reply(chat, settings, "addfeed.invalid", via_subscribe, ok=False, url=url,
-                           reason=reason)
+        return _feed_reply(
+            chat, settings, "addfeed.invalid", via_subscribe, ok=False, url=url, reason=reason
+        )
     if outcome.status == "exists":
         name = outcome.feed.name if outcome.feed else ""
-        return _feed_reply(chat, settings, "addfeed.exists", via_subscribe, url=url,
-                           name=name or "-")
+        return _feed_reply(
+            chat, settings, "addfeed.exists", via_subscribe, url=url, name=name or "-"
+        )
     if outcome.status == "failed":
-        reason = _t(chat, settings, f"feed.reason.{outcome.reason}",
-                    detail=truncate(outcome.detail, 200, at_word=False),
-                    seconds=f"{options.timeout_seconds:g}", size=format_size(options.max_bytes))
-        return _feed_reply(chat, settings, "addfeed.failed", via_subscribe, ok=False, url=url,
-                           reason=reason)
+        reason = _t(
+            chat,
+            settings,
+            f"feed.reason.{outcome.reason}",
+            detail=truncate(outcome.detail, 200, at_word=False),
+            seconds=f"{options.timeout_seconds:g}",
+            size=format_size(options.max_bytes),
+        )
+        return _feed_reply(
+            chat, settings, "addfeed.failed", via_subscribe, ok=False, url=url, reason=reason
+        )
     name = outcome.feed.name if outcome.feed and outcome.feed.name else outcome.title
-    return _feed_reply(chat, settings, "addfeed.done", via_subscribe, changed=True,
-                       name=name or "-", title=outcome.title or "-", url=url,
-                       count=outcome.items, alerting=outcome.alerting,
-                       hours=options.backfill_hours)
+    return _feed_reply(
+        chat,
+        settings,
+        "addfeed.done",
+        via_subscribe,
+        changed=True,
+        name=name or "-",
+        title=outcome.title or "-",
+        url=url,
+        count=outcome.items,
+        alerting=outcome.alerting,
+        hours=options.backfill_hours,
+    )
 
 
 async def execute_async(
@@ -749,10 +819,22 @@ def cmd_removefeed(
     text = " ".join(args).strip("<>")
     feed = db.feeds.remove(text, _actor(ctx))
     if feed is None:
-        return _say(chat, settings, "removefeed.missing", ok=False,
-                    feed=truncate(text, 200, at_word=False), feeds=names)
-    return _say(chat, settings, "removefeed.done", changed=True, name=feed.name or "-",
-                url=_shown_url(feed.url))
+        return _say(
+            chat,
+            settings,
+            "removefeed.missing",
+            ok=False,
+            feed=truncate(text, 200, at_word=False),
+            feeds=names,
+        )
+    return _say(
+        chat,
+        settings,
+        "removefeed.done",
+        changed=True,
+        name=feed.name or "-",
+        url=_shown_url(feed.url),
+    )
 
 
 HANDLERS.update({"feeds": cmd_feeds, "addfeed": cmd_addfeed, "removefeed": cmd_removefeed})

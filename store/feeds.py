@@ -90,7 +90,8 @@ def find_feed(db: Database, text: str) -> FeedRow | None:
     if row is None:
         row = db.conn.execute(
             f"SELECT {COLUMNS} FROM feeds WHERE name != '' AND lower(name) = lower(?)"
-            " ORDER BY id LIMIT 1", [text.strip()],
+            " ORDER BY id LIMIT 1",
+            [text.strip()],
         ).fetchone()
     return FeedRow(*row) if row else None
 

@@ -37,30 +37,45 @@ ADMIN = 1
 USER = 2002
 EN = Catalog("handlers")
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:.*`retry_after` will be of type:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
 
 def rss(title: str, items: list[tuple[str, str, datetime | None]]) -> str:
     parts = []
     for number, (item_title, text, published) in enumerate(items):
         date = f"<pubDate>{format_datetime(published)}</pubDate>" if published else ""
-        parts.append(f"<item><title>{item_title}</title><link>https://berita.example/{number}"
-                     f"/{abs(hash(title)) % 1000}</link><description>{text}</description>{date}"
-                     "</item>")
-    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>{title}</title>"
-            f"<link>https://berita.example/</link>{''.join(parts)}</channel></rss>")
+        parts.append(
+            f"<item><title>{item_title}</title><link>https://berita.example/{number}"
+            f"/{abs(hash(title)) % 1000}</link><description>{text}</description>{date}"
+            "</item>"
+        )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{title}</title>"
+        f"<link>https://berita.example/</link>{''.join(parts)}</channel></rss>"
+    )
 
 
 NOW = datetime.now(UTC)
-DESK_FEED = rss("Warta Desk", [
-    ("Uji rudal baru", "Militer menguji rudal jarak menengah di lepas pantai timur pagi ini.",
-     NOW - timedelta(hours=1)),
-    ("Rudal lama", "Arsip: uji rudal tahun lalu di gurun, dilaporkan kembali oleh kantor berita.",
-     NOW - timedelta(hours=30)),
-    ("Tanpa tanggal", "Satu artikel rudal tanpa tanggal terbit sama sekali dari sumber lain.",
-     None),
-])
+DESK_FEED = rss(
+    "Warta Desk",
+    [
+        (
+            "Uji rudal baru",
+            "Militer menguji rudal jarak menengah di lepas pantai timur pagi ini.",
+            NOW - timedelta(hours=1),
+        ),
+        (
+            "Rudal lama",
+            "Arsip: uji rudal tahun lalu di gurun, dilaporkan kembali oleh kantor berita.",
+            NOW - timedelta(hours=30),
+        ),
+        (
+            "Tanpa tanggal",
+            "Satu artikel rudal tanpa tanggal terbit sama sekali dari sumber lain.",
+            None,
+        ),
+    ],
+)
 
 
 @dataclass
@@ -82,13 +97,16 @@ async def feed_server() -> AsyncIterator[FeedServer]:
 
     async def other(request: web.Request) -> web.Response:
         count(request.match_info["name"])
-        return web.Response(text=rss(f"Feed {request.match_info['name']}", []),
-                            content_type="application/rss+xml")
+        return web.Response(
+            text=rss(f"Feed {request.match_info['name']}", []), content_type="application/rss+xml"
+        )
 
     async def page(request: web.Request) -> web.Response:
-        return web.Response(text="<!doctype html><html><head><title>Beranda</title></head>"
-                                 "<body><p>Selamat datang</p></body></html>",
-                            content_type="text/html")
+        return web.Response(
+            text="<!doctype html><html><head><title>Beranda</title></head>"
+            "<body><p>Selamat datang</p></body></html>",
+            content_type="text/html",
+        )
 
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(3)
@@ -98,8 +116,10 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         raise web.HTTPFound(f"http://[::1]:{request.url.port}/desk")
 
     async def big(request: web.Request) -> web.Response:
-        items = [(f"Berita {i}", "Isi berita yang cukup panjang untuk membuat feed besar. " * 3,
-                  None) for i in range(20)]
+        items = [
+            (f"Berita {i}", "Isi berita yang cukup panjang untuk membuat feed besar. " * 3, None)
+            for i in range(20)
+        ]
         return web.Response(text=rss("Besar", items), content_type="application/rss+xml")
 
     app = web.Application()
@@ -126,8 +146,7 @@ class Kabar:
     async def say(self, chat_id: int, text: str, user: int | None = None) -> str:
         before = len(self.fake.messages_to(chat_id))
         self.fake.send_text(chat_id, text, user_id=user)
-        await self.fake.wait_for(lambda: len(self.fake.messages_to(chat_id)) > before,
-                                 timeout=10)
+        await self.fake.wait_for(lambda: len(self.fake.messages_to(chat_id)) > before, timeout=10)
         return self.fake.messages_to(chat_id)[-1]["text"]
 
     async def close(self) -> None:
@@ -137,12 +156,15 @@ class Kabar:
 
 
 def make_config(fake: FakeTelegram, tmp_path: Path, **ingest: Any) -> Config:
-    return config_from_dict({
-        "telegram": {"token": TOKEN, "base_url": fake.base_url, "admins": [ADMIN]},
-        "store": {"path": str(tmp_path / "kabar.db")},
-        "ingest": {"allow_private_hosts": True, "timeout_seconds": 1, **ingest},
-        "schedule": {"feed_seconds": 1},
-    }, env={})
+    return config_from_dict(
+        {
+            "telegram": {"token": TOKEN, "base_url": fake.base_url, "admins": [ADMIN]},
+            "store": {"path": str(tmp_path / "kabar.db")},
+            "ingest": {"allow_private_hosts": True, "timeout_seconds": 1, **ingest},
+            "schedule": {"feed_seconds": 1},
+        },
+        env={},
+    )
 
 
 async def start(fake: FakeTelegram, tmp_path: Path, **ingest: Any) -> Kabar:
@@ -189,8 +211,11 @@ async def test_admin_adds_a_feed_with_its_title_and_count_and_no_flood(
     chat = kabar.db.chats.get("telegram", str(ADMIN))
     assert chat is not None and feed.added_chat_id == chat.id
     [audit, *_] = kabar.db.audit.entries()
-    assert (audit.actor, audit.action, audit.detail) == (f"telegram:{ADMIN}", "feed.add",
-                                                         f"{url} Warta Desk")
+    assert (audit.actor, audit.action, audit.detail) == (
+        f"telegram:{ADMIN}",
+        "feed.add",
+        f"{url} Warta Desk",
+    )
     assert kabar.db.articles.count() == 3  # every item stored
 
     follower = 3003
@@ -208,8 +233,11 @@ async def test_admin_adds_a_feed_with_its_title_and_count_and_no_flood(
     lines = listing.splitlines()
     assert lines[0] == "1 feed:"
     assert lines[1] == f"1. Warta Desk — {url}"
-    assert re.fullmatch(r"   pengambilan terakhir berhasil \(baru saja\); 3 artikel dalam 24 jam;"
-                        r" pengambilan berikutnya (sebentar lagi|1 menit lagi)", lines[2])
+    assert re.fullmatch(
+        r"   pengambilan terakhir berhasil \(baru saja\); 3 artikel dalam 24 jam;"
+        r" pengambilan berikutnya (sebentar lagi|1 menit lagi)",
+        lines[2],
+    )
 
 
 async def test_a_named_feed_and_removal_by_name(kabar: Kabar, feed_server: FeedServer) -> None:
@@ -217,8 +245,10 @@ async def test_a_named_feed_and_removal_by_name(kabar: Kabar, feed_server: FeedS
     reply = await kabar.say(ADMIN, f"/addfeed {url} Kantor Berita Satu")
     assert reply.startswith(f"Feed ditambahkan: Kantor Berita Satu — {url}. Berisi 0 item;")
     removed = await kabar.say(ADMIN, "/removefeed kantor berita satu")
-    assert removed == (f"Feed dihapus: Kantor Berita Satu — {url}. Feed ini tidak dibaca lagi;"
-                       " artikelnya tetap tersimpan.")
+    assert removed == (
+        f"Feed dihapus: Kantor Berita Satu — {url}. Feed ini tidak dibaca lagi;"
+        " artikelnya tetap tersimpan."
+    )
     assert kabar.db.feeds.all() == []
     assert kabar.db.audit.entries()[0].action == "feed.remove"
     missing = await kabar.say(ADMIN, "/removefeed Tidak Ada")
@@ -249,11 +279,14 @@ async def test_subscribe_url_from_an_admin_adds_the_feed_and_says_so(
     assert feed_urls(kabar.db) == [url]
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("/page", "it is a web page (HTML), not an RSS or Atom feed."),
-    ("/missing", "the server answered HTTP 404."),
-    ("/slow", "no complete answer within 1 s (timeout)."),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/page", "it is a web page (HTML), not an RSS or Atom feed."),
+        ("/missing", "the server answered HTTP 404."),
+        ("/slow", "no complete answer within 1 s (timeout)."),
+    ],
+)
 async def test_a_feed_that_cannot_be_read_is_not_added(
     kabar: Kabar, feed_server: FeedServer, path: str, expected: str
 ) -> None:
@@ -278,16 +311,20 @@ async def test_a_feed_over_the_byte_cap_is_too_large(
         await bot.close()
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("ftp://berita.example/rss", "only http:// and https:// URLs are accepted"),
-    ("file:///etc/passwd", "only http:// and https:// URLs are accepted"),
-    ("http://", "the URL has no host name"),
-    ("https://berita.example:99999/rss", "not a valid URL"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://berita.example/rss", "only http:// and https:// URLs are accepted"),
+        ("file:///etc/passwd", "only http:// and https:// URLs are accepted"),
+        ("http://", "the URL has no host name"),
+        ("https://berita.example:99999/rss", "not a valid URL"),
+    ],
+)
 async def test_bad_urls_are_refused_without_a_fetch(kabar: Kabar, url: str, reason: str) -> None:
     await kabar.say(ADMIN, "/lang en")
     assert await kabar.say(ADMIN, f"/addfeed {url}") == (
-        f"Not added: {url} is not a feed URL ({reason}).")
+        f"Not added: {url} is not a feed URL ({reason})."
+    )
     assert kabar.db.feeds.all() == []
 
 
@@ -307,11 +344,17 @@ async def test_private_addresses_are_refused_unless_allowed(
     bot = await start(fake, tmp_path, allow_private_hosts=False)
     try:
         await bot.say(ADMIN, "/lang en")
-        for url in (f"http://127.0.0.1:{port}/desk", f"http://localhost:{port}/desk",
-                    f"http://[::1]:{port}/desk", f"{feed_server.base}/to-local"):
+        for url in (
+            f"http://127.0.0.1:{port}/desk",
+            f"http://localhost:{port}/desk",
+            f"http://[::1]:{port}/desk",
+            f"{feed_server.base}/to-local",
+        ):
             reply = await bot.say(ADMIN, f"/addfeed {url}")
-            assert reply == (f"Not added: {url} — its address is refused: it is a private or"
-                             " local network address. Nothing was stored."), url
+            assert reply == (
+                f"Not added: {url} — its address is refused: it is a private or"
+                " local network address. Nothing was stored."
+            ), url
         assert bot.db.feeds.all() == [] and feed_server.hits.get("desk") is None
     finally:
         await bot.close()
@@ -320,24 +363,39 @@ async def test_private_addresses_are_refused_unless_allowed(
 async def test_every_redirect_is_checked(feed_server: FeedServer) -> None:
     """A first hop that the rule allows, redirected to `localhost`: refused at the redirect
     (the rule here takes 127.0.0.1 for a public address so the first hop goes through)."""
+
     def refuse(address: str) -> bool:
         return address != "127.0.0.1"  # the redirect goes to [::1]
 
-    async with httpx.AsyncClient(event_hooks={"request": [host_guard(refuse)]},
-                                 follow_redirects=True) as client:
+    async with httpx.AsyncClient(
+        event_hooks={"request": [host_guard(refuse)]}, follow_redirects=True
+    ) as client:
         ok = await fetch_feed(client, f"{feed_server.base}/desk", FeedState(), max_bytes=10**6)
         assert ok.error is None and len(ok.batch.articles) == 3
-        redirected = await fetch_feed(client, f"{feed_server.base}/to-local", FeedState(),
-                                      max_bytes=10**6)
+        redirected = await fetch_feed(
+            client, f"{feed_server.base}/to-local", FeedState(), max_bytes=10**6
+        )
     assert redirected.error is not None and redirected.error.startswith(
-        "refused address: ::1 is private or local")
+        "refused address: ::1 is private or local"
+    )
     assert feed_server.hits["desk"] == 1  # the redirect target was never fetched
 
 
 async def test_the_address_rule() -> None:
-    for address in ("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-                    "224.0.0.1", "0.0.0.0", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1",
-                    "100.64.0.1"):
+    for address in (
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "224.0.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "100.64.0.1",
+    ):
         assert refused_address(address), address
     for address in ("93.184.216.34", "8.8.8.8", "2606:4700::1111"):
         assert not refused_address(address), address
@@ -384,16 +442,18 @@ async def test_a_feed_failing_for_a_day_is_reported_once_and_its_recovery_once(
     await kabar.say(group, f"/addfeed {url} Desk", user=ADMIN)
     before = len(kabar.fake.messages_to(group))
 
-    kabar.db.feeds.record_poll(url, etag=None, last_modified=None, error="HTTP 503",
-                               next_in_seconds=-1)
+    kabar.db.feeds.record_poll(
+        url, etag=None, last_modified=None, error="HTTP 503", next_in_seconds=-1
+    )
     assert await kabar.service.check_feed_health() == []  # failing, but not for a day yet
     since = to_db(utcnow() - timedelta(hours=25))
     kabar.db.conn.execute("UPDATE feeds SET failing_since = ? WHERE url = ?", [since, url])
     [notice] = await kabar.service.check_feed_health()
     assert (notice.kind, notice.targets) == ("failing", (("telegram", str(group)),))
     assert await kabar.service.check_feed_health() == []  # once
-    kabar.db.feeds.record_poll(url, etag=None, last_modified=None, error="HTTP 503",
-                               next_in_seconds=-1)
+    kabar.db.feeds.record_poll(
+        url, etag=None, last_modified=None, error="HTTP 503", next_in_seconds=-1
+    )
     assert await kabar.service.check_feed_health() == []  # still once
 
     await kabar.service.poll_feed(url, 60)  # the feed server answers again
@@ -416,8 +476,9 @@ async def test_a_config_feed_failing_is_reported_to_the_admins_private_chat(
     kabar.db.feeds.seed([(url, "Konfigurasi", 0)])
     await kabar.say(ADMIN, "/start")  # the admin's private chat is known from now on
     before = len(kabar.fake.messages_to(ADMIN))
-    kabar.db.feeds.record_poll(url, etag=None, last_modified=None, error="timeout after 20s",
-                               next_in_seconds=60)
+    kabar.db.feeds.record_poll(
+        url, etag=None, last_modified=None, error="timeout after 20s", next_in_seconds=60
+    )
     since = to_db(utcnow() - timedelta(hours=30))
     kabar.db.conn.execute("UPDATE feeds SET failing_since = ? WHERE url = ?", [since, url])
     [notice] = await kabar.service.check_feed_health()
@@ -431,8 +492,10 @@ async def test_a_config_feed_failing_is_reported_to_the_admins_private_chat(
 
 def write_config(tmp_path: Path, feeds: list[str] = ()) -> Path:  # type: ignore[assignment]
     config = tmp_path / "config.toml"
-    lines = ['[store]\npath = "kabar.db"\n', "[ingest]\nallow_private_hosts = true\n"
-             "timeout_seconds = 2\n"]
+    lines = [
+        '[store]\npath = "kabar.db"\n',
+        "[ingest]\nallow_private_hosts = true\ntimeout_seconds = 2\n",
+    ]
     lines += [f'[[feeds]]\nurl = "{u}"\n' for u in feeds]
     config.write_text("\n".join(lines))
     return config
@@ -455,10 +518,17 @@ def opml_outlines(count: int) -> str:
         parts.append(f'<outline text="Folder {folder // 50}">')
         parts.append('<outline text="Sub">')
         for i in range(folder, folder + 50):
-            name = (f'title="Berita &amp; Analisis {i}" text="x"' if i % 3 == 0 else
-                    f'text="Kanal {i}"' if i % 3 == 1 else 'text=""')
-            parts.append(f'<outline type="rss" {name} xmlUrl="https://feed-{i:03d}.example/rss"'
-                         ' htmlUrl="https://site.example/"/>')
+            name = (
+                f'title="Berita &amp; Analisis {i}" text="x"'
+                if i % 3 == 0
+                else f'text="Kanal {i}"'
+                if i % 3 == 1
+                else 'text=""'
+            )
+            parts.append(
+                f'<outline type="rss" {name} xmlUrl="https://feed-{i:03d}.example/rss"'
+                ' htmlUrl="https://site.example/"/>'
+            )
         parts.append("</outline></outline>")
     return "\n".join(parts)
 
@@ -491,8 +561,9 @@ def test_opml_round_trip_with_200_feeds(tmp_path: Path, capsys: pytest.CaptureFi
     assert again.read_bytes() == exported.read_bytes()  # identical
     db1, db2 = open_store(tmp_path / "kabar.db"), open_store(other / "kabar.db")
     try:
-        assert [(f.url, f.name) for f in db1.feeds.all()] == \
-               [(f.url, f.name) for f in db2.feeds.all()]
+        assert [(f.url, f.name) for f in db1.feeds.all()] == [
+            (f.url, f.name) for f in db2.feeds.all()
+        ]
         assert db2.audit.entries()[0].action == "feed.add"
     finally:
         db1.close()
@@ -500,14 +571,17 @@ def test_opml_round_trip_with_200_feeds(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_opml_with_a_dtd_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    bomb = ('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa">'
-            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><opml version="2.0"><body>'
-            '<outline text="&b;" xmlUrl="https://x.example/rss"/></body></opml>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><opml version="2.0"><body>'
+        '<outline text="&b;" xmlUrl="https://x.example/rss"/></body></opml>'
+    )
     path = tmp_path / "bomb.opml"
     path.write_text(bomb)
     assert main(["feeds", "import", str(path), "--config", str(write_config(tmp_path))]) == 2
     assert capsys.readouterr().err == (
-        f"kabar: error: {path}: OPML with a DTD or entity declarations is refused\n")
+        f"kabar: error: {path}: OPML with a DTD or entity declarations is refused\n"
+    )
     with pytest.raises(OpmlError, match="not OPML"):
         parse_opml(b"<rss version='2.0'/>")
 
@@ -523,12 +597,14 @@ async def test_cli_add_list_remove_and_the_config_drift_note(
     url = f"{feed_server.base}/desk"
     assert await kabar("feeds", "add", url, "--name", "Desk") == 0
     assert capsys.readouterr().out == (
-        f"added: {url} (Warta Desk; 3 items, 1 recent enough to alert)\n")
+        f"added: {url} (Warta Desk; 3 items, 1 recent enough to alert)\n"
+    )
     assert await kabar("feeds", "add", url) == 0
     assert capsys.readouterr().out == f"already there: {url}\n"
     assert await kabar("feeds", "add", f"{feed_server.base}/missing") == 2
     assert capsys.readouterr().err == (
-        f"kabar: error: {feed_server.base}/missing: not added: HTTP 404\n")
+        f"kabar: error: {feed_server.base}/missing: not added: HTTP 404\n"
+    )
     assert await kabar("feeds", "list") == 0
     listed = capsys.readouterr().out.splitlines()
     assert listed[0].startswith(f"{seeded} [not polled yet")  # seeded from config once
@@ -541,8 +617,10 @@ async def test_cli_add_list_remove_and_the_config_drift_note(
 
     assert await kabar("check", "--dry-run") == 0
     err = capsys.readouterr().err
-    assert (f"kabar: note: feeds are kept in the database; config [[feeds]] only seed a new"
-            f" database (config-only: {seeded}; database-only: {url})") in err
+    assert (
+        f"kabar: note: feeds are kept in the database; config [[feeds]] only seed a new"
+        f" database (config-only: {seeded}; database-only: {url})"
+    ) in err
     db = open_store(tmp_path / "kabar.db")
     try:
         assert feed_urls(db) == [url]  # the removed config feed did not come back

@@ -65,8 +65,10 @@ def add(db: Store, config: Config, url: str, name: str, actor: str) -> int:
     if outcome.status == "exists":
         print(f"already there: {shown}")
         return 0
-    print(f"added: {shown} ({outcome.title or '-'}; {outcome.items} items, {outcome.alerting}"
-          f" recent enough to alert)")
+    print(
+        f"added: {shown} ({outcome.title or '-'}; {outcome.items} items, {outcome.alerting}"
+        f" recent enough to alert)"
+    )
     return 0
 
 

@@ -39,10 +39,13 @@ class FeedOptions:
     @classmethod
     def from_config(cls, config: Config) -> FeedOptions:
         ingest = config.ingest
-        return cls(max_bytes=ingest.max_bytes, timeout_seconds=ingest.timeout_seconds,
-                   allow_private_hosts=ingest.allow_private_hosts,
-                   backfill_hours=ingest.backfill_hours,
-                   feed_seconds=config.schedule.feed_seconds)
+        return cls(
+            max_bytes=ingest.max_bytes,
+            timeout_seconds=ingest.timeout_seconds,
+            allow_private_hosts=ingest.allow_private_hosts,
+            backfill_hours=ingest.backfill_hours,
+            feed_seconds=config.schedule.feed_seconds,
+        )
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,9 @@ def classify(error: str) -> str:
         return "too_large"
     if "looks like html" in text:
         return "html"
-    if text.startswith(("not a feed", "malformed", "empty", "binary", "invalid utf-8",
-                        "unsupported encoding")):
+    if text.startswith(
+        ("not a feed", "malformed", "empty", "binary", "invalid utf-8", "unsupported encoding")
+    ):
         return "not_feed"
     if text.startswith(("connection failed", "too many redirects")):
         return "network"
@@ -91,8 +95,9 @@ class Probe:
 async def probe(url: str, options: FeedOptions) -> Probe:
     """Fetch ``url`` once with the configured limits and guard."""
     async with make_client(allow_private_hosts=options.allow_private_hosts) as client:
-        result = await fetch_feed(client, url, FeedState(), max_bytes=options.max_bytes,
-                                  timeout=options.timeout_seconds)
+        result = await fetch_feed(
+            client, url, FeedState(), max_bytes=options.max_bytes, timeout=options.timeout_seconds
+        )
     return Probe(result.error, result.batch, result.state)
 
 
@@ -118,16 +123,28 @@ async def add_feed(
     title = got.batch.title
     items = len(got.batch.articles) + len(got.batch.rejected)
     with db.transaction():
-        feed = db.feeds.add(url, " ".join(name.split()) or title, options.interval_seconds,
-                            actor, chat_id)
+        feed = db.feeds.add(
+            url, " ".join(name.split()) or title, options.interval_seconds, actor, chat_id
+        )
         if feed is None:  # added meanwhile (another chat, the CLI)
             return AddOutcome("exists", url, feed=db.feeds.get(url))
         new, alerting = store_backfill(db, got.batch, options.backfill_hours)
-        db.feeds.record_poll(url, etag=got.state.etag, last_modified=got.state.last_modified,
-                             error=None,
-                             next_in_seconds=options.interval_seconds or options.feed_seconds)
-    return AddOutcome("added", url, feed=db.feeds.get(url) or feed, title=title, items=items,
-                      new=new, alerting=alerting)
+        db.feeds.record_poll(
+            url,
+            etag=got.state.etag,
+            last_modified=got.state.last_modified,
+            error=None,
+            next_in_seconds=options.interval_seconds or options.feed_seconds,
+        )
+    return AddOutcome(
+        "added",
+        url,
+        feed=db.feeds.get(url) or feed,
+        title=title,
+        items=items,
+        new=new,
+        alerting=alerting,
+    )
 
 
 def store_backfill(db: Store, batch: IngestBatch, backfill_hours: int) -> tuple[int, int]:

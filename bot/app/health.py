@@ -58,7 +58,7 @@ def recipients(db: Store, config: Config, feed: FeedRow) -> list[Chat]:
 
 
 def due(feed: FeedRow, now: datetime) -> str | None:
-    """"failing", "recovered" or None: which notice the feed's row calls for now."""
+    """ "failing", "recovered" or None: which notice the feed's row calls for now."""
     since = from_db(feed.failing_since)
     if feed.failure_notified_at is None:
         if since is not None and now - since > timedelta(hours=FAILING_NOTICE_HOURS):
@@ -82,15 +82,24 @@ async def check_feed_health(
             notify = getattr(senders.get(chat.platform), "notify", None)
             if notify is None:
                 continue
-            text = t(chat.language, f"feed_health.{kind}", name=feed.name or "-",
-                     url=redact_url(feed.url), hours=FAILING_NOTICE_HOURS,
-                     error=feed.last_error or "-")
+            text = t(
+                chat.language,
+                f"feed_health.{kind}",
+                name=feed.name or "-",
+                url=redact_url(feed.url),
+                hours=FAILING_NOTICE_HOURS,
+                error=feed.last_error or "-",
+            )
             result = await notify(chat.address, text)
             if result.outcome == SENT:
                 targets.append((chat.platform, chat.address))
             else:
-                log.warning("feed health notice to %s %s failed: %s", chat.platform,
-                            chat.address, result.error)
+                log.warning(
+                    "feed health notice to %s %s failed: %s",
+                    chat.platform,
+                    chat.address,
+                    result.error,
+                )
         if targets:
             db.feeds.set_failure_notified(feed.url, now_db() if kind == "failing" else None)
             sent.append(Notice(redact_url(feed.url), kind, tuple(targets)))

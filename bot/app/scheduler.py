@@ -41,8 +41,13 @@ class FeedJobs:
     """Keeps one polling job per feed row; ``wrap`` is applied to every job function it adds
     (the runtime's store guard)."""
 
-    def __init__(self, scheduler: AsyncIOScheduler, config: Config, service: Service,
-                 wrap: Callable[[Job], Job] | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: AsyncIOScheduler,
+        config: Config,
+        service: Service,
+        wrap: Callable[[Job], Job] | None = None,
+    ) -> None:
         self.scheduler = scheduler
         self.config = config
         self.service = service
@@ -54,8 +59,7 @@ class FeedJobs:
     def sync_now(self) -> tuple[list[str], list[str]]:
         """Add and remove feed jobs to match the database: (urls added, urls removed)."""
         feeds = {feed_job_id(f.url): f for f in self.service.db.feeds.all()}
-        jobs = {job.id for job in self.scheduler.get_jobs()
-                if job.id.startswith(FEED_JOB_PREFIX)}
+        jobs = {job.id for job in self.scheduler.get_jobs() if job.id.startswith(FEED_JOB_PREFIX)}
         removed = sorted(jobs - set(feeds))
         for job_id in removed:
             self.scheduler.remove_job(job_id)
@@ -67,33 +71,67 @@ class FeedJobs:
             interval = feed_interval(self.config, feed.interval_seconds)
             due = from_db(feed.next_poll_at)
             first = max(now, due) if due is not None and feed.failures == 0 else now
-            self.scheduler.add_job(self.wrap(self.service.poll_feed), "interval",
-                                   seconds=interval, id=job_id, replace_existing=True,
-                                   next_run_time=first, args=[feed.url, interval])
+            self.scheduler.add_job(
+                self.wrap(self.service.poll_feed),
+                "interval",
+                seconds=interval,
+                id=job_id,
+                replace_existing=True,
+                next_run_time=first,
+                args=[feed.url, interval],
+            )
             added.append(feed.url)
         return added, [job_id.removeprefix(FEED_JOB_PREFIX) for job_id in removed]
 
 
-def build_scheduler(config: Config, service: Service,
-                    wrap: Callable[[Job], Job] | None = None) -> AsyncIOScheduler:
+def build_scheduler(
+    config: Config, service: Service, wrap: Callable[[Job], Job] | None = None
+) -> AsyncIOScheduler:
     """A scheduler (not started) with the match, deliver, cleanup, feed-sync, feed-health and
     per-feed jobs (one per feed row in the database)."""
     scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
     wrap = wrap or (lambda func: func)
     now = datetime.now(UTC)
-    scheduler.add_job(wrap(service.match_and_deliver), "interval",
-                      seconds=config.schedule.check_seconds,
-                      id="match", replace_existing=True, next_run_time=now)
-    scheduler.add_job(wrap(service.deliver), "interval", seconds=config.schedule.deliver_seconds,
-                      id="deliver", replace_existing=True, next_run_time=now)
-    scheduler.add_job(wrap(service.cleanup), "interval", hours=6, id="cleanup",
-                      replace_existing=True, next_run_time=now + timedelta(minutes=5))
+    scheduler.add_job(
+        wrap(service.match_and_deliver),
+        "interval",
+        seconds=config.schedule.check_seconds,
+        id="match",
+        replace_existing=True,
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        wrap(service.deliver),
+        "interval",
+        seconds=config.schedule.deliver_seconds,
+        id="deliver",
+        replace_existing=True,
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        wrap(service.cleanup),
+        "interval",
+        hours=6,
+        id="cleanup",
+        replace_existing=True,
+        next_run_time=now + timedelta(minutes=5),
+    )
     feed_jobs = FeedJobs(scheduler, config, service, wrap)
-    scheduler.add_job(wrap(feed_jobs.sync), "interval", seconds=FEED_SYNC_SECONDS, id="feeds",
-                      replace_existing=True, next_run_time=now + timedelta(
-                          seconds=FEED_SYNC_SECONDS))
-    scheduler.add_job(wrap(service.check_feed_health), "interval", seconds=HEALTH_SECONDS,
-                      id="feed-health", replace_existing=True,
-                      next_run_time=now + timedelta(minutes=1))
+    scheduler.add_job(
+        wrap(feed_jobs.sync),
+        "interval",
+        seconds=FEED_SYNC_SECONDS,
+        id="feeds",
+        replace_existing=True,
+        next_run_time=now + timedelta(seconds=FEED_SYNC_SECONDS),
+    )
+    scheduler.add_job(
+        wrap(service.check_feed_health),
+        "interval",
+        seconds=HEALTH_SECONDS,
+        id="feed-health",
+        replace_existing=True,
+        next_run_time=now + timedelta(minutes=1),
+    )
     feed_jobs.sync_now()
     return scheduler

@@ -55,8 +55,15 @@ def refused_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified or not ip.is_global)
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -80,13 +87,17 @@ async def check_host(url: httpx.URL, refuse: Callable[[str], bool] = refused_add
     try:
         addresses = await resolve(host, port)
     except OSError as exc:
-        raise RefusedHost(f"cannot resolve host {host}: {exc.strerror or exc}",
-                          request=request) from None
+        raise RefusedHost(
+            f"cannot resolve host {host}: {exc.strerror or exc}", request=request
+        ) from None
     bad = [a for a in addresses if refuse(a)]
     if bad or not addresses:
         where = host if bad == [host] else f"{host} ({', '.join(bad) or 'no address'})"
-        raise RefusedHost(f"refused address: {where} is private or local"
-                          " (ingest.allow_private_hosts = true allows it)", request=request)
+        raise RefusedHost(
+            f"refused address: {where} is private or local"
+            " (ingest.allow_private_hosts = true allows it)",
+            request=request,
+        )
 
 
 def host_guard(
