@@ -20,6 +20,7 @@ from bot.config import (
     store_path,
 )
 from bot.ingest.sources import ingest_sources
+from bot.ingest.urls import redact_url
 from bot.matching.passes import ArticleMatches, matching_pass
 from bot.matching.query import QueryError, parse_query
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     for verb in ("add", "remove"):
         p = kw_sub.add_parser(verb, parents=[common], help=f"{verb} a keyword query")
         p.add_argument("query", nargs="+", metavar="QUERY")
+    add_feeds_parser(sub, common)
     return parser
 
 
@@ -66,6 +68,7 @@ def read_config(explicit: str | None) -> Config:
 def configured_store(config: Config) -> Store:
     db = open_store(check_store_folder(config))
     db.keywords.seed(config.keywords)
+    db.feeds.seed([(f.url, f.name, f.interval_seconds) for f in config.feeds])
     return db
 
 
@@ -100,6 +103,7 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     db = configured_store(config)
     warn_keyword_drift(db, config)
+    warn_feed_drift(db, config)
     if args.dry_run:
         result = matching_pass(db, dry_run=True)
         for item in result.details:
@@ -163,7 +167,46 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     return run_forever(config, db, build_platforms(config, db))
 
 
+def add_feeds_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    feeds = sub.add_parser("feeds", parents=[common], help="list, edit, import or export feeds")
+    actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", parents=[common], help="show the feeds and their last poll")
+    add = actions.add_parser("add", parents=[common], help="fetch a feed once and add it")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--name", default="", metavar="N", help="a label (default: its title)")
+    remove = actions.add_parser("remove", parents=[common], help="remove a feed")
+    remove.add_argument("url", metavar="URL", help="the feed's URL or name")
+    imp = actions.add_parser("import", parents=[common], help="add the feeds of an OPML file")
+    imp.add_argument("file", metavar="FILE.opml")
+    exp = actions.add_parser("export", parents=[common], help="write the feeds as OPML")
+    exp.add_argument("file", nargs="?", metavar="FILE", help="default: standard output")
+
+
+def warn_feed_drift(db: Store, config: Config) -> None:
+    """Feeds are kept in the database too; say so when config [[feeds]] disagrees."""
+    only_config, only_db = db.feeds.drift_from_config(f.url for f in config.feeds)
+    if only_config or only_db:
+        print(
+            "kabar: note: feeds are kept in the database; config [[feeds]] only seed a new"
+            f" database (config-only: {', '.join(map(redact_url, only_config)) or '-'};"
+            f" database-only: {', '.join(map(redact_url, only_db)) or '-'})",
+            file=sys.stderr,
+        )
+
+
+def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import feedcli
+
+    db = configured_store(config)
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        return feedcli.run(db, config, args, actor)
+    except feedcli.FeedCliError as exc:
+        raise CliError(str(exc)) from None
+
+
 COMMANDS = {
+    "feeds": cmd_feeds,
     "ingest": cmd_ingest,
     "check": cmd_check,
     "keywords": cmd_keywords,

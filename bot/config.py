@@ -45,6 +45,8 @@ RANGES: tuple[tuple[str, int, int], ...] = (
     ("telegram.webhook_port", 1, 65_535),
     ("telegram.admins[]", 1, 2**52 - 1),  # Telegram user ids have at most 52 bits
     ("slack.port", 1, 65_535),
+    ("ingest.timeout_seconds", 1, 600),
+    ("ingest.backfill_hours", 0, 8_760),
 )
 
 
@@ -66,6 +68,9 @@ class ScheduleConfig:
 @dataclass(frozen=True)
 class IngestConfig:
     max_bytes: int = 5_000_000  # larger files and feed bodies are rejected
+    timeout_seconds: int = 20  # a whole feed download (headers and body)
+    allow_private_hosts: bool = False  # feeds on private / loopback addresses are refused
+    backfill_hours: int = 6  # a new feed's items alert only when published this recently
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,15 @@ from functools import cache
 from bot.alerts.alert import source_name
 from bot.alerts.i18n import Catalog, resolve_language
 from bot.alerts.sentence import first_sentence, truncate
+from bot.app.feeds import AddOutcome, FeedOptions, add_feed, feed_origin, is_feed_url
+from bot.ingest.hosts import url_problem
+from bot.ingest.parse import format_size
+from bot.ingest.urls import redact_url
 from bot.matching.index import KeywordIndex
 from bot.matching.query import QueryError, parse_query
 from store import Store
-from store.models import Article, Chat, Keyword
+from store.clock import from_db, utcnow
+from store.models import Article, Chat, FeedRow, Keyword
 
 __all__ = [
     "ADMIN_VERBS",
@@ -33,16 +38,19 @@ __all__ = [
     "Reply",
     "Settings",
     "catalog",
+    "complete",
     "error_reply",
     "execute",
+    "execute_async",
     "parse_command",
 ]
 
 VERBS: tuple[str, ...] = (
     "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
-    "search", "help", "addkeyword", "removekeyword",
+    "search", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
 )  # fmt: skip
-ADMIN_VERBS: frozenset[str] = frozenset({"addkeyword", "removekeyword"})
+FEED_ADMIN_VERBS: frozenset[str] = frozenset({"addfeed", "removefeed"})
+ADMIN_VERBS: frozenset[str] = frozenset({"addkeyword", "removekeyword"}) | FEED_ADMIN_VERBS
 ALIASES: dict[str, str] = {
     "sub": "subscribe",
     "unsub": "unsubscribe",
@@ -76,6 +84,7 @@ class Settings:
     default_language: str  # for a chat seen for the first time
     admins: frozenset[str]  # user ids (as strings) allowed to edit keywords on this platform
     prefix: str = "/"  # how commands are written in replies ("/kabar " on Slack)
+    feeds: FeedOptions | None = None  # adding feeds (fetch limits); None: addfeed unavailable
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,16 @@ class Reply:
     text: str  # plain text in the chat's language; the adapter escapes / formats it
     ok: bool = True  # False for refusals and errors
     changed: bool = False  # True when the keyword set or subscriptions changed
+    fetch: FeedRequest | None = None  # addfeed: the feed to fetch (``complete`` does it)
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """An admin's ``addfeed`` (or ``subscribe URL``) that passed every check but the fetch."""
+
+    url: str
+    name: str
+    via_subscribe: bool = False
 
 
 Handler = Callable[[Store, CommandContext, list[str], Settings, "Chat | None"], Reply]
@@ -166,7 +185,8 @@ def execute(
         verb = truncate(verb, 40, at_word=False)
         return _say(chat, settings, "error.unknown", ok=False, verb=verb)
     if verb in ADMIN_VERBS and not is_admin(ctx, settings):
-        return _say(chat, settings, "admin.refused", ok=False)
+        key = "admin.refused_feeds" if verb in FEED_ADMIN_VERBS else "admin.refused"
+        return _say(chat, settings, key, ok=False)
     return handler(db, ctx, args, settings, chat)
 
 
@@ -221,6 +241,16 @@ def cmd_stop(
 def cmd_subscribe(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
+    if args and is_feed_url(args[0]):
+        if not is_admin(ctx, settings):
+            return _say(
+                chat,
+                settings,
+                "subscribe.feed_admins_only",
+                ok=False,
+                url=truncate(args[0], 200, at_word=False),
+            )
+        return _request_feed(db, ctx, args, settings, chat, via_subscribe=True)
     resolved = _keyword_args(db, chat, settings, args, "subscribe.usage")
     if isinstance(resolved, Reply):
         return resolved
@@ -582,3 +612,233 @@ def _invalid(chat: Chat | None, settings: Settings, exc: QueryError) -> Reply:
     """The query error in the chat's language (catalog ``query.<key>``)."""
     error = _t(chat, settings, f"query.{exc.key}", **exc.params)
     return _say(chat, settings, "keyword.invalid", ok=False, error=error)
+
+
+# --- feeds ------------------------------------------------------------------------------------
+
+FEED_RECENT_SECONDS = 24 * 3600  # `feeds` counts the articles of the last day
+FEED_NAME_CHARS = 100
+
+
+def cmd_feeds(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    """Every feed: name, URL, last poll (ok / the error), articles in 24 h, next poll."""
+    feeds = db.feeds.all()
+    if not feeds:
+        return _say(chat, settings, "feeds.none")
+    counts = db.feeds.recent_counts(FEED_RECENT_SECONDS)
+    lines = [_t(chat, settings, "feeds.header", count=len(feeds))]
+    for number, feed in enumerate(feeds, 1):
+        lines.append(_feed_line(chat, settings, number, feed, counts))
+    return Reply("\n".join(lines))
+
+
+def _feed_line(
+    chat: Chat | None, settings: Settings, number: int, feed: FeedRow, counts: dict[str, int]
+) -> str:
+    if feed.last_error:
+        status = _t(
+            chat,
+            settings,
+            "feeds.failed",
+            count=feed.failures,
+            error=truncate(feed.last_error, 120, at_word=False),
+        )
+    elif feed.last_polled_at:
+        status = _t(chat, settings, "feeds.ok", when=_ago(chat, settings, feed.last_polled_at))
+    else:
+        status = _t(chat, settings, "feeds.never")
+    recent = _t(chat, settings, "feeds.recent", count=counts.get(feed_origin(feed.url), 0))
+    next_poll = _t(chat, settings, "feeds.next", when=_ahead(chat, settings, feed.next_poll_at))
+    return _t(
+        chat,
+        settings,
+        "feeds.line",
+        number=number,
+        name=feed.name or "-",
+        url=_shown_url(feed.url),
+        status=status,
+        recent=recent,
+        next=next_poll,
+    )
+
+
+def _minutes_between(text: str | None, ahead: bool) -> int | None:
+    moment = from_db(text)
+    if moment is None:
+        return None
+    seconds = (moment - utcnow()).total_seconds()
+    return max(0, round((seconds if ahead else -seconds) / 60))
+
+
+def _ago(chat: Chat | None, settings: Settings, text: str | None) -> str:
+    minutes = _minutes_between(text, ahead=False)
+    if minutes is None or minutes < 1:
+        return _t(chat, settings, "time.just_now")
+    if minutes < 120:
+        return _t(chat, settings, "time.minutes_ago", count=minutes)
+    return _t(chat, settings, "time.hours_ago", count=minutes // 60)
+
+
+def _ahead(chat: Chat | None, settings: Settings, text: str | None) -> str:
+    minutes = _minutes_between(text, ahead=True)
+    if minutes is None or minutes < 1:
+        return _t(chat, settings, "time.soon")
+    if minutes < 120:
+        return _t(chat, settings, "time.in_minutes", count=minutes)
+    return _t(chat, settings, "time.in_hours", count=minutes // 60)
+
+
+def _shown_url(url: str) -> str:
+    return redact_url(url)
+
+
+def cmd_addfeed(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    if not args:
+        return _say(chat, settings, "addfeed.usage", ok=False)
+    return _request_feed(db, ctx, args, settings, chat)
+
+
+def _request_feed(
+    db: Store,
+    ctx: CommandContext,
+    args: list[str],
+    settings: Settings,
+    chat: Chat | None,
+    via_subscribe: bool = False,
+) -> Reply:
+    """Every check of an addfeed that needs no network; the fetch is ``complete``'s."""
+    url, name = args[0].strip("<>"), truncate(" ".join(args[1:]), FEED_NAME_CHARS)
+    shown = truncate(url, 200, at_word=False)
+    problem = url_problem(url)
+    if problem is not None:
+        reason = _t(chat, settings, f"feed.invalid.{problem}")
+        return _feed_reply(
+            chat, settings, "addfeed.invalid", via_subscribe, ok=False, url=shown, reason=reason
+        )
+    existing = db.feeds.get(url)
+    if existing is not None:
+        return _feed_reply(
+            chat, settings, "addfeed.exists", via_subscribe, url=shown, name=existing.name or "-"
+        )
+    if settings.feeds is None:
+        return _feed_reply(chat, settings, "addfeed.unavailable", via_subscribe, ok=False)
+    return Reply("", fetch=FeedRequest(url, name, via_subscribe))
+
+
+def _feed_reply(
+    chat: Chat | None,
+    settings: Settings,
+    key: str,
+    via_subscribe: bool,
+    /,
+    *,
+    ok: bool = True,
+    changed: bool = False,
+    **params: object,
+) -> Reply:
+    text = _catalog().t(_language(chat, settings), key, p=settings.prefix, **params)
+    if via_subscribe:
+        text = _t(chat, settings, "subscribe.as_addfeed") + "\n" + text
+    return Reply(text, ok=ok, changed=changed)
+
+
+async def complete(db: Store, ctx: CommandContext, settings: Settings, reply: Reply) -> Reply:
+    """Finish a reply that asks for a fetch (``reply.fetch``): fetch the feed once and store
+    it, answering with its title and item count or the one reason it was not added."""
+    request = reply.fetch
+    if request is None:
+        return reply
+    chat = db.chats.get(ctx.platform, ctx.chat_address)
+    if settings.feeds is None:
+        return _feed_reply(chat, settings, "addfeed.unavailable", request.via_subscribe, ok=False)
+    chat = chat or _ensure_chat(db, ctx, settings)
+    outcome = await add_feed(
+        db, request.url, request.name, _actor(ctx), settings.feeds, chat_id=chat.id
+    )
+    return _outcome_reply(chat, settings, outcome, request.via_subscribe)
+
+
+def _outcome_reply(
+    chat: Chat | None, settings: Settings, outcome: AddOutcome, via_subscribe: bool
+) -> Reply:
+    options = settings.feeds or FeedOptions()
+    url = truncate(outcome.url, 200, at_word=False)
+    if outcome.status == "invalid":
+        reason = _t(chat, settings, f"feed.invalid.{outcome.reason}")
+        return _feed_reply(
+            chat, settings, "addfeed.invalid", via_subscribe, ok=False, url=url, reason=reason
+        )
+    if outcome.status == "exists":
+        name = outcome.feed.name if outcome.feed else ""
+        return _feed_reply(
+            chat, settings, "addfeed.exists", via_subscribe, url=url, name=name or "-"
+        )
+    if outcome.status == "failed":
+        reason = _t(
+            chat,
+            settings,
+            f"feed.reason.{outcome.reason}",
+            detail=truncate(outcome.detail, 200, at_word=False),
+            seconds=f"{options.timeout_seconds:g}",
+            size=format_size(options.max_bytes),
+        )
+        return _feed_reply(
+            chat, settings, "addfeed.failed", via_subscribe, ok=False, url=url, reason=reason
+        )
+    name = outcome.feed.name if outcome.feed and outcome.feed.name else outcome.title
+    return _feed_reply(
+        chat,
+        settings,
+        "addfeed.done",
+        via_subscribe,
+        changed=True,
+        name=name or "-",
+        title=outcome.title or "-",
+        url=url,
+        count=outcome.items,
+        alerting=outcome.alerting,
+        hours=options.backfill_hours,
+    )
+
+
+async def execute_async(
+    db: Store, ctx: CommandContext, text: str, settings: Settings, prefix: str | None = None
+) -> Reply:
+    """``execute``, and for ``addfeed`` (an admin's ``subscribe URL``) the fetch as well."""
+    if prefix is not None:
+        settings = replace(settings, prefix=prefix)
+    return await complete(db, ctx, settings, execute(db, ctx, text, settings))
+
+
+def cmd_removefeed(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    names = ", ".join(f.name or _shown_url(f.url) for f in db.feeds.all()[:HINT_LIMIT]) or "-"
+    if not args:
+        return _say(chat, settings, "removefeed.usage", ok=False, feeds=names)
+    text = " ".join(args).strip("<>")
+    feed = db.feeds.remove(text, _actor(ctx))
+    if feed is None:
+        return _say(
+            chat,
+            settings,
+            "removefeed.missing",
+            ok=False,
+            feed=truncate(text, 200, at_word=False),
+            feeds=names,
+        )
+    return _say(
+        chat,
+        settings,
+        "removefeed.done",
+        changed=True,
+        name=feed.name or "-",
+        url=_shown_url(feed.url),
+    )
+
+
+HANDLERS.update({"feeds": cmd_feeds, "addfeed": cmd_addfeed, "removefeed": cmd_removefeed})

@@ -89,7 +89,8 @@ class Chats(Protocol):
 
 
 class Feeds(Protocol):
-    """Feed rows: URL, name, interval, HTTP validators, poll results."""
+    """Feed rows: URL, name, interval, HTTP validators, poll results, health; the database is
+    the source of truth (config seeds it once), every change audited."""
 
     def sync(self, feeds: Iterable[tuple[str, str, int]]) -> list[FeedRow]: ...
 
@@ -108,6 +109,27 @@ class Feeds(Protocol):
     ) -> None: ...
 
     def waiting(self, url: str) -> bool: ...
+
+    def find(self, text: str) -> FeedRow | None: ...
+
+    def add(
+        self,
+        url: str,
+        name: str,
+        interval: int,
+        actor: str,
+        chat_id: int | None = None,
+    ) -> FeedRow | None: ...
+
+    def remove(self, text: str, actor: str) -> FeedRow | None: ...
+
+    def seed(self, feeds: Iterable[tuple[str, str, int]], actor: str = "config") -> bool: ...
+
+    def drift_from_config(self, urls: Iterable[str]) -> tuple[list[str], list[str]]: ...
+
+    def recent_counts(self, seconds: float) -> dict[str, int]: ...
+
+    def set_failure_notified(self, url: str, at: str | None) -> None: ...
 
 
 class Keywords(Protocol):

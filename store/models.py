@@ -38,6 +38,7 @@ class IngestBatch:
 
     articles: list[ArticleIn] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    title: str = ""  # a feed's own title (channel / feed <title>), when it has one
 
     def extend(self, other: IngestBatch) -> None:
         self.articles.extend(other.articles)
@@ -93,6 +94,14 @@ class FeedRow:
     last_modified: str | None
     failures: int
     last_error: str | None
+    last_polled_at: str | None = None
+    next_poll_at: str | None = None
+    added_at: str | None = None
+    added_by: str = ""
+    added_chat_id: int | None = None
+    last_ok_at: str | None = None
+    failing_since: str | None = None  # the first failure of the current run of failures
+    failure_notified_at: str | None = None  # admins were told it fails (cleared on recovery)
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,16 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (platform, target)
         )""",
     ],
+    # 4: feeds managed from chat and CLI (store/feeds.py): who added a feed and from which chat,
+    # the last good poll, since when it fails and whether the admins were told
+    [
+        "ALTER TABLE feeds ADD COLUMN added_at TEXT",
+        "ALTER TABLE feeds ADD COLUMN added_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE feeds ADD COLUMN added_chat_id INTEGER",
+        "ALTER TABLE feeds ADD COLUMN last_ok_at TEXT",
+        "ALTER TABLE feeds ADD COLUMN failing_since TEXT",
+        "ALTER TABLE feeds ADD COLUMN failure_notified_at TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

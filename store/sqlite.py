@@ -155,6 +155,34 @@ class SqliteFeeds:
     def waiting(self, url: str) -> bool:
         return feeds_sql.feed_waiting(self._db, url)
 
+    def find(self, text: str) -> FeedRow | None:
+        return feeds_sql.find_feed(self._db, text)
+
+    def add(
+        self,
+        url: str,
+        name: str,
+        interval: int,
+        actor: str,
+        chat_id: int | None = None,
+    ) -> FeedRow | None:
+        return feeds_sql.add_feed(self._db, url, name, interval, actor, chat_id)
+
+    def remove(self, text: str, actor: str) -> FeedRow | None:
+        return feeds_sql.remove_feed(self._db, text, actor)
+
+    def seed(self, feeds: Iterable[tuple[str, str, int]], actor: str = "config") -> bool:
+        return feeds_sql.seed_feeds(self._db, feeds, actor)
+
+    def drift_from_config(self, urls: Iterable[str]) -> tuple[list[str], list[str]]:
+        return feeds_sql.feed_drift(self._db, urls)
+
+    def recent_counts(self, seconds: float) -> dict[str, int]:
+        return feeds_sql.recent_counts(self._db, seconds)
+
+    def set_failure_notified(self, url: str, at: str | None) -> None:
+        return feeds_sql.set_failure_notified(self._db, url, at)
+
 
 class SqliteKeywords:
     def __init__(self, db: Database) -> None:

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 import handlers.commands as commands
+from bot.app.feeds import REASONS
 from bot.ingest.dedup import save_articles
+from bot.ingest.hosts import URL_PROBLEMS
 from bot.matching.query import MESSAGES
 from handlers.commands import (
     ADMIN_VERBS,
@@ -180,10 +182,10 @@ def test_parse_command_never_raises(text: str) -> None:
 def test_verbs_are_the_contract_in_help_order() -> None:
     assert VERBS == (
         "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
-        "search", "help", "addkeyword", "removekeyword",
+        "search", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
     )  # fmt: skip
     assert set(commands.HANDLERS) == set(VERBS)
-    assert sorted(ADMIN_VERBS) == ["addkeyword", "removekeyword"]
+    assert sorted(ADMIN_VERBS) == ["addfeed", "addkeyword", "removefeed", "removekeyword"]
 
 
 # --- start / stop --------------------------------------------------------------------------------
@@ -876,6 +878,8 @@ def test_every_message_key_used_exists_and_every_key_is_used() -> None:
     console += (ROOT / "bot" / "demo.py").read_text(encoding="utf-8")
     used |= {f"console.{key}" for key in re.findall(r'status\("([a-z_]+)"', console)}
     used |= {f"query.{key}" for key in MESSAGES}  # rendered as f"query.{exc.key}"
+    used |= {f"feed.invalid.{code}" for code in URL_PROBLEMS}  # f"feed.invalid.{problem}"
+    used |= {f"feed.reason.{reason}" for reason in REASONS}  # f"feed.reason.{reason}"
     for lang in ("id", "en"):
         path = ROOT / "handlers" / "locales" / f"{lang}.json"
         keys = {plural_key(k)[0] for k in json.loads(path.read_text(encoding="utf-8"))}

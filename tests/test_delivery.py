@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import threading
 from pathlib import Path
@@ -384,6 +385,9 @@ async def test_a_failing_feed_wake_up_is_logged_not_lost(setup, monkeypatch, cap
     app = web.Application()
     app.router.add_get("/rss", feed)
     runner, port = await serve_on_loopback(app)
+    config = dataclasses.replace(
+        config, ingest=dataclasses.replace(config.ingest, allow_private_hosts=True)
+    )  # the feed server is on 127.0.0.1
     service = Service(config, db, {"telegram": RecordingSender()})
 
     async def locked() -> None:

@@ -770,12 +770,15 @@ def feed_base() -> Iterator[str]:
     httpd.server_close()
 
 
+LOCAL_FEEDS = {"ingest": {"allow_private_hosts": True}}  # the test feed server is on 127.0.0.1
+
+
 async def test_feed_credentials_never_reach_a_log_line(feed_base: str, tmp_path, caplog) -> None:
     from bot.app.service import Service
     from bot.config import config_from_dict
 
     db = open_store(tmp_path / "k.db")
-    service = Service(config_from_dict({}, env={}), db, {})
+    service = Service(config_from_dict(LOCAL_FEEDS, env={}), db, {})
     with caplog.at_level(logging.DEBUG):
         poll = await service.poll_feed(f"{feed_base}/broken", 60)
     await service.close()
@@ -805,7 +808,7 @@ async def test_a_valid_empty_feed_is_a_success_not_a_failure(feed_base: str, tmp
     url = f"{feed_base}/empty"
     db = open_store(tmp_path / "k.db")
     db.feeds.sync([(url, "", 60)])
-    service = Service(config_from_dict({}, env={}), db, {})
+    service = Service(config_from_dict(LOCAL_FEEDS, env={}), db, {})
     poll = await service.poll_feed(url, 60)
     await service.close()
     assert (poll.error, poll.next_in) == (None, 60)  # no backoff

@@ -109,12 +109,13 @@ def make_service(tmp_path: Path, feeds: list[str], **schedule: int):
             "store": {"path": str(tmp_path / "k.db")},
             "feeds": [{"url": u} for u in feeds],
             "schedule": schedule,
+            "ingest": {"allow_private_hosts": True},
         },
         env={},
     )
     db = open_store(tmp_path / "k.db")
     db.keywords.seed(config.keywords)
-    db.feeds.sync([(u, "", 60) for u in feeds])
+    db.feeds.sync([(u, "", 0) for u in feeds])  # 0: schedule.feed_seconds
     chat = db.chats.ensure("telegram", "1", "id")
     db.chats.subscribe(chat, db.keywords.all(), follow_all=True)
     sender = RecordingSender()
@@ -172,7 +173,9 @@ async def test_scheduler_runs_jobs_with_stable_ids(feed_server, tmp_path) -> Non
     )
     scheduler = build_scheduler(config, service)
     ids = sorted(job.id for job in scheduler.get_jobs())
-    assert ids == sorted(["match", "deliver", "cleanup", *map(feed_job_id, urls)])
+    assert ids == sorted(
+        ["match", "deliver", "cleanup", "feeds", "feed-health", *map(feed_job_id, urls)]
+    )
     again = build_scheduler(config, service)  # a restart builds the same set, no duplicates
     assert sorted(job.id for job in again.get_jobs()) == ids
     scheduler.start()

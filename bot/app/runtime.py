@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts.i18n import counted
-from bot.app.scheduler import build_scheduler, feed_interval
+from bot.app.scheduler import build_scheduler
 from bot.app.service import Service
 from bot.config import Config, store_path
 from bot.delivery.worker import Sender
@@ -96,18 +96,16 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
-    db.feeds.sync(
-        [(f.url, f.name, feed_interval(config, f.interval_seconds)) for f in config.feeds]
-    )
+    db.feeds.seed([(f.url, f.name, f.interval_seconds) for f in config.feeds])
     if not platforms:
         log.warning(
             "no platform configured ([telegram] token or [slack] bot_token): alerts are"
             " queued and will be sent once one is"
         )
     service = Service(config, db, {p.name: p.sender for p in platforms})
-    scheduler = build_scheduler(config, service)
     stop = asyncio.Event()
-    broken = guard_store(scheduler, db, stop)
+    broken: list[StoreError] = []
+    scheduler = build_scheduler(config, service, wrap=lambda func: _guarded(func, db, stop, broken))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -120,7 +118,7 @@ async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
         log.info(
             "kabar running: %s; %d feeds; database %s",
             ", ".join(p.name for p in platforms) or "no platform",
-            len(config.feeds),
+            len(db.feeds.all()),
             store_path(config),
         )
         await stop.wait()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import httpx
 
 from bot.alerts.i18n import counted
+from bot.app.feeds import first_poll_backfills, store_backfill
+from bot.app.health import Notice, check_feed_health
 from bot.config import Config
 from bot.delivery.worker import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
 from bot.ingest.fetch import FeedState, fetch_feed, make_client
@@ -142,10 +144,19 @@ class Service:
     async def _poll(self, url: str, interval: float) -> FeedPoll:
         row = self.db.feeds.get(url)
         state = FeedState(row.etag, row.last_modified) if row else FeedState()
+        ingest = self.config.ingest
         if self._client is None:
-            self._client = make_client()
-        result = await fetch_feed(self._client, url, state, max_bytes=self.config.ingest.max_bytes)
-        report = store_batch(self.db, result.batch) if result.batch.articles else None
+            self._client = make_client(allow_private_hosts=ingest.allow_private_hosts)
+        result = await fetch_feed(
+            self._client, url, state, max_bytes=ingest.max_bytes, timeout=ingest.timeout_seconds
+        )
+        report: IngestReport | None = None
+        if result.batch.articles and first_poll_backfills(row):
+            # a feed added without a fetch (OPML import): its backlog is stored, not alerted
+            new, _ = store_backfill(self.db, result.batch, ingest.backfill_hours)
+            report = IngestReport(new=new)
+        elif result.batch.articles:
+            report = store_batch(self.db, result.batch)
         failures = (row.failures + 1 if row else 1) if result.error else 0
         next_in = feed_backoff(interval, failures)
         self.db.feeds.record_poll(
@@ -161,6 +172,10 @@ class Service:
             log.info("feed %s: %s", redact_url(url), report.summary())
             self.wake_matching()
         return FeedPoll(url, report, result.error, next_in)
+
+    async def check_feed_health(self) -> list[Notice]:
+        """Tell the admins about feeds failing for more than a day, and their recovery."""
+        return await check_feed_health(self.db, self.config, self.deliverer.senders)
 
     async def cleanup(self) -> tuple[int, int]:
         days = self.config.schedule.retention_days

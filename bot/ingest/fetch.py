@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from bot.ingest.hosts import RefusedHost, host_guard
 from bot.ingest.parse import DocumentError, format_size, parse_document
 from bot.ingest.urls import redact_url, without_credentials
 from store.models import IngestBatch
@@ -53,9 +54,13 @@ class _Refused(Exception):
     """The body cannot be read safely; ``str(exc)`` is the one-line reason."""
 
 
-def make_client() -> httpx.AsyncClient:
-    """An HTTP client for feeds: bounded timeouts, our User-Agent, redirects followed."""
+def make_client(*, allow_private_hosts: bool = True) -> httpx.AsyncClient:
+    """An HTTP client for feeds: bounded timeouts, our User-Agent, redirects followed (at
+    most 5). Without ``allow_private_hosts`` every request and redirect is refused whose host
+    resolves to a private, loopback, link-local or multicast address (``bot.ingest.hosts``)."""
+    hooks = {} if allow_private_hosts else {"request": [host_guard()]}
     return httpx.AsyncClient(
+        event_hooks=hooks,
         timeout=httpx.Timeout(20.0, connect=10.0),
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=True,
@@ -142,6 +147,8 @@ def _failure(status: int, state: FeedState, error: str) -> FetchResult:
 
 
 def _describe(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, RefusedHost):
+        return str(exc)
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"timeout after {timeout:g}s"
     if isinstance(exc, httpx.TooManyRedirects):

@@ -391,7 +391,7 @@ def _parse_feed(
     elif bozo is not None:
         log.warning("%s: feed is not well-formed (%s); kept %d entries", origin, bozo, len(entries))
     source = _feed_source(parsed.get("feed", {}), origin)
-    batch = IngestBatch()
+    batch = IngestBatch(title=_one_line(parsed.get("feed", {}).get("title", "") or "")[:200])
     for number, entry in enumerate(entries, 1):
         try:
             batch.articles.append(_entry_article(entry, origin, source))

@@ -40,6 +40,12 @@ class ConsoleSender:
         self.stream.flush()
         return SendResult(SENT, message_id=f"console-{self.count}")
 
+    async def notify(self, address: str, text: str) -> SendResult:
+        self.count += 1
+        self.stream.write("\n" + text + "\n")
+        self.stream.flush()
+        return SendResult(SENT, message_id=f"console-{self.count}")
+
 
 class ConsolePlatform:
     name = PLATFORM

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -65,10 +66,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.alert import Alert
+from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, SlackConfig
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
-from handlers.commands import CommandContext, Reply, Settings, error_reply, execute
+from handlers.commands import CommandContext, Reply, Settings, complete, error_reply, execute
 from handlers.offloop import run_off_loop, runs_off_loop
 from handlers.slack.format import escape_text, to_slack, unescape_text
 from handlers.slack.replay import SIGNATURE_HEADER, ReplayGuard, header_refusal
@@ -138,6 +140,11 @@ class SlackSender:
         if code in INVALID_BLOCKS_ERRORS:
             log.warning("Slack rejected the blocks for %s (%s): sending plain text", address, code)
             result, _ = await self._post(address, fallback, None)
+        return result
+
+    async def notify(self, address: str, text: str) -> SendResult:
+        """A plain notice from Kabar itself (feed health), escaped like a command reply."""
+        result, _ = await self._post(address, escape_text(text), None)
         return result
 
     async def close(self) -> None:
@@ -252,6 +259,7 @@ def command_settings(config: Config) -> Settings:
         default_language=config.default_language,
         admins=frozenset(slack.admins),
         prefix=COMMAND_PREFIX,
+        feeds=FeedOptions.from_config(config),
     )
 
 
@@ -266,6 +274,12 @@ async def answer_command(
     try:
         if not runs_off_loop(text):  # acknowledged first, answered via response_url otherwise
             reply = execute(db, ctx, text, settings, prefix=COMMAND_PREFIX)
+            if reply.fetch is not None:  # addfeed: acknowledged now, answered after the fetch
+                acked = True
+                await ack()
+                reply = await complete(db, ctx, replace(settings, prefix=COMMAND_PREFIX), reply)
+                await respond(**reply_message(reply))
+                return
             acked = True
             await ack(**reply_message(reply))
             return

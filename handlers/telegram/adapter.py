@@ -53,6 +53,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.alerts.alert import Alert
 from bot.alerts.i18n import LANGUAGES
+from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.delivery.pacing import Limit, Pacer, acquire
 from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
@@ -64,7 +65,7 @@ from handlers.commands import (
     Settings,
     catalog,
     error_reply,
-    execute,
+    execute_async,
 )
 from handlers.offloop import run_off_loop, runs_off_loop
 from handlers.telegram.format import html_to_plain, split_message, to_telegram_html
@@ -128,6 +129,14 @@ class TelegramSender:
                     exc.message,
                 )
                 message = await self._send(address, html_to_plain(text), None)
+        except TelegramError as exc:
+            return self._failure(address, exc)
+        return SendResult(SENT, message_id=str(message.message_id))
+
+    async def notify(self, address: str, text: str) -> SendResult:
+        """A plain-text notice from Kabar itself (feed health)."""
+        try:
+            message = await self._send(address, text, None)
         except TelegramError as exc:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=str(message.message_id))
@@ -223,6 +232,7 @@ class TelegramPlatform:
         settings = Settings(
             default_language=config.default_language,
             admins=frozenset(str(a) for a in self.telegram.admins),
+            feeds=FeedOptions.from_config(config),
         )
         self.sender = TelegramSender(self.application.bot, db)
         pacer = Pacer(
@@ -470,7 +480,7 @@ async def command_reply(state: HandlerState, ctx: CommandContext, text: str) -> 
     try:
         if runs_off_loop(text):
             return await run_off_loop(state.db, ctx, text, state.settings)
-        return execute(state.db, ctx, text, state.settings)
+        return await execute_async(state.db, ctx, text, state.settings)  # addfeed fetches
     except Exception:
         log.exception("telegram: command %r in chat %s failed", text[:60], ctx.chat_address)
         return error_reply(state.db, ctx, state.settings)
