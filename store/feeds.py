@@ -60,8 +60,8 @@ def record_poll(
         else:
             db.conn.execute(
                 "UPDATE feeds SET failures = 0, last_error = NULL, etag = ?, last_modified = ?,"
-                " last_polled_at = ?, next_poll_at = ? WHERE url = ?",
-                [etag, last_modified, now_db(), now_db(next_in_seconds), url],
+                " last_polled_at = ?, last_ok_at = ?, next_poll_at = ? WHERE url = ?",
+                [etag, last_modified, now_db(), now_db(), now_db(next_in_seconds), url],
             )
 
 

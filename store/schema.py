@@ -135,6 +135,11 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (platform, target)
         )""",
     ],
+    # 4: when each feed last polled without an error (`kabar status`, store/ops.py)
+    [
+        "ALTER TABLE feeds ADD COLUMN last_ok_at TEXT",
+        "UPDATE feeds SET last_ok_at = last_polled_at WHERE failures = 0",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
