@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts.i18n import counted
+from bot.app.http import OpsServer
 from bot.app.logs import LEVELS, configure_logging
 from bot.app.scheduler import build_scheduler, feed_interval
 from bot.app.service import Service
@@ -81,7 +82,10 @@ async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     started: list[Platform] = []
+    ops = OpsServer(config.http, service) if config.http.port else None
     try:
+        if ops is not None:
+            await ops.start()
         for platform in platforms:
             await platform.start(service, listen=True)
             started.append(platform)
@@ -99,6 +103,8 @@ async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
             scheduler.shutdown(wait=False)
         for platform in reversed(started):
             await platform.stop()
+        if ops is not None:
+            await ops.stop()
         await service.close()
         db.close()
     if broken:

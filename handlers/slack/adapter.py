@@ -180,7 +180,7 @@ def api_error_result(exc: SlackApiError) -> SendResult:
     if status == 429 or code == "ratelimited":
         headers = getattr(exc.response, "headers", None) or {}
         return SendResult(RETRY, retry_after=retry_after_seconds(headers),
-                          error=f"429 {code or 'ratelimited'}")
+                          error=f"429 {code or 'ratelimited'}", rate_limited=True)
     if code in CHANNEL_GONE_ERRORS:
         return SendResult(GONE, error=code)
     if code in MESSAGE_REFUSED_ERRORS:

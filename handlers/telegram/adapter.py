@@ -137,7 +137,8 @@ class TelegramSender:
     def _failure(self, address: str, exc: TelegramError) -> SendResult:
         error = f"{type(exc).__name__}: {exc.message}"
         if isinstance(exc, RetryAfter):
-            return SendResult(RETRY, retry_after=retry_after_seconds(exc), error=error)
+            return SendResult(RETRY, retry_after=retry_after_seconds(exc), error=error,
+                              rate_limited=True)
         if isinstance(exc, ChatMigrated):
             return self._migrated(address, str(exc.new_chat_id), error)
         if isinstance(exc, Forbidden):
