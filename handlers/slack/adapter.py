@@ -436,3 +436,20 @@ class SlackPlatform:
             raise OSError(exc.errno, f"[slack] port: cannot listen on {self.host}:{self.port}"
                                      f" ({exc.strerror or exc})") from exc
         self.port = self._runner.addresses[0][1]
+
+
+# ---------------------------------------------------------------- `kabar status`
+
+
+async def probe(slack: SlackConfig, timeout: float) -> tuple[bool, str]:
+    """``auth.test`` with a short timeout: (reachable and the token accepted, one line)."""
+    sender = SlackSender(slack.bot_token, slack.base_url, timeout=timeout)
+    try:
+        answer = await sender.client().auth_test()
+    except SlackApiError as exc:
+        return False, f"auth.test refused: {_error_code(exc) or _status(exc)}"
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return False, f"unreachable ({slack.base_url}): {type(exc).__name__} {exc}".strip()
+    finally:
+        await sender.close()
+    return True, f"ok (team {answer.get('team') or '?'}, bot {answer.get('user') or '?'})"

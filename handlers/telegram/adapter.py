@@ -49,6 +49,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.alerts.alert import Alert
@@ -469,3 +470,23 @@ def addressed_to_bot(message: Message, username: str) -> bool:
 def _state(context: ContextTypes.DEFAULT_TYPE) -> HandlerState:
     return context.bot_data[STATE_KEY]
 
+
+
+# ---------------------------------------------------------------- `kabar status`
+
+
+async def probe(telegram: TelegramConfig, timeout: float) -> tuple[bool, str]:
+    """``getMe`` with a short timeout: (reachable and the token accepted, one line)."""
+    quiet_http_logs()
+    request = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout,
+                           write_timeout=timeout, pool_timeout=timeout)
+    bot = Bot(telegram.token, base_url=telegram.base_url, request=request)
+    try:
+        me = await bot.get_me()
+    except InvalidToken:
+        return False, "the token was rejected (getMe)"
+    except TelegramError as exc:
+        return False, f"unreachable ({telegram.base_url}): {exc.message}"
+    finally:
+        await request.shutdown()
+    return True, f"ok (@{me.username})"
