@@ -242,7 +242,7 @@ def command_context(command: Mapping[str, Any]) -> CommandContext:
 def command_settings(config: Config) -> Settings:
     slack = config.slack or SlackConfig()
     return Settings(default_language=config.default_language, admins=frozenset(slack.admins),
-                    prefix=COMMAND_PREFIX)
+                    prefix=COMMAND_PREFIX, timezone=config.timezone)
 
 
 async def answer_command(

@@ -216,7 +216,8 @@ class TelegramPlatform:
         self.default_language = config.default_language
         self.application = build_application(self.telegram)
         settings = Settings(default_language=config.default_language,
-                            admins=frozenset(str(a) for a in self.telegram.admins))
+                            admins=frozenset(str(a) for a in self.telegram.admins),
+                            timezone=config.timezone)
         self.sender = TelegramSender(self.application.bot, db)
         pacer = Pacer(self.sender.global_limits, self.sender.target_limits,
                       shared=db.pacing(PLATFORM))
