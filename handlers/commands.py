@@ -8,6 +8,7 @@ No platform library is imported here; adapters escape and format the text.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -418,7 +419,8 @@ def sparkline(counts: Sequence[int]) -> str:
     top = max(counts, default=0)
     if top <= 0:
         return SPARKS[0] * len(counts)
-    return "".join(SPARKS[0] if n <= 0 else SPARKS[1 + round((n / top) * (len(SPARKS) - 2))]
+    steps = len(SPARKS) - 1
+    return "".join(SPARKS[0] if n <= 0 else SPARKS[max(1, math.ceil(n / top * steps))]
                    for n in counts)
 
 

@@ -24,7 +24,8 @@ import importlib.util
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -68,6 +69,7 @@ from handlers.commands import (
     execute,
 )
 from handlers.offloop import run_off_loop, runs_off_loop
+from handlers.telegram.chart import ChartCache, render_png
 from handlers.telegram.format import html_to_plain, split_message, to_telegram_html
 from store import Store
 
@@ -200,6 +202,7 @@ class HandlerState:
     db: Store
     settings: Settings
     pacer: Pacer | None = None  # replies share the alerts' pacing (kept in the store)
+    charts: ChartCache = field(default_factory=ChartCache)  # `stats` PNGs per chat and data
 
 
 class TelegramPlatform:
@@ -415,14 +418,46 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         chat_title=chat.title or chat.full_name or "",
     )
     reply = await command_reply(state, ctx, message.text)
+    if reply.chart is not None:
+        png = await chart_png(state, ctx.chat_address, reply)
+        if png is not None:
+            caption = reply.chart.caption[:CAPTION_LIMIT]
+            await _paced(state.pacer, message, lambda: message.reply_photo(
+                photo=png, caption=caption, filename="kabar-stats.png"))
+            return
     for part in split_message(reply.text):
         await send_reply(state.pacer, message, part)
+
+
+CAPTION_LIMIT = 1024  # Telegram's photo caption limit
+
+
+async def chart_png(state: HandlerState, chat: str, reply: Reply) -> bytes | None:
+    """The reply's chart as PNG, drawn in a worker thread (cached per chat and data); None
+    when it cannot be drawn (the text table goes instead)."""
+    assert reply.chart is not None
+    png = state.charts.get(chat, reply.chart)
+    if png is None:
+        try:
+            png = await asyncio.to_thread(render_png, reply.chart)
+        except Exception:
+            log.exception("telegram: drawing the stats chart failed; sending the table")
+            return None
+        state.charts.put(chat, reply.chart, png)
+    return png
 
 
 async def send_reply(pacer: Pacer | None, message: Message, text: str) -> None:
     """A command reply, paced with the alerts (the same per-chat and global budget, through
     the store) and sent again after a 429 (its retry_after honoured, for the alerts too) or a
     transient error: never dropped for a rate limit."""
+    await _paced(pacer, message, lambda: message.reply_text(
+        text, link_preview_options=NO_PREVIEW))
+
+
+async def _paced(pacer: Pacer | None, message: Message,
+                 send: Callable[[], Awaitable[object]]) -> None:
+    """``send()`` (a reply into ``message``'s chat) paced and retried as ``send_reply``."""
     target = str(message.chat_id)
     pacer = pacer or Pacer()
     deadline = time.monotonic() + REPLY_PATIENCE_SECONDS
@@ -430,7 +465,7 @@ async def send_reply(pacer: Pacer | None, message: Message, text: str) -> None:
     while True:
         await acquire(pacer, target)
         try:
-            await message.reply_text(text, link_preview_options=NO_PREVIEW)
+            await send()
             return
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
