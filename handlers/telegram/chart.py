@@ -32,7 +32,7 @@ def render_png(chart: StatsChart) -> bytes:
     for keyword, counts in chart.series:
         axes.plot(positions, counts, marker="o" if len(positions) <= 31 else None,
                   linewidth=2.2, markersize=5, label=keyword)
-    step = max(1, len(positions) // 8)  # at most ~8 date labels
+    step = max(1, -(-len(positions) // 7))  # at most 7 date labels
     ticks = positions[::step]
     axes.set_xticks(ticks, [chart.days[i].strftime("%d/%m") for i in ticks])
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -43,8 +43,8 @@ def render_png(chart: StatsChart) -> bytes:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     if chart.series:
-        axes.legend(fontsize=12, loc="upper left", frameon=False,
-                    ncols=2 if len(chart.series) > 4 else 1)
+        figure.legend(fontsize=12, loc="outside lower center", frameon=False,
+                      ncols=min(4, len(chart.series)))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
