@@ -61,9 +61,9 @@ def seed_matches(db: Database, address: str, platform: str = "telegram",
     plan = ([(now, ("Kim",))] * 3 + [(now, ("rudal",))]
             + [(now - timedelta(days=1), ("Kim", "rudal"))] + [(now - timedelta(days=10),
                                                                ("Kim",))] * 5)
-    report = save_articles(db, [ArticleIn(text=f"Artikel {address} nomor {n} tentang Kim dan rudal.",
-                                          origin=f"{address}-{n}", lang="id")
-                                for n in range(len(plan))])
+    texts = [f"Artikel {address} nomor {n} tentang Kim dan rudal." for n in range(len(plan))]
+    report = save_articles(db, [ArticleIn(text=text, origin=f"{address}-{n}", lang="id")
+                                for n, text in enumerate(texts)])
     db.outbox.record_matches(report.new_ids, [Queued(i, chat.id, kw) for i, (_, kw) in
                                               zip(report.new_ids, plan, strict=True)])
     for article_id, (at, _) in zip(report.new_ids, plan, strict=True):
