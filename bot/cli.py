@@ -53,13 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
     for verb in ("add", "remove"):
         p = kw_sub.add_parser(verb, parents=[common], help=f"{verb} a keyword query")
         p.add_argument("query", nargs="+", metavar="QUERY")
-    status = sub.add_parser("status", parents=[common],
-                            help="platforms, chats, feeds, outbox, last pass; exit 1 if unwell")
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="platforms, chats, feeds, outbox, last pass; exit 1 if unwell",
+    )
     status.add_argument("--json", action="store_true", help="one JSON object")
-    status.add_argument("--offline", action="store_true",
-                        help="do not contact the platforms (reachable: not checked)")
-    backup = sub.add_parser("backup", parents=[common],
-                            help="consistent copy of the database, also while `kabar run` runs")
+    status.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not contact the platforms (reachable: not checked)",
+    )
+    backup = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="consistent copy of the database, also while `kabar run` runs",
+    )
     backup.add_argument("path", metavar="PATH", help="the copy to write")
     backup.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
@@ -124,8 +133,10 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         result = matching_pass(db, dry_run=True)
         for item in result.details:
             print(describe_match(item))
-        print(f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
-              " nothing queued or sent)")
+        print(
+            f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
+            " nothing queued or sent)"
+        )
         return 0
     from bot.app.runtime import check_once
     from bot.platforms import build_platforms, console_platform
@@ -185,8 +196,9 @@ def existing_store(config: Config) -> Store:
     """The database, which must exist already (status and backup never create one)."""
     path = check_store_folder(config)
     if path.as_posix() != ":memory:" and not path.exists():
-        raise CliError(f"{path}: no database yet ('store.path'; `kabar run` or `kabar ingest`"
-                       " creates it)")
+        raise CliError(
+            f"{path}: no database yet ('store.path'; `kabar run` or `kabar ingest` creates it)"
+        )
     return open_store(path)
 
 
@@ -204,8 +216,9 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
         db.close()
     probes = None if args.offline else probe_platforms(config)
     report = build_status(config, store, probes, version=kabar_version(), database=database)
-    print(json.dumps(report.data, ensure_ascii=False, indent=2) if args.json
-          else status_text(report))
+    print(
+        json.dumps(report.data, ensure_ascii=False, indent=2) if args.json else status_text(report)
+    )
     return 0 if report.healthy else 1
 
 
@@ -246,12 +259,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         if not is_corrupt(exc):
             raise
-        print(f"kabar: error: {damaged(store_path(config) if config else 'database', exc)}",
-              file=sys.stderr)
+        print(
+            f"kabar: error: {damaged(store_path(config) if config else 'database', exc)}",
+            file=sys.stderr,
+        )
         return 2
     except OSError as exc:  # a port in use, an unwritable database folder...
-        print(f"kabar: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename
-                                                        else ""), file=sys.stderr)
+        print(
+            f"kabar: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

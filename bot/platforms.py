@@ -36,8 +36,9 @@ def console_platform(stream: TextIO | None = None) -> Platform:
 PROBE_TIMEOUT_SECONDS = 5.0
 
 
-def probe_platforms(config: Config, timeout: float = PROBE_TIMEOUT_SECONDS
-                    ) -> dict[str, tuple[bool, str]]:
+def probe_platforms(
+    config: Config, timeout: float = PROBE_TIMEOUT_SECONDS
+) -> dict[str, tuple[bool, str]]:
     """`kabar status`: each configured platform's cheap identity call (Telegram getMe, Slack
     auth.test) with a short timeout: name -> (reachable, one line)."""
     import asyncio

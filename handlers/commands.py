@@ -164,9 +164,15 @@ def execute(
     is how commands are written in help and usage text: ``"/"``, or ``"/kabar "`` on Slack."""
     if prefix is not None:
         settings = replace(settings, prefix=prefix)
-    text, ctx = _valid_text(text), replace(
-        ctx, chat_address=_valid_text(ctx.chat_address), user_id=_valid_text(ctx.user_id),
-        chat_title=_valid_text(ctx.chat_title))
+    text, ctx = (
+        _valid_text(text),
+        replace(
+            ctx,
+            chat_address=_valid_text(ctx.chat_address),
+            user_id=_valid_text(ctx.user_id),
+            chat_title=_valid_text(ctx.chat_title),
+        ),
+    )
     chat = db.chats.get(ctx.platform, ctx.chat_address)
     if len(text) > MAX_INPUT_CHARS:
         return _say(chat, settings, "error.too_long", ok=False, limit=MAX_INPUT_CHARS)
@@ -233,12 +239,10 @@ def cmd_stop(
 def cmd_subscribe(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    if not args:
-        return _usage_with_keywords(db, chat, settings, "subscribe.usage")
-    if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
-    found, unknown = resolve_keywords(db, args)
+    resolved = _keyword_args(db, chat, settings, args, "subscribe.usage")
+    if isinstance(resolved, Reply):
+        return resolved
+    found, unknown = resolved
     lines: list[str] = []
     new: list[Keyword] = []
     if found:
@@ -260,12 +264,10 @@ def cmd_subscribe(
 def cmd_unsubscribe(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    if not args:
-        return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
-    if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
-    found, unknown = resolve_keywords(db, args)
+    resolved = _keyword_args(db, chat, settings, args, "unsubscribe.usage")
+    if isinstance(resolved, Reply):
+        return resolved
+    found, unknown = resolved
     current = {k.id for k in db.chats.keywords(chat)} if chat else set()
     removed = [k for k in found if k.id in current]
     missing = [k for k in found if k.id not in current]
@@ -316,7 +318,8 @@ def cmd_lang(
         chat = db.chats.ensure(ctx.platform, ctx.chat_address, language, ctx.chat_title)
     if chat.language != language:
         db.chats.set_language(chat, language)
-    return _say(chat, settings, "lang.set", lang=language)
+        chat = replace(chat, language=language)
+    return _say(chat, settings, "lang.set")
 
 
 def cmd_latest(
@@ -324,9 +327,7 @@ def cmd_latest(
 ) -> Reply:
     if not args:
         articles = db.articles.latest(LATEST_COUNT)
-        if not articles:
-            return _say(chat, settings, "latest.none")
-        return _listing(chat, settings, _t(chat, settings, "latest.header"), articles)
+        return _listing(chat, settings, articles, "latest.header", "latest.none")
     text = " ".join(args)
     keyword = lookup_keyword(db, text)
     try:
@@ -337,9 +338,7 @@ def cmd_latest(
         articles = matching_articles(db, query, LATEST_COUNT)
     except QueryError as exc:  # a stored keyword that no longer parses
         return _invalid(chat, settings, exc)
-    if not articles:
-        return _say(chat, settings, "latest.none_for", query=query)
-    return _listing(chat, settings, _t(chat, settings, "latest.header_for", query=query), articles)
+    return _listing(chat, settings, articles, "latest.header_for", "latest.none_for", query=query)
 
 
 def cmd_search(
@@ -351,9 +350,7 @@ def cmd_search(
     if not db.articles.fts_expression(query):
         return _say(chat, settings, "search.usage", ok=False)
     articles = db.articles.search(query, LATEST_COUNT)
-    if not articles:
-        return _say(chat, settings, "search.none", query=query)
-    return _listing(chat, settings, _t(chat, settings, "search.header", query=query), articles)
+    return _listing(chat, settings, articles, "search.header", "search.none", query=query)
 
 
 def cmd_help(
@@ -420,8 +417,9 @@ def sparkline(counts: Sequence[int]) -> str:
     if top <= 0:
         return SPARKS[0] * len(counts)
     steps = len(SPARKS) - 1
-    return "".join(SPARKS[0] if n <= 0 else SPARKS[max(1, math.ceil(n / top * steps))]
-                   for n in counts)
+    return "".join(
+        SPARKS[0] if n <= 0 else SPARKS[max(1, math.ceil(n / top * steps))] for n in counts
+    )
 
 
 def zone_label(timezone: str) -> str:
@@ -429,8 +427,10 @@ def zone_label(timezone: str) -> str:
 
 
 def stats_series(
-    rows: Iterable[tuple[datetime, tuple[str, ...]]], keywords: Sequence[str],
-    days: Sequence[date], timezone: str,
+    rows: Iterable[tuple[datetime, tuple[str, ...]]],
+    keywords: Sequence[str],
+    days: Sequence[date],
+    timezone: str,
 ) -> list[tuple[str, tuple[int, ...]]]:
     """Pure: matches per keyword per local day (a row counts once for each of its keywords
     that is in ``keywords``), biggest total first, then in ``keywords`` order."""
@@ -464,8 +464,9 @@ def cmd_stats(
     today = datetime.now(zone).date()
     days = tuple(today - timedelta(days=n) for n in range(days_count - 1, -1, -1))
     since = datetime.combine(days[0], time(), tzinfo=zone)
-    series = stats_series(db.outbox.matches_since(chat.id, since), keywords, days,
-                          settings.timezone)
+    series = stats_series(
+        db.outbox.matches_since(chat.id, since), keywords, days, settings.timezone
+    )
     total = sum(sum(values) for _, values in series)
     zone_name = zone_label(settings.timezone)
     title = _t(chat, settings, "stats.title", count=days_count, zone=zone_name)
@@ -473,12 +474,14 @@ def cmd_stats(
     header = _t(chat, settings, "stats.header", count=total, title=title, span=span)
     width = max(len(keyword) for keyword, _ in series)
     lines = [header]
-    lines += [f"{keyword.ljust(width)}  {sparkline(values)}  {sum(values)}"
-              for keyword, values in series]
+    lines += [
+        f"{keyword.ljust(width)}  {sparkline(values)}  {sum(values)}" for keyword, values in series
+    ]
     shown = tuple(series[:STATS_CHART_SERIES])
     more = len(series) - len(shown)
-    caption = header if not more else "\n".join(
-        [header, _t(chat, settings, "stats.more", count=more)])
+    caption = (
+        header if not more else "\n".join([header, _t(chat, settings, "stats.more", count=more)])
+    )
     chart = StatsChart(title=title, days=days, series=shown, more=more, caption=caption)
     return Reply("\n".join(lines), chart=chart)
 
@@ -512,6 +515,25 @@ def lookup_keyword(db: Store, text: str) -> Keyword | None:
     return keyword
 
 
+def _keyword_args(
+    db: Store, chat: Chat | None, settings: Settings, args: list[str], usage: str
+) -> tuple[list[Keyword], list[str]] | Reply:
+    """The keywords a subscribe / unsubscribe names (found, unknown), or the reply refusing
+    its arguments (none: ``usage``; too many)."""
+    if not args:
+        return _usage_with_keywords(db, chat, settings, usage)
+    if len(args) > MAX_COMMAND_KEYWORDS:
+        return _say(
+            chat,
+            settings,
+            "keywords.too_many",
+            ok=False,
+            count=len(args),
+            limit=MAX_COMMAND_KEYWORDS,
+        )
+    return resolve_keywords(db, args)
+
+
 def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
     """Split arguments into configured keywords and unknown words. The longest run of
     arguments that names a keyword wins, so ``Kim -Kardashian rudal`` finds the keywords
@@ -521,8 +543,11 @@ def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], lis
     (callers bound ``args`` to ``MAX_COMMAND_KEYWORDS``), so the cost does not depend on the
     number of stored keywords."""
     longest = min(db.keywords.longest_words(), len(args))
-    runs = {" ".join(args[start : start + size]) for start in range(len(args))
-            for size in range(1, min(longest, len(args) - start) + 1)}
+    runs = {
+        " ".join(args[start : start + size])
+        for start in range(len(args))
+        for size in range(1, min(longest, len(args) - start) + 1)
+    }
     phrases = {f'"{run}"' for run in runs if " " in run and '"' not in run}
     named = db.keywords.find_many(runs | phrases)
 
@@ -586,11 +611,9 @@ def _language(chat: Chat | None, settings: Settings) -> str:
     return resolve_language(chat.language if chat else settings.default_language)
 
 
-def _t(
-    chat: Chat | None, settings: Settings, key: str, /, *, lang: str = "", **params: object
-) -> str:
-    """Message `key` in `lang`, else the chat's language; `{p}` is the command prefix."""
-    return _catalog().t(lang or _language(chat, settings), key, p=settings.prefix, **params)
+def _t(chat: Chat | None, settings: Settings, key: str, /, **params: object) -> str:
+    """Message `key` in the chat's language; `{p}` is the command prefix."""
+    return _catalog().t(_language(chat, settings), key, p=settings.prefix, **params)
 
 
 def _say(
@@ -631,11 +654,19 @@ def _usage_with_keywords(db: Store, chat: Chat | None, settings: Settings, key: 
 
 
 def _listing(
-    chat: Chat | None, settings: Settings, header: str, articles: Sequence[Article]
+    chat: Chat | None,
+    settings: Settings,
+    articles: Sequence[Article],
+    header: str,
+    none: str,
+    **params: object,
 ) -> Reply:
+    """Message ``header`` over one numbered line per article, or ``none`` when there is none."""
+    if not articles:
+        return Reply(_t(chat, settings, none, **params))
     untitled = _t(chat, settings, "article.untitled")
     lines = [article_line(n, a, untitled) for n, a in enumerate(articles, 1)]
-    return Reply("\n".join([header, *lines]))
+    return Reply("\n".join([_t(chat, settings, header, **params), *lines]))
 
 
 def _ensure_chat(db: Store, ctx: CommandContext, settings: Settings) -> Chat:
@@ -651,4 +682,3 @@ def _invalid(chat: Chat | None, settings: Settings, exc: QueryError) -> Reply:
     """The query error in the chat's language (catalog ``query.<key>``)."""
     error = _t(chat, settings, f"query.{exc.key}", **exc.params)
     return _say(chat, settings, "keyword.invalid", ok=False, error=error)
-

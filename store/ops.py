@@ -36,8 +36,10 @@ def meta_set(db: Database, values: Mapping[str, str]) -> None:
 
 
 def meta_all(db: Database, prefix: str = "") -> dict[str, str]:
-    rows = db.conn.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?"
-                           " ORDER BY key", [len(prefix), prefix])
+    rows = db.conn.execute(
+        "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+        [len(prefix), prefix],
+    )
     return {key: value for key, value in rows}
 
 
@@ -63,8 +65,12 @@ def store_status(db: Database) -> StoreStatus:
             " GROUP BY platform ORDER BY platform"
         ):
             chats[platform] = (int(active), int(inactive))
-        outbox = {status: n for status, n in conn.execute(
-            "SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status")}
+        outbox = {
+            status: n
+            for status, n in conn.execute(
+                "SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status"
+            )
+        }
         oldest = conn.execute(
             "SELECT min(created_at) FROM outbox WHERE status IN ('pending', 'sending')"
         ).fetchone()[0]
@@ -117,8 +123,9 @@ def backup(db: Database, target: str | Path, *, overwrite: bool = False) -> int:
         finally:
             copy.close()
         if result != "ok":
-            raise StoreError(f"{target}: the copy failed integrity_check ({result});"
-                             " nothing was written")
+            raise StoreError(
+                f"{target}: the copy failed integrity_check ({result}); nothing was written"
+            )
         os.replace(partial, target)
     except OSError as exc:
         raise StoreError(f"{target}: cannot write the backup: {exc.strerror or exc}") from None

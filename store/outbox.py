@@ -60,8 +60,7 @@ def claim_due(
             [(now_db(lease_seconds), row[0]) for row in rows],
         )
     return [
-        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7],
-                   from_db(r[8]))
+        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], from_db(r[8]))
         for r in rows
     ]
 
@@ -101,8 +100,7 @@ def mark_failed(db: Database, item_id: int, error: str) -> None:
 def skip_item(db: Database, item_id: int, reason: str) -> None:
     with transaction(db):
         db.conn.execute(
-            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ?"
-            " WHERE id = ?",
+            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ? WHERE id = ?",
             [reason[:500], item_id],
         )
 
@@ -173,7 +171,9 @@ def matches_since(
     whatever became of it (sent, waiting, skipped): the chat's matches, for `stats`."""
     rows = db.conn.execute(
         "SELECT created_at, keywords FROM outbox WHERE chat_id = ? AND created_at >= ?"
-        " ORDER BY created_at", [chat_id, to_db(since)])
+        " ORDER BY created_at",
+        [chat_id, to_db(since)],
+    )
     found = []
     for created, keywords in rows:
         at = from_db(created)

@@ -64,13 +64,15 @@ def test_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     text = UNIT.read_text(encoding="utf-8").replace("/opt/kabar/bin/kabar", str(kabar))
     copy = tmp_path / "kabar.service"
     copy.write_text(text, encoding="utf-8")
-    done = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     # and it does catch a broken unit
     copy.write_text(text.replace("Restart=on-failure", "Restart=sometimes"), encoding="utf-8")
-    broken = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True,
-                            text=True, timeout=120)
+    broken = subprocess.run(
+        ["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=120
+    )
     assert "restart specifier" in broken.stderr
 
 
@@ -98,8 +100,9 @@ def test_dockerfile_small_base_non_root_volume_healthcheck() -> None:
     assert str(Path(config.store.path).parent) in volume  # the database is on the volume
     health = next(args for kind, args in steps if kind == "HEALTHCHECK")
     assert f"127.0.0.1:{config.http.port}/healthz" in health
-    assert config.http.host == "0.0.0.0" and f"EXPOSE {config.http.port}" in \
-        DOCKERFILE.read_text(encoding="utf-8")
+    assert config.http.host == "0.0.0.0" and f"EXPOSE {config.http.port}" in DOCKERFILE.read_text(
+        encoding="utf-8"
+    )
     assert json.loads(next(args for kind, args in steps if kind == "CMD")) == ["run"]
     for kind, args in steps:
         if kind == "COPY":
@@ -127,8 +130,9 @@ async def test_dockerfile_healthcheck_follows_healthz(tmp_path: Path) -> None:
         for stale, expected in ((False, 0), (True, 1)):
             if stale:
                 service.last_pass_started = time.monotonic() - 10 * config.schedule.check_seconds
-            proc = await asyncio.create_subprocess_exec(*healthcheck_command(port),
-                                                        stderr=asyncio.subprocess.DEVNULL)
+            proc = await asyncio.create_subprocess_exec(
+                *healthcheck_command(port), stderr=asyncio.subprocess.DEVNULL
+            )
             assert await asyncio.wait_for(proc.wait(), 30) == expected
     finally:
         await server.stop()

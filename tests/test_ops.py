@@ -35,8 +35,10 @@ from tests.support import RecordingSender, drain
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "4242:SECRET-token_value"
-RUDAL = ("Korea Utara kembali meluncurkan rudal jarak pendek ke laut timur pada Kamis pagi,"
-         " kata militer Korea Selatan nomor {n}.")
+RUDAL = (
+    "Korea Utara kembali meluncurkan rudal jarak pendek ke laut timur pada Kamis pagi,"
+    " kata militer Korea Selatan nomor {n}."
+)
 
 
 def free_port() -> int:
@@ -58,16 +60,33 @@ def cli_env() -> dict[str, str]:
 async def kabar(*argv: str, cwd: Path) -> tuple[int, str, str]:
     """`python -m bot ...` as a subprocess, awaited (the test's loop keeps serving fakes)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *argv, cwd=cwd, env=cli_env(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        *argv,
+        cwd=cwd,
+        env=cli_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
 def add_rudal(db: Database, count: int, start: int = 0) -> None:
-    save_articles(db, [ArticleIn(text=RUDAL.format(n=n), title=f"Rudal {n}", source="tes",
-                                 lang="id", url=f"https://kabar.example/{n}")
-                       for n in range(start, start + count)])
+    save_articles(
+        db,
+        [
+            ArticleIn(
+                text=RUDAL.format(n=n),
+                title=f"Rudal {n}",
+                source="tes",
+                lang="id",
+                url=f"https://kabar.example/{n}",
+            )
+            for n in range(start, start + count)
+        ],
+    )
 
 
 # ---------------------------------------------------------------- --version and status
@@ -83,8 +102,9 @@ def test_version_comes_from_the_package_metadata(capsys) -> None:
 async def test_status_healthy_then_each_problem_on_one_line(tmp_path: Path) -> None:
     fake = await FakeTelegram(TOKEN, "OpsBot").start()
     try:
-        config = write_config(tmp_path, f'[telegram]\ntoken = "{TOKEN}"\n'
-                                        f'base_url = "{fake.base_url}"\n')
+        config = write_config(
+            tmp_path, f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{fake.base_url}"\n'
+        )
         db = open_store(tmp_path / "k.db")
         db.keywords.seed(["rudal", "Kim"])
         for address, active in (("1", True), ("2", True), ("-3", False)):
@@ -93,37 +113,61 @@ async def test_status_healthy_then_each_problem_on_one_line(tmp_path: Path) -> N
             if not active:
                 db.chats.set_active(chat.id, False, "blocked")
         db.feeds.sync([("https://feeds.example/ok", "Good", 300)])
-        db.feeds.record_poll("https://feeds.example/ok", etag=None, last_modified=None,
-                             error=None, next_in_seconds=300)
-        db.meta.set({PASS_AT: now_db(), "service.last_match_seconds": "0.25",
-                     "service.last_match_checked": "7"})
+        db.feeds.record_poll(
+            "https://feeds.example/ok",
+            etag=None,
+            last_modified=None,
+            error=None,
+            next_in_seconds=300,
+        )
+        db.meta.set(
+            {
+                PASS_AT: now_db(),
+                "service.last_match_seconds": "0.25",
+                "service.last_match_checked": "7",
+            }
+        )
 
         code, out, err = await kabar("status", "--config", str(config), cwd=tmp_path)
         assert (code, err) == (0, ""), out
         assert "platforms: telegram ok (@OpsBot); slack not configured" in out
         assert "chats: telegram 2 active, 1 inactive" in out
         assert "keywords: 2" in out and f"schema version {SCHEMA_VERSION}" in out
-        assert re.search(r"^  Good https://feeds\.example/ok: last ok \d s ago, failures 0,"
-                         r" next poll in 4 min$", out, re.M), out
+        assert re.search(
+            r"^  Good https://feeds\.example/ok: last ok \d s ago, failures 0,"
+            r" next poll in 4 min$",
+            out,
+            re.M,
+        ), out
         assert "took 0.25 s, 7 article(s) checked" in out and out.rstrip().endswith("healthy")
 
         code, out, _ = await kabar("status", "--json", "--config", str(config), cwd=tmp_path)
         data = json.loads(out)
         assert code == 0 and data["healthy"] is True
         assert data["chats"] == {"telegram": {"active": 2, "inactive": 1}}
-        assert data["platforms"]["telegram"] == {"configured": True, "reachable": True,
-                                                 "detail": "ok (@OpsBot)"}
+        assert data["platforms"]["telegram"] == {
+            "configured": True,
+            "reachable": True,
+            "detail": "ok (@OpsBot)",
+        }
         assert data["database"]["schema_version"] == SCHEMA_VERSION
         assert data["database"]["size_bytes"] >= (tmp_path / "k.db").stat().st_size
 
         # now: a failing feed, an old waiting alert, a stale pass, a rejected token
         db.feeds.sync([("https://feeds.example/ok", "Good", 300)])
-        db.feeds.record_poll("https://feeds.example/ok", etag=None, last_modified=None,
-                             error="HTTP 500", next_in_seconds=600)
+        db.feeds.record_poll(
+            "https://feeds.example/ok",
+            etag=None,
+            last_modified=None,
+            error="HTTP 500",
+            next_in_seconds=600,
+        )
         add_rudal(db, 1)
-        db.conn.execute("INSERT INTO outbox (article_id, chat_id, keywords, next_attempt_at,"
-                        " created_at) VALUES (1, 1, '[\"rudal\"]', ?, ?)",
-                        [now_db(), to_db(utcnow().replace(year=2020))])
+        db.conn.execute(
+            "INSERT INTO outbox (article_id, chat_id, keywords, next_attempt_at,"
+            " created_at) VALUES (1, 1, '[\"rudal\"]', ?, ?)",
+            [now_db(), to_db(utcnow().replace(year=2020))],
+        )
         db.meta.set({PASS_AT: to_db(utcnow().replace(year=2020))})
         db.close()
         bad = write_config(tmp_path, f'[telegram]\ntoken = "9:WRONG"\nbase_url = "{fake.base_url}"')
@@ -131,15 +175,19 @@ async def test_status_healthy_then_each_problem_on_one_line(tmp_path: Path) -> N
         assert code == 1 and err == ""
         problems = out.split("needs attention:\n", 1)[1].splitlines()
         assert [p.split(":", 1)[0] for p in problems] == [
-            "  - telegram", "  - feed Good", "  - outbox", "  - matching"]
+            "  - telegram",
+            "  - feed Good",
+            "  - outbox",
+            "  - matching",
+        ]
         assert problems[0] == "  - telegram: the token was rejected (getMe)"
-        assert re.search(r"failed 1 time\(s\) in a row, last ok \d s ago: HTTP 500$",
-                         problems[1])
+        assert re.search(r"failed 1 time\(s\) in a row, last ok \d s ago: HTTP 500$", problems[1])
         assert "the oldest waiting alert was queued" in problems[2]
         assert "(is `kabar run` running?)" in problems[3]
 
-        code, out, _ = await kabar("status", "--offline", "--json", "--config", str(bad),
-                                   cwd=tmp_path)
+        code, out, _ = await kabar(
+            "status", "--offline", "--json", "--config", str(bad), cwd=tmp_path
+        )
         assert code == 1
         assert json.loads(out)["platforms"]["telegram"]["detail"] == "not checked"
     finally:
@@ -151,8 +199,9 @@ def test_status_and_backup_never_create_a_database(capsys, tmp_path: Path) -> No
     for argv in (["status", "--offline"], ["backup", str(tmp_path / "b.db")]):
         assert main([*argv, "--config", str(config)]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("kabar: error: ") and "no database yet" in err and \
-            err.count("\n") == 1
+        assert (
+            err.startswith("kabar: error: ") and "no database yet" in err and err.count("\n") == 1
+        )
     assert not (tmp_path / "k.db").exists()
 
 
@@ -186,8 +235,11 @@ async def test_backup_while_delivery_runs_is_a_whole_checked_copy(tmp_path: Path
         db.chats.subscribe(chat, db.keywords.all(), follow_all=True)
     add_rudal(db, 5)
     sender = GatedSender(free=30)
-    service = Service(config_from_dict({"store": {"path": str(tmp_path / "k.db")}}, env={}),
-                      db, {"telegram": sender})
+    service = Service(
+        config_from_dict({"store": {"path": str(tmp_path / "k.db")}}, env={}),
+        db,
+        {"telegram": sender},
+    )
     await service.match()
     assert db.outbox.counts() == {"pending": 200}
     # the main file alone does not have the data yet: it is in the write-ahead log
@@ -197,8 +249,9 @@ async def test_backup_while_delivery_runs_is_a_whole_checked_copy(tmp_path: Path
     while db.outbox.counts().get("sent", 0) < 30:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.02)
-    code, out, err = await kabar("backup", str(tmp_path / "copy.db"), "--config", str(config),
-                                 cwd=tmp_path)
+    code, out, err = await kabar(
+        "backup", str(tmp_path / "copy.db"), "--config", str(config), cwd=tmp_path
+    )
     still_running = not delivery.done()
     sender.gate.set()
     await delivery
@@ -221,14 +274,18 @@ async def test_backup_while_delivery_runs_is_a_whole_checked_copy(tmp_path: Path
 
     # never overwritten without --force; with it, replaced by a fresh copy
     before = (tmp_path / "copy.db").read_bytes()
-    code, out, err = await kabar("backup", str(tmp_path / "copy.db"), "--config", str(config),
-                                 cwd=tmp_path)
+    code, out, err = await kabar(
+        "backup", str(tmp_path / "copy.db"), "--config", str(config), cwd=tmp_path
+    )
     assert (code, out) == (2, "")
-    assert err == f"kabar: error: {tmp_path / 'copy.db'}: already exists (use --force to" \
-                  " overwrite it)\n"
+    assert (
+        err == f"kabar: error: {tmp_path / 'copy.db'}: already exists (use --force to"
+        " overwrite it)\n"
+    )
     assert (tmp_path / "copy.db").read_bytes() == before
-    code, _, _ = await kabar("backup", str(tmp_path / "copy.db"), "--force", "--config",
-                             str(config), cwd=tmp_path)
+    code, _, _ = await kabar(
+        "backup", str(tmp_path / "copy.db"), "--force", "--config", str(config), cwd=tmp_path
+    )
     assert code == 0
     copy = sqlite3.connect(tmp_path / "copy.db")
     assert copy.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone() == (200,)
@@ -241,8 +298,9 @@ def test_backup_into_a_missing_folder_is_one_line(capsys, tmp_path: Path) -> Non
     config = write_config(tmp_path)
     open_store(tmp_path / "k.db").close()
     assert main(["backup", str(tmp_path / "nope" / "b.db"), "--config", str(config)]) == 2
-    assert capsys.readouterr().err == (f"kabar: error: {tmp_path / 'nope' / 'b.db'}: folder"
-                                       f" {tmp_path / 'nope'} does not exist\n")
+    assert capsys.readouterr().err == (
+        f"kabar: error: {tmp_path / 'nope' / 'b.db'}: folder {tmp_path / 'nope'} does not exist\n"
+    )
 
 
 # ---------------------------------------------------------------- /healthz and /metrics
@@ -260,8 +318,9 @@ async def test_healthz_and_metrics(tmp_path: Path) -> None:
         chat = db.chats.ensure("telegram", address, "id")
         db.chats.subscribe(chat, db.keywords.all(), follow_all=True)
     add_rudal(db, 2)
-    config = config_from_dict({"store": {"path": str(tmp_path / "k.db")},
-                               "schedule": {"check_seconds": 10}}, env={})
+    config = config_from_dict(
+        {"store": {"path": str(tmp_path / "k.db")}, "schedule": {"check_seconds": 10}}, env={}
+    )
     sender = RecordingSender()
     sender.fail("2", SendResult(RETRY, retry_after=0.05, error="429", rate_limited=True))
     service = Service(config, db, {"telegram": sender})
@@ -287,8 +346,9 @@ async def test_healthz_and_metrics(tmp_path: Path) -> None:
         service.last_pass_started = time.monotonic() - 31  # 3 x check_seconds = 30
         status, text = await get(f"{base}/healthz")
         assert status == 503
-        assert text == ("scheduler: no matching pass for 31 s (limit 30 s = 3 x"
-                        " schedule.check_seconds)\n")
+        assert text == (
+            "scheduler: no matching pass for 31 s (limit 30 s = 3 x schedule.check_seconds)\n"
+        )
         service.last_pass_started = time.monotonic()
         for name in ("k.db", "k.db-wal", "k.db-shm"):
             (tmp_path / name).unlink(missing_ok=True)
@@ -308,8 +368,8 @@ def test_two_services_keep_separate_metrics(tmp_path: Path) -> None:
     db = open_store(tmp_path / "k.db")
     one, two = Service(config, db, {}), Service(config, db, {})
     one.metrics.feed_polled(None)
-    assert b"kabar_feed_polls_total{result=\"ok\"} 1.0" in one.metrics.render()
-    assert b"kabar_feed_polls_total{result=\"ok\"} 0.0" in two.metrics.render()
+    assert b'kabar_feed_polls_total{result="ok"} 1.0' in one.metrics.render()
+    assert b'kabar_feed_polls_total{result="ok"} 0.0' in two.metrics.render()
     assert REGISTRY.get_sample_value("kabar_feed_polls_total", {"result": "ok"}) is None
     db.close()
 
@@ -323,13 +383,24 @@ async def test_kabar_run_at_debug_never_logs_the_token(tmp_path: Path, log_forma
     are there, with the token replaced by ***. The [http] endpoint runs on the same loop."""
     fake = await FakeTelegram(TOKEN, "OpsBot").start()
     port = free_port()
-    config = write_config(tmp_path, f'log_level = "debug"\nlog_format = "{log_format}"\n'
-                                    f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{fake.base_url}"'
-                                    f'\nadmins = [1]\n[http]\nport = {port}\n'
-                                    '[schedule]\ncheck_seconds = 1\ndeliver_seconds = 1')
+    config = write_config(
+        tmp_path,
+        f'log_level = "debug"\nlog_format = "{log_format}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{fake.base_url}"'
+        f"\nadmins = [1]\n[http]\nport = {port}\n"
+        "[schedule]\ncheck_seconds = 1\ndeliver_seconds = 1",
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config), cwd=tmp_path,
-        env=cli_env(), stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=tmp_path,
+        env=cli_env(),
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await fake.wait_for(lambda: any(m == "getupdates" for m, _ in fake.calls), 30)
         fake.send_text(1, "/start")
@@ -365,11 +436,17 @@ async def test_kabar_run_at_debug_never_logs_the_token(tmp_path: Path, log_forma
         assert any(r["logger"] == "httpx" for r in records)
 
 
-@pytest.mark.parametrize(("text", "line"), [
-    ('log_level = "loud"', "'log_level' must be one of debug, info, warning, error, got 'loud'"),
-    ('log_format = "xml"', "'log_format' must be text or json, got 'xml'"),
-    ("[http]\nport = 70000", "'http.port' must be between 0 and 65535, got 70000"),
-])
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (
+            'log_level = "loud"',
+            "'log_level' must be one of debug, info, warning, error, got 'loud'",
+        ),
+        ('log_format = "xml"', "'log_format' must be text or json, got 'xml'"),
+        ("[http]\nport = 70000", "'http.port' must be between 0 and 65535, got 70000"),
+    ],
+)
 def test_bad_ops_config_is_one_line(capsys, tmp_path: Path, text: str, line: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(text + "\n")

@@ -46,29 +46,44 @@ def test_days_are_the_chats_local_days() -> None:
         (datetime(2024, 4, 30, 16, 0, tzinfo=UTC), ("Kim",)),  # 30 April: outside
     ]
     assert stats_series(rows, ["Kim", "rudal", "satelit"], days, "Asia/Jakarta") == [
-        ("Kim", (2, 0)), ("rudal", (1, 1)), ("satelit", (0, 0))]
+        ("Kim", (2, 0)),
+        ("rudal", (1, 1)),
+        ("satelit", (0, 0)),
+    ]
     assert stats_series(rows, ["Kim"], days, "UTC") == [("Kim", (1, 0))]
 
 
-def seed_matches(db: Database, address: str, platform: str = "telegram",
-                 follow: tuple[str, ...] = ("Kim", "rudal", "satelit")) -> None:
+def seed_matches(
+    db: Database,
+    address: str,
+    platform: str = "telegram",
+    follow: tuple[str, ...] = ("Kim", "rudal", "satelit"),
+) -> None:
     """Outbox rows for the chat on the last days (local): today 3 x Kim + 1 x rudal,
     yesterday 1 x Kim and rudal, 10 days ago 5 x Kim."""
     db.keywords.seed(["Kim", "rudal", "satelit", "Putin"])
     chat = db.chats.ensure(platform, address, "en")
     db.chats.subscribe(chat, [k for k in db.keywords.all() if k.query in follow])
     now = datetime.now(WIB).replace(hour=12, minute=0, second=0, microsecond=0)
-    plan = ([(now, ("Kim",))] * 3 + [(now, ("rudal",))]
-            + [(now - timedelta(days=1), ("Kim", "rudal"))] + [(now - timedelta(days=10),
-                                                               ("Kim",))] * 5)
+    plan = (
+        [(now, ("Kim",))] * 3
+        + [(now, ("rudal",))]
+        + [(now - timedelta(days=1), ("Kim", "rudal"))]
+        + [(now - timedelta(days=10), ("Kim",))] * 5
+    )
     texts = [f"Artikel {address} nomor {n} tentang Kim dan rudal." for n in range(len(plan))]
-    report = save_articles(db, [ArticleIn(text=text, origin=f"{address}-{n}", lang="id")
-                                for n, text in enumerate(texts)])
-    db.outbox.record_matches(report.new_ids, [Queued(i, chat.id, kw) for i, (_, kw) in
-                                              zip(report.new_ids, plan, strict=True)])
+    report = save_articles(
+        db,
+        [ArticleIn(text=text, origin=f"{address}-{n}", lang="id") for n, text in enumerate(texts)],
+    )
+    db.outbox.record_matches(
+        report.new_ids,
+        [Queued(i, chat.id, kw) for i, (_, kw) in zip(report.new_ids, plan, strict=True)],
+    )
     for article_id, (at, _) in zip(report.new_ids, plan, strict=True):
-        db.conn.execute("UPDATE outbox SET created_at = ? WHERE article_id = ?",
-                        [to_db(at), article_id])
+        db.conn.execute(
+            "UPDATE outbox SET created_at = ? WHERE article_id = ?", [to_db(at), article_id]
+        )
 
 
 def test_stats_text_table_and_chart_data(db: Database) -> None:
@@ -87,8 +102,7 @@ def test_stats_text_table_and_chart_data(db: Database) -> None:
     ]
     assert reply.chart is not None
     assert reply.chart.days == (first, first + timedelta(days=1), today)
-    assert reply.chart.series == (("Kim", (0, 1, 3)), ("rudal", (0, 1, 1)),
-                                  ("satelit", (0, 0, 0)))
+    assert reply.chart.series == (("Kim", (0, 1, 3)), ("rudal", (0, 1, 1)), ("satelit", (0, 0, 0)))
     week = console_command(db, "/stats", settings)  # default 7 days: the 10-day-old rows out
     assert week.text.splitlines()[1].endswith("  4") and len(week.chart.days) == 7
     longer = console_command(db, "/stats 11", settings)
@@ -111,8 +125,9 @@ def test_stats_without_subscriptions(db: Database) -> None:
     ctx = CommandContext("slack", "C1", "U1")
     reply = execute(db, ctx, "stats", Settings("en", frozenset()), prefix="/kabar ")
     assert reply.ok and reply.chart is None
-    assert reply.text == ("This chat follows no keywords yet: /kabar start or /kabar subscribe"
-                          " KEYWORD first.")
+    assert reply.text == (
+        "This chat follows no keywords yet: /kabar start or /kabar subscribe KEYWORD first."
+    )
 
 
 def test_stats_counts_only_this_chats_rows(db: Database) -> None:
@@ -130,8 +145,8 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == PNG_SIGNATURE
     length, kind = struct.unpack(">I4s", data[8:16])
     assert (length, kind) == (13, b"IHDR")
-    chunk = data[16:16 + length]
-    (crc,) = struct.unpack(">I", data[16 + length:20 + length])
+    chunk = data[16 : 16 + length]
+    (crc,) = struct.unpack(">I", data[16 + length : 20 + length])
     assert zlib.crc32(kind + chunk) == crc
     assert data.endswith(b"IEND\xaeB`\x82")
     return struct.unpack(">II", chunk[:8])
@@ -140,9 +155,14 @@ def png_size(data: bytes) -> tuple[int, int]:
 @pytest.fixture
 async def telegram(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegram, Database]]:
     fake = await FakeTelegram(TOKEN, "StatsBot").start()
-    config = config_from_dict({"telegram": {"token": TOKEN, "base_url": fake.base_url},
-                               "store": {"path": str(tmp_path / "k.db")},
-                               "default_language": "en"}, env={})
+    config = config_from_dict(
+        {
+            "telegram": {"token": TOKEN, "base_url": fake.base_url},
+            "store": {"path": str(tmp_path / "k.db")},
+            "default_language": "en",
+        },
+        env={},
+    )
     db = open_store(tmp_path / "k.db")
     platform = TelegramPlatform(config, db)
     service = Service(config, db, {"telegram": platform.sender})
@@ -180,8 +200,7 @@ async def test_telegram_stats_is_a_png_photo_with_caption(telegram, monkeypatch)
     assert fake.photos_to(5)[1]["photo"] == photo["photo"] and len(drawn) == 1
 
 
-async def test_telegram_stats_falls_back_to_text_when_drawing_fails(telegram,
-                                                                    monkeypatch) -> None:
+async def test_telegram_stats_falls_back_to_text_when_drawing_fails(telegram, monkeypatch) -> None:
     fake, db = telegram
     seed_matches(db, "6")
 
@@ -200,4 +219,5 @@ def test_stats_is_in_help_and_the_menu() -> None:
 
     assert [c.command for c in command_menu("en")].count("stats") == 1
     assert {c.description for c in command_menu("id") if c.command == "stats"} == {
-        "Kecocokan per kata kunci per hari (grafik)"}
+        "Kecocokan per kata kunci per hari (grafik)"
+    }

@@ -32,8 +32,10 @@ def health(service: Service) -> tuple[bool, str]:
     limit = STALE_INTERVALS * service.config.schedule.check_seconds
     age = service.seconds_since_pass()
     if age > limit:
-        return False, (f"scheduler: no matching pass for {age:.0f} s (limit {limit} s ="
-                       f" {STALE_INTERVALS} x schedule.check_seconds)")
+        return False, (
+            f"scheduler: no matching pass for {age:.0f} s (limit {limit} s ="
+            f" {STALE_INTERVALS} x schedule.check_seconds)"
+        )
     return True, "ok"
 
 

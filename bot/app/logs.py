@@ -10,8 +10,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-          "error": logging.ERROR}
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 QUIET_LOGGERS = ("apscheduler",)  # "Running job ..." / "... executed successfully" per tick
 # httpx logs every request URL at INFO, and a Bot API URL contains the token: it is redacted,
 # and shown at all only at debug.
@@ -87,8 +91,9 @@ _SKIPPED_RUN_FILTER = _SkippedRunFilter()
 _HANDLER_NAME = "kabar"
 
 
-def configure_logging(level: int = logging.INFO, fmt: str = "text",
-                      secrets: Iterable[str] = ()) -> logging.Handler:
+def configure_logging(
+    level: int = logging.INFO, fmt: str = "text", secrets: Iterable[str] = ()
+) -> logging.Handler:
     """Log lines to stderr at ``level`` in ``fmt`` ("text" or "json"), with ``secrets``
     redacted; APScheduler's per-job chatter and httpx's request lines only at debug.
     Calling it again replaces Kabar's handler (never two handlers, never a duplicate line)."""
@@ -109,8 +114,9 @@ def configure_logging(level: int = logging.INFO, fmt: str = "text",
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(quiet)
     for name in HTTP_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if level <= logging.DEBUG
-                                         else max(level, logging.WARNING))
+        logging.getLogger(name).setLevel(
+            logging.DEBUG if level <= logging.DEBUG else max(level, logging.WARNING)
+        )
     logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN_FILTER)
     return handler
 

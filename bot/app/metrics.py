@@ -31,25 +31,36 @@ class Metrics:
     def __init__(self, platforms: Iterable[str] = ()) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.articles = Counter("kabar_articles_ingested", "New articles stored",
-                                ["source", "lang"], registry=r)
-        self.queued = Counter("kabar_alerts_queued", "Alerts queued by matching passes",
-                              registry=r)
-        self.alerts = Counter("kabar_alerts", "Sends recorded, by platform and outcome"
-                              " (sent, retried, failed, gone)", ["platform", "outcome"],
-                              registry=r)
-        self.rate_limited = Counter("kabar_rate_limited", "429 answers from a platform",
-                                    ["platform"], registry=r)
-        self.latency = Histogram("kabar_delivery_latency_seconds",
-                                 "From queued to sent", ["platform"],
-                                 buckets=LATENCY_BUCKETS, registry=r)
-        self.feed_polls = Counter("kabar_feed_polls", "Feed polls, by result (ok, error)",
-                                  ["result"], registry=r)
-        self.match_seconds = Histogram("kabar_matching_pass_seconds",
-                                       "Duration of a matching pass", buckets=PASS_BUCKETS,
-                                       registry=r)
-        self.outbox = Gauge("kabar_outbox_alerts", "Outbox rows by status", ["status"],
-                            registry=r)
+        self.articles = Counter(
+            "kabar_articles_ingested", "New articles stored", ["source", "lang"], registry=r
+        )
+        self.queued = Counter("kabar_alerts_queued", "Alerts queued by matching passes", registry=r)
+        self.alerts = Counter(
+            "kabar_alerts",
+            "Sends recorded, by platform and outcome (sent, retried, failed, gone)",
+            ["platform", "outcome"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "kabar_rate_limited", "429 answers from a platform", ["platform"], registry=r
+        )
+        self.latency = Histogram(
+            "kabar_delivery_latency_seconds",
+            "From queued to sent",
+            ["platform"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.feed_polls = Counter(
+            "kabar_feed_polls", "Feed polls, by result (ok, error)", ["result"], registry=r
+        )
+        self.match_seconds = Histogram(
+            "kabar_matching_pass_seconds",
+            "Duration of a matching pass",
+            buckets=PASS_BUCKETS,
+            registry=r,
+        )
+        self.outbox = Gauge("kabar_outbox_alerts", "Outbox rows by status", ["status"], registry=r)
         for platform in platforms:  # shown as 0 before the first send
             self.rate_limited.labels(platform)
             for outcome in ("sent", "retried", "failed", "gone"):

@@ -85,25 +85,36 @@ def build_status(
         if not reachable:
             problems.append(f"{name}: {detail}")
     if not any(enabled.values()):
-        problems.append("no platform configured ([telegram] token or [slack] bot_token):"
-                        " alerts are queued but not sent")
+        problems.append(
+            "no platform configured ([telegram] token or [slack] bot_token):"
+            " alerts are queued but not sent"
+        )
 
     feeds = []
     for feed in store.feeds:
         url = redact_url(feed.url)
-        feeds.append({
-            "url": url, "name": feed.name, "failures": feed.failures,
-            "last_error": feed.last_error, "last_polled": _iso(feed.last_polled_at),
-            "last_ok": _iso(feed.last_ok_at), "next_poll": _iso(feed.next_poll_at),
-        })
+        feeds.append(
+            {
+                "url": url,
+                "name": feed.name,
+                "failures": feed.failures,
+                "last_error": feed.last_error,
+                "last_polled": _iso(feed.last_polled_at),
+                "last_ok": _iso(feed.last_ok_at),
+                "next_poll": _iso(feed.next_poll_at),
+            }
+        )
         if feed.failures:
-            problems.append(f"feed {feed.name or url}: failed {feed.failures} time(s) in a row,"
-                            f" last ok {ago(_age(feed.last_ok_at, now))} ago:"
-                            f" {feed.last_error or 'error'}")
+            problems.append(
+                f"feed {feed.name or url}: failed {feed.failures} time(s) in a row,"
+                f" last ok {ago(_age(feed.last_ok_at, now))} ago:"
+                f" {feed.last_error or 'error'}"
+            )
 
     pending_age = _age(store.oldest_pending, now)
-    if pending_age is not None and pending_age > max(PENDING_ATTENTION_SECONDS,
-                                                     STALE_INTERVALS * check):
+    if pending_age is not None and pending_age > max(
+        PENDING_ATTENTION_SECONDS, STALE_INTERVALS * check
+    ):
         problems.append(f"outbox: the oldest waiting alert was queued {ago(pending_age)} ago")
     failed = store.outbox.get("failed", 0)
     if failed:
@@ -115,24 +126,35 @@ def build_status(
     if last_age is None:
         problems.append("matching: no pass recorded yet (is `kabar run` running?)")
     elif last_age > STALE_INTERVALS * check:
-        problems.append(f"matching: the last pass was {ago(last_age)} ago, expected every"
-                        f" {check} s (is `kabar run` running?)")
+        problems.append(
+            f"matching: the last pass was {ago(last_age)} ago, expected every"
+            f" {check} s (is `kabar run` running?)"
+        )
 
     data = {
         "version": version,
         "healthy": not problems,
         "problems": problems,
-        "database": {"path": database, "size_bytes": store.size_bytes,
-                     "schema_version": store.schema_version},
+        "database": {
+            "path": database,
+            "size_bytes": store.size_bytes,
+            "schema_version": store.schema_version,
+        },
         "platforms": platforms,
         "chats": {p: {"active": a, "inactive": i} for p, (a, i) in store.chats.items()},
         "keywords": store.keywords,
         "feeds": feeds,
-        "outbox": {"counts": dict(store.outbox), "oldest_pending": _iso(store.oldest_pending),
-                   "oldest_pending_age_seconds": pending_age},
-        "last_match": {"at": _iso(last_at), "age_seconds": last_age,
-                       "seconds": float(seconds) if seconds else None,
-                       "checked": int(store.meta.get(PASS_CHECKED) or 0)},
+        "outbox": {
+            "counts": dict(store.outbox),
+            "oldest_pending": _iso(store.oldest_pending),
+            "oldest_pending_age_seconds": pending_age,
+        },
+        "last_match": {
+            "at": _iso(last_at),
+            "age_seconds": last_age,
+            "seconds": float(seconds) if seconds else None,
+            "checked": int(store.meta.get(PASS_CHECKED) or 0),
+        },
     }
     return StatusReport(data, problems)
 
@@ -140,8 +162,10 @@ def build_status(
 def status_text(report: StatusReport) -> str:
     d = report.data
     db = d["database"]
-    lines = [f"kabar {d['version']}: database {db['path']} ({size_text(db['size_bytes'])},"
-             f" schema version {db['schema_version']})"]
+    lines = [
+        f"kabar {d['version']}: database {db['path']} ({size_text(db['size_bytes'])},"
+        f" schema version {db['schema_version']})"
+    ]
     parts = []
     for name, p in d["platforms"].items():
         if not p["configured"]:
@@ -155,23 +179,30 @@ def status_text(report: StatusReport) -> str:
     lines.append(f"feeds: {len(d['feeds'])}")
     now = utcnow()
     for f in d["feeds"]:
-        last_ok = ago(_age(datetime.fromisoformat(f["last_ok"]), now)) + " ago" if f[
-            "last_ok"] else "never"
+        last_ok = (
+            ago(_age(datetime.fromisoformat(f["last_ok"]), now)) + " ago"
+            if f["last_ok"]
+            else "never"
+        )
         due = datetime.fromisoformat(f["next_poll"]) if f["next_poll"] else None
         next_poll = f"in {ago(-(_age(due, now) or 0.0))}" if due else "at start"
         label = f"{f['name']} {f['url']}" if f["name"] else f["url"]
-        lines.append(f"  {label}: last ok {last_ok}, failures {f['failures']},"
-                     f" next poll {next_poll}")
+        lines.append(
+            f"  {label}: last ok {last_ok}, failures {f['failures']}, next poll {next_poll}"
+        )
     counts = d["outbox"]["counts"]
     outbox = ", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "empty"
     oldest = d["outbox"]["oldest_pending_age_seconds"]
-    lines.append(f"outbox: {outbox}" + (f"; oldest pending {ago(oldest)} ago"
-                                        if oldest is not None else ""))
+    lines.append(
+        f"outbox: {outbox}" + (f"; oldest pending {ago(oldest)} ago" if oldest is not None else "")
+    )
     m = d["last_match"]
     if m["at"]:
         took = f", took {m['seconds']:.2f} s" if m["seconds"] is not None else ""
-        lines.append(f"last matching pass: {ago(m['age_seconds'])} ago ({m['at']}){took},"
-                     f" {m['checked']} article(s) checked")
+        lines.append(
+            f"last matching pass: {ago(m['age_seconds'])} ago ({m['at']}){took},"
+            f" {m['checked']} article(s) checked"
+        )
     else:
         lines.append("last matching pass: none recorded")
     if report.problems:

@@ -14,8 +14,9 @@ from store.models import ArticleIn, InsertReport
 
 def with_keys(item: ArticleIn) -> ArticleIn:
     """``item`` with its dedup keys filled in."""
-    return dataclasses.replace(item, canonical_url=canonical_url(item.url),
-                               content_hash=content_hash(item.text))
+    return dataclasses.replace(
+        item, canonical_url=canonical_url(item.url), content_hash=content_hash(item.text)
+    )
 
 
 def save_articles(store: Store, items: Iterable[ArticleIn]) -> InsertReport:

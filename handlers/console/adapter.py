@@ -54,11 +54,9 @@ class ConsolePlatform:
         return None
 
 
-def console_text(
-    db: Store, settings: Settings, key: str, /, *, chat: str = CHAT, **params: object
-) -> str:
+def console_text(db: Store, settings: Settings, key: str, /, **params: object) -> str:
     """The console's own message ``console.KEY`` in the console chat's language."""
-    row = db.chats.get(PLATFORM, chat)
+    row = db.chats.get(PLATFORM, CHAT)
     lang = resolve_language(row.language if row else settings.default_language)
     return catalog().t(lang, f"console.{key}", **params)
 
@@ -67,6 +65,5 @@ def console_command(
     db: Store, text: str, settings: Settings, chat: str = CHAT, user: str = "demo"
 ) -> Reply:
     """Run one typed command for the console chat."""
-    ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user,
-                         chat_title="terminal")
+    ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user, chat_title="terminal")
     return execute(db, ctx, text, settings)

@@ -98,7 +98,6 @@ MARKUP_MARKERS = (
 )  # fmt: skip
 
 
-
 # ---------------------------------------------------------------- sending alerts
 
 
@@ -126,22 +125,30 @@ class TelegramSender:
             except BadRequest as exc:
                 if not _mentions(exc, MARKUP_MARKERS):
                     raise
-                log.warning("telegram rejected an alert's HTML for %s (%s); sending plain text",
-                            address, exc.message)
+                log.warning(
+                    "telegram rejected an alert's HTML for %s (%s); sending plain text",
+                    address,
+                    exc.message,
+                )
                 message = await self._send(address, html_to_plain(text), None)
         except TelegramError as exc:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=str(message.message_id))
 
     async def _send(self, address: str, text: str, parse_mode: str | None) -> Message:
-        return await self.bot.send_message(chat_id=chat_id(address), text=text,
-                                           parse_mode=parse_mode, link_preview_options=NO_PREVIEW)
+        return await self.bot.send_message(
+            chat_id=chat_id(address),
+            text=text,
+            parse_mode=parse_mode,
+            link_preview_options=NO_PREVIEW,
+        )
 
     def _failure(self, address: str, exc: TelegramError) -> SendResult:
         error = f"{type(exc).__name__}: {exc.message}"
         if isinstance(exc, RetryAfter):
-            return SendResult(RETRY, retry_after=retry_after_seconds(exc), error=error,
-                              rate_limited=True)
+            return SendResult(
+                RETRY, retry_after=retry_after_seconds(exc), error=error, rate_limited=True
+            )
         if isinstance(exc, ChatMigrated):
             return self._migrated(address, str(exc.new_chat_id), error)
         if isinstance(exc, Forbidden):
@@ -149,8 +156,9 @@ class TelegramSender:
         if isinstance(exc, BadRequest):
             return SendResult(GONE if _mentions(exc, GONE_MARKERS) else FAILED, error=error)
         if isinstance(exc, InvalidToken | EndPointNotFound):
-            return SendResult(RETRY, retry_after=WHOLE_PLATFORM_WAIT, error=error,
-                              whole_platform=True)
+            return SendResult(
+                RETRY, retry_after=WHOLE_PLATFORM_WAIT, error=error, whole_platform=True
+            )
         return SendResult(RETRY, error=error)  # TimedOut, NetworkError (5xx, connection)...
 
     def _migrated(self, address: str, new_address: str, error: str) -> SendResult:
@@ -218,12 +226,15 @@ class TelegramPlatform:
         self.telegram = config.telegram
         self.default_language = config.default_language
         self.application = build_application(self.telegram)
-        settings = Settings(default_language=config.default_language,
-                            admins=frozenset(str(a) for a in self.telegram.admins),
-                            timezone=config.timezone)
+        settings = Settings(
+            default_language=config.default_language,
+            admins=frozenset(str(a) for a in self.telegram.admins),
+            timezone=config.timezone,
+        )
         self.sender = TelegramSender(self.application.bot, db)
-        pacer = Pacer(self.sender.global_limits, self.sender.target_limits,
-                      shared=db.pacing(PLATFORM))
+        pacer = Pacer(
+            self.sender.global_limits, self.sender.target_limits, shared=db.pacing(PLATFORM)
+        )
         self.application.bot_data[STATE_KEY] = HandlerState(db, settings, pacer)
         add_handlers(self.application)
 
@@ -251,8 +262,9 @@ class TelegramPlatform:
         try:
             await self.application.initialize()
         except InvalidToken:
-            raise ConfigError("'telegram.token' was rejected by the Telegram Bot API"
-                              f" ({self.telegram.base_url})") from None
+            raise ConfigError(
+                f"'telegram.token' was rejected by the Telegram Bot API ({self.telegram.base_url})"
+            ) from None
         except NetworkError as exc:
             if listen:
                 raise self._unreachable(exc) from None
@@ -261,14 +273,19 @@ class TelegramPlatform:
 
     def _unreachable(self, exc: NetworkError) -> ConfigError:
         """`kabar run` cannot receive commands from an API it cannot reach: one line."""
-        return ConfigError(f"the Telegram Bot API at 'telegram.base_url'"
-                           f" ({self.telegram.base_url}) is unreachable: {exc.message}")
+        return ConfigError(
+            f"the Telegram Bot API at 'telegram.base_url'"
+            f" ({self.telegram.base_url}) is unreachable: {exc.message}"
+        )
 
     async def _listen(self, webhook: bool) -> None:
         app = self.application
+        updater = app.updater
+        if updater is None:  # build_application always gives one
+            raise RuntimeError("the Telegram application has no updater")
         await publish_commands(app.bot, self.default_language)
         if webhook:
-            await app.updater.start_webhook(
+            await updater.start_webhook(
                 listen=self.webhook_listen,
                 port=self.telegram.webhook_port,
                 url_path=urlsplit(self.telegram.webhook_url).path.lstrip("/"),
@@ -278,8 +295,9 @@ class TelegramPlatform:
                 drop_pending_updates=False,
             )
         else:
-            await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
-                                            drop_pending_updates=False)
+            await updater.start_polling(
+                timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
         await app.start()
         log.info("telegram: @%s receiving commands by %s", app.bot.username, self.telegram.mode)
 
@@ -329,11 +347,14 @@ def webhook_secret(telegram: TelegramConfig) -> str:
 
 def check_webhook_config(telegram: TelegramConfig) -> None:
     if not telegram.webhook_url.startswith(("https://", "http://")):
-        raise ConfigError("'telegram.webhook_url' must be the public https URL Telegram posts"
-                          " updates to when telegram.mode = \"webhook\"")
+        raise ConfigError(
+            "'telegram.webhook_url' must be the public https URL Telegram posts"
+            ' updates to when telegram.mode = "webhook"'
+        )
     if importlib.util.find_spec("tornado") is None:
-        raise ConfigError("telegram.mode = \"webhook\" needs python-telegram-bot[webhooks]"
-                          " (tornado) installed")
+        raise ConfigError(
+            'telegram.mode = "webhook" needs python-telegram-bot[webhooks] (tornado) installed'
+        )
 
 
 def quiet_http_logs() -> None:
@@ -357,8 +378,7 @@ async def publish_commands(bot: Bot, default_language: str) -> None:
         try:
             await bot.set_my_commands(command_menu(lang), language_code=language_code)
         except TelegramError as exc:
-            log.warning("telegram: setMyCommands (%s) failed: %s", language_code or "default",
-                        exc)
+            log.warning("telegram: setMyCommands (%s) failed: %s", language_code or "default", exc)
 
 
 # ---------------------------------------------------------------- command handlers
@@ -422,8 +442,11 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         png = await chart_png(state, ctx.chat_address, reply)
         if png is not None:
             caption = reply.chart.caption[:CAPTION_LIMIT]
-            await _paced(state.pacer, message, lambda: message.reply_photo(
-                photo=png, caption=caption, filename="kabar-stats.png"))
+            await _paced(
+                state.pacer,
+                message,
+                lambda: message.reply_photo(photo=png, caption=caption, filename="kabar-stats.png"),
+            )
             return
     for part in split_message(reply.text):
         await send_reply(state.pacer, message, part)
@@ -451,12 +474,12 @@ async def send_reply(pacer: Pacer | None, message: Message, text: str) -> None:
     """A command reply, paced with the alerts (the same per-chat and global budget, through
     the store) and sent again after a 429 (its retry_after honoured, for the alerts too) or a
     transient error: never dropped for a rate limit."""
-    await _paced(pacer, message, lambda: message.reply_text(
-        text, link_preview_options=NO_PREVIEW))
+    await _paced(pacer, message, lambda: message.reply_text(text, link_preview_options=NO_PREVIEW))
 
 
-async def _paced(pacer: Pacer | None, message: Message,
-                 send: Callable[[], Awaitable[object]]) -> None:
+async def _paced(
+    pacer: Pacer | None, message: Message, send: Callable[[], Awaitable[object]]
+) -> None:
     """``send()`` (a reply into ``message``'s chat) paced and retried as ``send_reply``."""
     target = str(message.chat_id)
     pacer = pacer or Pacer()
@@ -507,15 +530,15 @@ def _state(context: ContextTypes.DEFAULT_TYPE) -> HandlerState:
     return context.bot_data[STATE_KEY]
 
 
-
 # ---------------------------------------------------------------- `kabar status`
 
 
 async def probe(telegram: TelegramConfig, timeout: float) -> tuple[bool, str]:
     """``getMe`` with a short timeout: (reachable and the token accepted, one line)."""
     quiet_http_logs()
-    request = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout,
-                           write_timeout=timeout, pool_timeout=timeout)
+    request = HTTPXRequest(
+        connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout
+    )
     bot = Bot(telegram.token, base_url=telegram.base_url, request=request)
     try:
         me = await bot.get_me()

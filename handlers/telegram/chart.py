@@ -30,8 +30,14 @@ def render_png(chart: StatsChart) -> bytes:
     axes = figure.add_subplot()
     positions = list(range(len(chart.days)))
     for keyword, counts in chart.series:
-        axes.plot(positions, counts, marker="o" if len(positions) <= 31 else None,
-                  linewidth=2.2, markersize=5, label=keyword)
+        axes.plot(
+            positions,
+            counts,
+            marker="o" if len(positions) <= 31 else None,
+            linewidth=2.2,
+            markersize=5,
+            label=keyword,
+        )
     step = max(1, -(-len(positions) // 7))  # at most 7 date labels
     ticks = positions[::step]
     axes.set_xticks(ticks, [chart.days[i].strftime("%d/%m") for i in ticks])
@@ -43,8 +49,9 @@ def render_png(chart: StatsChart) -> bytes:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     if chart.series:
-        figure.legend(fontsize=12, loc="outside lower center", frameon=False,
-                      ncols=min(4, len(chart.series)))
+        figure.legend(
+            fontsize=12, loc="outside lower center", frameon=False, ncols=min(4, len(chart.series))
+        )
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
