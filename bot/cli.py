@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabar", description="Keyword news alerts for Telegram and Slack.", parents=[common]
     )
+    parser.add_argument("--version", action="version", version=f"kabar {kabar_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("demo", parents=[common], help="try Kabar in the terminal: no tokens needed")
     sub.add_parser("run", parents=[common], help="run the scheduler and configured platforms")
@@ -54,7 +55,35 @@ def build_parser() -> argparse.ArgumentParser:
         p = kw_sub.add_parser(verb, parents=[common], help=f"{verb} a keyword query")
         p.add_argument("query", nargs="+", metavar="QUERY")
     add_feeds_parser(sub, common)
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="platforms, chats, feeds, outbox, last pass; exit 1 if unwell",
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not contact the platforms (reachable: not checked)",
+    )
+    backup = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="consistent copy of the database, also while `kabar run` runs",
+    )
+    backup.add_argument("path", metavar="PATH", help="the copy to write")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
+
+
+def kabar_version() -> str:
+    """The installed package's version (package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kabar")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def read_config(explicit: str | None) -> Config:
@@ -205,6 +234,46 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def existing_store(config: Config) -> Store:
+    """The database, which must exist already (status and backup never create one)."""
+    path = check_store_folder(config)
+    if path.as_posix() != ":memory:" and not path.exists():
+        raise CliError(
+            f"{path}: no database yet ('store.path'; `kabar run` or `kabar ingest` creates it)"
+        )
+    return open_store(path)
+
+
+def cmd_status(config: Config, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.app.status import build_status, status_text
+    from bot.platforms import probe_platforms
+
+    db = existing_store(config)
+    try:
+        store = db.status()
+        database = db.path or str(store_path(config))
+    finally:
+        db.close()
+    probes = None if args.offline else probe_platforms(config)
+    report = build_status(config, store, probes, version=kabar_version(), database=database)
+    print(
+        json.dumps(report.data, ensure_ascii=False, indent=2) if args.json else status_text(report)
+    )
+    return 0 if report.healthy else 1
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    db = existing_store(config)
+    try:
+        size = db.backup(args.path, overwrite=args.force)
+    finally:
+        db.close()
+    print(f"backup written: {args.path} ({size} bytes, integrity_check ok)")
+    return 0
+
+
 COMMANDS = {
     "feeds": cmd_feeds,
     "ingest": cmd_ingest,
@@ -212,6 +281,8 @@ COMMANDS = {
     "keywords": cmd_keywords,
     "demo": cmd_demo,
     "run": cmd_run,
+    "status": cmd_status,
+    "backup": cmd_backup,
 }
 
 
@@ -220,6 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     config: Config | None = None
     try:
         config = read_config(args.config) if args.command != "demo" else None
+        if config is not None:
+            from bot.app.logs import redact_last_resort
+
+            redact_last_resort(config.secrets)
         return COMMANDS[args.command](config, args)  # type: ignore[arg-type]
     except (ConfigError, StoreError, CliError) as exc:
         print(f"kabar: error: {exc}", file=sys.stderr)

@@ -47,7 +47,10 @@ RANGES: tuple[tuple[str, int, int], ...] = (
     ("slack.port", 1, 65_535),
     ("ingest.timeout_seconds", 1, 600),
     ("ingest.backfill_hours", 0, 8_760),
+    ("http.port", 0, 65_535),
 )
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,12 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    port: int = 0  # 0: no HTTP endpoint; else GET /healthz and GET /metrics on it
+    host: str = "127.0.0.1"  # interface it listens on
+
+
+@dataclass(frozen=True)
 class Config:
     keywords: tuple[str, ...] = DEFAULT_KEYWORDS
     default_language: str = "id"
@@ -113,6 +122,9 @@ class Config:
     feeds: tuple[FeedConfig, ...] = ()
     telegram: TelegramConfig | None = None
     slack: SlackConfig | None = None
+    http: HttpConfig = field(default_factory=HttpConfig)
+    log_level: str = "info"  # debug | info | warning | error
+    log_format: str = "text"  # text | json (one JSON object per line)
     source: str = ""  # the file it was read from ("" = built-in defaults)
 
     @property
@@ -122,6 +134,16 @@ class Config:
     @property
     def slack_enabled(self) -> bool:
         return self.slack is not None and bool(self.slack.bot_token)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret (tokens, signing secret): never written to a log line."""
+        values = []
+        if self.telegram is not None:
+            values += [self.telegram.token, self.telegram.webhook_secret]
+        if self.slack is not None:
+            values += [self.slack.bot_token, self.slack.signing_secret, self.slack.app_token]
+        return tuple(v for v in values if v)
 
 
 ENV_SECRETS = {
@@ -254,6 +276,12 @@ def _check_values(config: Config, source: str) -> None:
         and not config.telegram.webhook_url.startswith(("https://", "http://"))
     ):
         fail("'telegram.webhook_url' is required when telegram.mode = \"webhook\"")
+    if config.log_level not in LOG_LEVELS:
+        fail(f"'log_level' must be one of {', '.join(LOG_LEVELS)}, got {config.log_level!r}")
+    if config.log_format not in LOG_FORMATS:
+        fail(f"'log_format' must be text or json, got {config.log_format!r}")
+    if not config.http.host:
+        fail("'http.host' must not be empty")
     if (
         config.slack
         and config.slack.bot_token

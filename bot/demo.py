@@ -57,7 +57,9 @@ class Demo:
         self.config = config
         self.platform = ConsolePlatform(out, color=out.isatty())
         self.service = Service(config, self.db, {"console": self.platform.sender})
-        self.settings = Settings(config.default_language, frozenset({DEMO_USER}))
+        self.settings = Settings(
+            config.default_language, frozenset({DEMO_USER}), timezone=config.timezone
+        )
         self.wire = list(sample_files())
         self.wire_task: asyncio.Task | None = None
 

@@ -31,3 +31,28 @@ def console_platform(stream: TextIO | None = None) -> Platform:
     from handlers.console.adapter import ConsolePlatform
 
     return ConsolePlatform(stream or sys.stdout)
+
+
+PROBE_TIMEOUT_SECONDS = 5.0
+
+
+def probe_platforms(
+    config: Config, timeout: float = PROBE_TIMEOUT_SECONDS
+) -> dict[str, tuple[bool, str]]:
+    """`kabar status`: each configured platform's cheap identity call (Telegram getMe, Slack
+    auth.test) with a short timeout: name -> (reachable, one line)."""
+    import asyncio
+
+    async def probe_all() -> dict[str, tuple[bool, str]]:
+        found: dict[str, tuple[bool, str]] = {}
+        if config.telegram_enabled and config.telegram is not None:
+            from handlers.telegram.adapter import probe as probe_telegram
+
+            found["telegram"] = await probe_telegram(config.telegram, timeout)
+        if config.slack_enabled and config.slack is not None:
+            from handlers.slack.adapter import probe as probe_slack
+
+            found["slack"] = await probe_slack(config.slack, timeout)
+        return found
+
+    return asyncio.run(probe_all())

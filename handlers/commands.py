@@ -8,13 +8,16 @@ No platform library is imported here; adapters escape and format the text.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
-from bot.alerts.alert import source_name
+from bot.alerts.alert import DEFAULT_TIMEZONE, ZONE_ABBREVIATIONS, source_name
 from bot.alerts.i18n import Catalog, resolve_language
 from bot.alerts.sentence import first_sentence, truncate
 from bot.app.feeds import AddOutcome, FeedOptions, add_feed, feed_origin, is_feed_url
@@ -37,6 +40,7 @@ __all__ = [
     "CommandContext",
     "Reply",
     "Settings",
+    "StatsChart",
     "catalog",
     "complete",
     "error_reply",
@@ -47,7 +51,7 @@ __all__ = [
 
 VERBS: tuple[str, ...] = (
     "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
-    "search", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
+    "search", "stats", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
 )  # fmt: skip
 FEED_ADMIN_VERBS: frozenset[str] = frozenset({"addfeed", "removefeed"})
 ADMIN_VERBS: frozenset[str] = frozenset({"addkeyword", "removekeyword"}) | FEED_ADMIN_VERBS
@@ -85,6 +89,19 @@ class Settings:
     admins: frozenset[str]  # user ids (as strings) allowed to edit keywords on this platform
     prefix: str = "/"  # how commands are written in replies ("/kabar " on Slack)
     feeds: FeedOptions | None = None  # adding feeds (fetch limits); None: addfeed unavailable
+    timezone: str = DEFAULT_TIMEZONE  # the chats' local time (``stats`` days)
+
+
+@dataclass(frozen=True)
+class StatsChart:
+    """The data of a ``stats`` reply, for a platform that shows it as an image: matches per
+    keyword per local day. Labels come in the chat's language."""
+
+    title: str  # e.g. "Matches per day, 7 days (WIB)"
+    days: tuple[date, ...]
+    series: tuple[tuple[str, tuple[int, ...]], ...]  # (keyword, count per day), biggest first
+    more: int = 0  # keywords left out of the chart (shown in the text only)
+    caption: str = ""  # a short text to go with the image
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,7 @@ class Reply:
     ok: bool = True  # False for refusals and errors
     changed: bool = False  # True when the keyword set or subscriptions changed
     fetch: FeedRequest | None = None  # addfeed: the feed to fetch (``complete`` does it)
+    chart: StatsChart | None = None  # ``stats``: an image where the platform shows one
 
 
 @dataclass(frozen=True)
@@ -417,6 +435,87 @@ def cmd_removekeyword(
     return _say(chat, settings, "removekeyword.done", changed=True, query=keyword.query)
 
 
+STATS_DEFAULT_DAYS = 7
+STATS_MAX_DAYS = 90
+STATS_CHART_SERIES = 8  # lines in a chart (readable on a phone); the text lists every keyword
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """One block per day, scaled to the biggest day: 0 is ``▁``, the biggest ``█``."""
+    top = max(counts, default=0)
+    if top <= 0:
+        return SPARKS[0] * len(counts)
+    steps = len(SPARKS) - 1
+    return "".join(
+        SPARKS[0] if n <= 0 else SPARKS[max(1, math.ceil(n / top * steps))] for n in counts
+    )
+
+
+def zone_label(timezone: str) -> str:
+    return ZONE_ABBREVIATIONS.get(timezone, timezone)
+
+
+def stats_series(
+    rows: Iterable[tuple[datetime, tuple[str, ...]]],
+    keywords: Sequence[str],
+    days: Sequence[date],
+    timezone: str,
+) -> list[tuple[str, tuple[int, ...]]]:
+    """Pure: matches per keyword per local day (a row counts once for each of its keywords
+    that is in ``keywords``), biggest total first, then in ``keywords`` order."""
+    zone = ZoneInfo(timezone)
+    index = {day: i for i, day in enumerate(days)}
+    counts = {keyword: [0] * len(days) for keyword in keywords}
+    for at, matched in rows:
+        i = index.get(at.astimezone(zone).date())
+        if i is None:
+            continue
+        for keyword in set(matched):
+            if keyword in counts:
+                counts[keyword][i] += 1
+    order = {keyword: n for n, keyword in enumerate(keywords)}
+    ranked = sorted(counts.items(), key=lambda kv: (-sum(kv[1]), order[kv[0]]))
+    return [(keyword, tuple(values)) for keyword, values in ranked]
+
+
+def cmd_stats(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    days_count = STATS_DEFAULT_DAYS
+    if args:
+        if len(args) > 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= STATS_MAX_DAYS:
+            return _say(chat, settings, "stats.usage", ok=False, max=STATS_MAX_DAYS)
+        days_count = int(args[0])
+    keywords = [k.query for k in db.chats.keywords(chat)] if chat else []
+    if chat is None or not keywords:
+        return _say(chat, settings, "stats.none")
+    zone = ZoneInfo(settings.timezone)
+    today = datetime.now(zone).date()
+    days = tuple(today - timedelta(days=n) for n in range(days_count - 1, -1, -1))
+    since = datetime.combine(days[0], time(), tzinfo=zone)
+    series = stats_series(
+        db.outbox.matches_since(chat.id, since), keywords, days, settings.timezone
+    )
+    total = sum(sum(values) for _, values in series)
+    zone_name = zone_label(settings.timezone)
+    title = _t(chat, settings, "stats.title", count=days_count, zone=zone_name)
+    span = f"{days[0].isoformat()} – {days[-1].isoformat()}"
+    header = _t(chat, settings, "stats.header", count=total, title=title, span=span)
+    width = max(len(keyword) for keyword, _ in series)
+    lines = [header]
+    lines += [
+        f"{keyword.ljust(width)}  {sparkline(values)}  {sum(values)}" for keyword, values in series
+    ]
+    shown = tuple(series[:STATS_CHART_SERIES])
+    more = len(series) - len(shown)
+    caption = (
+        header if not more else "\n".join([header, _t(chat, settings, "stats.more", count=more)])
+    )
+    chart = StatsChart(title=title, days=days, series=shown, more=more, caption=caption)
+    return Reply("\n".join(lines), chart=chart)
+
+
 HANDLERS: dict[str, Handler] = {
     "start": cmd_start,
     "stop": cmd_stop,
@@ -427,6 +526,7 @@ HANDLERS: dict[str, Handler] = {
     "lang": cmd_lang,
     "latest": cmd_latest,
     "search": cmd_search,
+    "stats": cmd_stats,
     "help": cmd_help,
     "addkeyword": cmd_addkeyword,
     "removekeyword": cmd_removekeyword,

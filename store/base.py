@@ -9,8 +9,10 @@ outside ``store/`` names a database library.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from store.models import (
@@ -24,6 +26,7 @@ from store.models import (
     OutboxItem,
     Queued,
     Slot,
+    StoreStatus,
 )
 
 
@@ -194,6 +197,20 @@ class Outbox(Protocol):
 
     def delete_sent_older_than(self, days: int) -> int: ...
 
+    def matches_since(
+        self,
+        chat_id: int,
+        since: datetime,
+    ) -> list[tuple[datetime, tuple[str, ...]]]: ...
+
+
+class Meta(Protocol):
+    """Small named values the running service records about itself (last matching pass...)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, values: Mapping[str, str]) -> None: ...
+
 
 class LimitLike(Protocol):
     """A rate limit: at most ``count`` sends per ``period`` seconds."""
@@ -244,6 +261,9 @@ class Store(Protocol):
     def outbox(self) -> Outbox: ...
 
     @property
+    def meta(self) -> Meta: ...
+
+    @property
     def path(self) -> str:
         """Where the store lives, for messages ("" when it has no file)."""
         ...
@@ -267,5 +287,14 @@ class Store(Protocol):
         ...
 
     def integrity_ok(self) -> bool: ...
+
+    def status(self) -> StoreStatus:
+        """What `kabar status` reports from the store (one consistent read)."""
+        ...
+
+    def backup(self, target: str | Path, *, overwrite: bool = False) -> int:
+        """A consistent copy at ``target`` while others write, checked before it is moved
+        into place; its size in bytes. StoreError (one line) when it cannot be made."""
+        ...
 
     def close(self) -> None: ...

@@ -127,6 +127,7 @@ class OutboxItem:
     platform: str
     address: str
     language: str
+    queued_at: datetime | None = None  # when the match queued it (delivery latency)
 
 
 @dataclass(frozen=True)
@@ -138,3 +139,30 @@ class Slot:
     wait: float = 0.0  # when not granted: seconds until a slot may be free
     whole_platform: bool = False  # the wait holds for every target of the platform
     blocked: bool = False  # the wait is a retry-after block (not a full window)
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """One feed's polling health, for `kabar status`."""
+
+    url: str
+    name: str
+    failures: int
+    last_error: str | None
+    last_polled_at: datetime | None
+    last_ok_at: datetime | None
+    next_poll_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What `kabar status` reports from the store, read in one go."""
+
+    schema_version: int
+    size_bytes: int  # the database file plus its write-ahead log
+    keywords: int
+    chats: dict[str, tuple[int, int]]  # platform -> (active, inactive)
+    outbox: dict[str, int]  # status -> rows
+    oldest_pending: datetime | None  # created_at of the oldest row still waiting
+    feeds: tuple[FeedHealth, ...]
+    meta: dict[str, str]  # recorded by the running service (last matching pass, ...)

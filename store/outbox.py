@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlite_utils import Database
 
-from store.clock import from_db, now_db, utcnow
+from store.clock import from_db, now_db, to_db, utcnow
 from store.db import transaction
 from store.models import OutboxItem, Queued
 
@@ -48,7 +49,7 @@ def claim_due(
     with transaction(db):
         rows = db.conn.execute(
             "SELECT o.id, o.article_id, o.chat_id, o.keywords, o.attempts, c.platform,"
-            " c.address, c.language FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " c.address, c.language, o.created_at FROM outbox o JOIN chats c ON c.id = o.chat_id"
             " WHERE c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
@@ -59,7 +60,8 @@ def claim_due(
             [(now_db(lease_seconds), row[0]) for row in rows],
         )
     return [
-        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7]) for r in rows
+        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], from_db(r[8]))
+        for r in rows
     ]
 
 
@@ -160,3 +162,21 @@ def delete_sent_older_than(db: Database, days: int) -> int:
             [now_db(-days * 86400)],
         )
     return cursor.rowcount
+
+
+def matches_since(
+    db: Database, chat_id: int, since: datetime
+) -> list[tuple[datetime, tuple[str, ...]]]:
+    """(queued at, matched keywords) of every alert queued for the chat since ``since``,
+    whatever became of it (sent, waiting, skipped): the chat's matches, for `stats`."""
+    rows = db.conn.execute(
+        "SELECT created_at, keywords FROM outbox WHERE chat_id = ? AND created_at >= ?"
+        " ORDER BY created_at",
+        [chat_id, to_db(since)],
+    )
+    found = []
+    for created, keywords in rows:
+        at = from_db(created)
+        if at is not None:
+            found.append((at, tuple(json.loads(keywords))))
+    return found

@@ -144,6 +144,7 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE feeds ADD COLUMN last_ok_at TEXT",
         "ALTER TABLE feeds ADD COLUMN failing_since TEXT",
         "ALTER TABLE feeds ADD COLUMN failure_notified_at TEXT",
+        "UPDATE feeds SET last_ok_at = last_polled_at WHERE failures = 0",
     ],
 ]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -20,6 +21,7 @@ from store import chats as chats_sql
 from store import db
 from store import feeds as feeds_sql
 from store import keywords as keywords_sql
+from store import ops as ops_sql
 from store import outbox as outbox_sql
 from store.models import (
     Article,
@@ -31,6 +33,7 @@ from store.models import (
     Keyword,
     OutboxItem,
     Queued,
+    StoreStatus,
 )
 from store.pacing import StorePacing
 
@@ -270,6 +273,24 @@ class SqliteOutbox:
     def delete_sent_older_than(self, days: int) -> int:
         return outbox_sql.delete_sent_older_than(self._db, days)
 
+    def matches_since(
+        self,
+        chat_id: int,
+        since: datetime,
+    ) -> list[tuple[datetime, tuple[str, ...]]]:
+        return outbox_sql.matches_since(self._db, chat_id, since)
+
+
+class SqliteMeta:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, key: str) -> str | None:
+        return ops_sql.meta_get(self._db, key)
+
+    def set(self, values: Mapping[str, str]) -> None:
+        return ops_sql.meta_set(self._db, values)
+
 
 class SqliteStore:
     """An open SQLite database file (or ":memory:") behind the ``Store`` seam."""
@@ -282,6 +303,7 @@ class SqliteStore:
         self.feeds = SqliteFeeds(database)
         self.keywords = SqliteKeywords(database)
         self.outbox = SqliteOutbox(database)
+        self.meta = SqliteMeta(database)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -314,6 +336,12 @@ class SqliteStore:
 
     def integrity_ok(self) -> bool:
         return db.integrity_ok(self.db)
+
+    def status(self) -> StoreStatus:
+        return ops_sql.store_status(self.db)
+
+    def backup(self, target: str | Path, *, overwrite: bool = False) -> int:
+        return ops_sql.backup(self.db, target, overwrite=overwrite)
 
     def close(self) -> None:
         self.db.close()

@@ -182,7 +182,7 @@ def test_parse_command_never_raises(text: str) -> None:
 def test_verbs_are_the_contract_in_help_order() -> None:
     assert VERBS == (
         "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
-        "search", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
+        "search", "stats", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
     )  # fmt: skip
     assert set(commands.HANDLERS) == set(VERBS)
     assert sorted(ADMIN_VERBS) == ["addfeed", "addkeyword", "removefeed", "removekeyword"]

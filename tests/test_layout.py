@@ -29,6 +29,9 @@ OWNERS = {
     "slack_sdk": ("handlers.slack",),
     "sqlite3": ("store",),
     "sqlite_utils": ("store",),
+    "prometheus_client": ("bot.app.metrics",),
+    "matplotlib": ("handlers.telegram.chart",),
+    "aiohttp": ("bot.app.http", "handlers.slack"),
 }
 
 

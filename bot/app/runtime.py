@@ -12,6 +12,8 @@ from typing import Any, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts.i18n import counted
+from bot.app.http import OpsServer
+from bot.app.logs import LEVELS, configure_logging
 from bot.app.scheduler import build_scheduler
 from bot.app.service import Service
 from bot.config import Config, store_path
@@ -19,6 +21,8 @@ from bot.delivery.worker import Sender
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt
 
 log = logging.getLogger("kabar")
+
+__all__ = ["Platform", "check_once", "configure_logging", "run_forever"]
 
 
 class Platform(Protocol):
@@ -62,37 +66,11 @@ async def _check_once(config: Config, db: Store, platforms: list[Platform]) -> i
     return 0
 
 
-QUIET_LOGGERS = ("apscheduler",)  # "Running job ..." / "... executed successfully" per tick
-
-
 def run_forever(config: Config, db: Store, platforms: list[Platform]) -> int:
     """`kabar run`: the scheduler plus ``platforms`` (every configured one), until SIGINT /
     SIGTERM."""
-    configure_logging()
+    configure_logging(LEVELS[config.log_level], config.log_format, config.secrets)
     return asyncio.run(_run(config, db, platforms))
-
-
-class _SkippedRunFilter(logging.Filter):
-    """A job still running at its next tick is skipped by design (max_instances=1; the service
-    runs a pass again itself when asked while one runs): APScheduler's warning for it is
-    chatter, shown at debug only."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        skipped = "maximum number of running instances reached" in record.getMessage()
-        return not skipped or logging.getLogger().isEnabledFor(logging.DEBUG)
-
-
-_SKIPPED_RUN_FILTER = _SkippedRunFilter()
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Log lines to stderr at ``level``; APScheduler's per-job chatter only at debug."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(level)
-    quiet = max(level, logging.WARNING) if level > logging.DEBUG else logging.NOTSET
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(quiet)
-    logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN_FILTER)
 
 
 async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
@@ -110,7 +88,10 @@ async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     started: list[Platform] = []
+    ops = OpsServer(config.http, service) if config.http.port else None
     try:
+        if ops is not None:
+            await ops.start()
         for platform in platforms:
             await platform.start(service, listen=True)
             started.append(platform)
@@ -131,6 +112,8 @@ async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
             scheduler.shutdown(wait=False)
         for platform in reversed(started):
             await platform.stop()
+        if ops is not None:
+            await ops.stop()
         await service.close()
         db.close()
     if broken:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -12,6 +13,7 @@ import httpx
 from bot.alerts.i18n import counted
 from bot.app.feeds import first_poll_backfills, store_backfill
 from bot.app.health import Notice, check_feed_health
+from bot.app.metrics import Metrics
 from bot.config import Config
 from bot.delivery.worker import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
 from bot.ingest.fetch import FeedState, fetch_feed, make_client
@@ -19,10 +21,15 @@ from bot.ingest.sources import IngestReport, store_batch
 from bot.ingest.urls import redact_url
 from bot.matching.passes import IndexCache, PassResult, add_results, matching_batches
 from store import Store
+from store.clock import now_db
 
 log = logging.getLogger("kabar")
 
 MAX_FEED_BACKOFF_SECONDS = 6 * 3600
+# what the service records in the store's meta table (shown by `kabar status`)
+PASS_AT = "service.last_match_at"  # when the last matching pass started (UTC, stored format)
+PASS_SECONDS = "service.last_match_seconds"  # how long it took
+PASS_CHECKED = "service.last_match_checked"  # articles it checked
 
 
 def feed_backoff(interval: float, failures: int) -> float:
@@ -48,16 +55,21 @@ class Service:
         config: Config,
         db: Store,
         senders: dict[str, Sender],
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.db = db
+        self.metrics = metrics or Metrics(senders)
         self.deliverer = Deliverer(
             db,
             senders,
             config.timezone,
             lease_seconds=config.schedule.claim_lease_seconds,
             max_attempts=config.schedule.max_attempts,
+            observer=self.metrics,
         )
+        self.started = time.monotonic()
+        self.last_pass_started: float | None = None  # monotonic; for GET /healthz
         self._index_cache = IndexCache()
         self._match_lock = asyncio.Lock()
         self._match_again = False
@@ -111,12 +123,26 @@ class Service:
 
     async def _one_pass(self) -> PassResult:
         """A matching pass that yields to the event loop between batches, so a long pass
-        never holds up a slash command's 3-second acknowledgement or a delivery."""
+        never holds up a slash command's 3-second acknowledgement or a delivery. Its time
+        and duration are recorded in the store's meta table (`kabar status`) and the
+        metrics."""
+        self.last_pass_started = started = time.monotonic()
+        at = now_db()
         results = []
         for batch in matching_batches(self.db, index=self._index_cache.get(self.db)):
             results.append(batch)
             await asyncio.sleep(0)
-        return add_results(results)
+        result = add_results(results)
+        seconds = time.monotonic() - started
+        self.metrics.matching_pass(seconds, result.queued)
+        self.db.meta.set(
+            {PASS_AT: at, PASS_SECONDS: f"{seconds:.3f}", PASS_CHECKED: str(result.checked)}
+        )
+        return result
+
+    def seconds_since_pass(self) -> float:
+        """Since the last matching pass started (since start-up before the first)."""
+        return time.monotonic() - (self.last_pass_started or self.started)
 
     async def deliver(self) -> DeliveryStats:
         stats = await self.deliverer.deliver_due()
@@ -157,6 +183,10 @@ class Service:
             report = IngestReport(new=new)
         elif result.batch.articles:
             report = store_batch(self.db, result.batch)
+        self.metrics.feed_polled(result.error)
+        if report and report.new_ids:
+            stored = self.db.articles.get_many(report.new_ids)
+            self.metrics.ingested("feed", (a.lang for a in stored.values()))
         failures = (row.failures + 1 if row else 1) if result.error else 0
         next_in = feed_backoff(interval, failures)
         self.db.feeds.record_poll(

@@ -25,6 +25,7 @@ from store.models import Article, OutboxItem
 log = logging.getLogger("kabar.delivery")
 
 SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
+RETRIED = "retried"  # what the store records for a RETRY: pending again, due later
 HORIZON_SECONDS = 20.0  # a target not ready within this is handed back to the store
 MAX_BACKOFF_SECONDS = 600.0
 RECENT_SECONDS = 62.0  # sends this recent count toward the limits after a restart
@@ -42,6 +43,14 @@ class SendResult:
     retry_after: float | None = None  # the platform's own wait, in seconds
     error: str = ""
     whole_platform: bool = False  # the wait applies to every target (a global flood limit)
+    rate_limited: bool = False  # the platform answered 429 (counted in the metrics)
+
+
+class DeliveryObserver(Protocol):
+    """Told once per recorded send: ``outcome`` is what the store now says (``sent``,
+    ``retried``, ``gone`` or ``failed``); the metrics implement it (``bot.app.metrics``)."""
+
+    def delivered(self, item: OutboxItem, result: SendResult, outcome: str) -> None: ...
 
 
 class Sender(Protocol):
@@ -112,8 +121,10 @@ class Deliverer:
         concurrency: int = 16,
         lease_seconds: float = 30.0,
         max_attempts: int = 20,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self.db = db
+        self.observer = observer
         self.senders = senders
         self.timezone = timezone
         self.concurrency = concurrency
@@ -374,7 +385,7 @@ class Deliverer:
         try:
             while True:
                 try:
-                    self._record(item, result, stats, elapsed)
+                    outcome = self._record(item, result, stats, elapsed)
                     break
                 except OperationError as exc:
                     tries += 1
@@ -396,6 +407,15 @@ class Deliverer:
             self._recording.discard(item.id)
         if tries:
             log.info("outbox row %s recorded after %d failed tries", item.id, tries)
+        self._observe(item, result, outcome)
+
+    def _observe(self, item: OutboxItem, result: SendResult, outcome: str) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer.delivered(item, result, outcome)
+        except Exception:  # counting must never stop a delivery
+            log.exception("delivery observer failed")
 
     def _last_try(
         self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float
@@ -404,7 +424,7 @@ class Deliverer:
         as untried (it was tried)."""
         self._tried.add(item.id)
         try:
-            self._record(item, result, stats, elapsed)
+            self._observe(item, result, self._record(item, result, stats, elapsed))
         except OperationError:
             log.error(
                 "outbox row %s: %s, but it could not be recorded before stopping; it"
@@ -415,27 +435,30 @@ class Deliverer:
 
     def _record(
         self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float = 0.0
-    ) -> None:
-        """Store the outcome of one send (may raise OperationError; safe to call again)."""
+    ) -> str:
+        """Store the outcome of one send (may raise OperationError; safe to call again);
+        returns what was recorded: SENT, GONE, FAILED or "retried"."""
         if result.outcome == SENT:
             self.db.outbox.mark_sent(item.id, result.message_id)
             stats.sent += 1
-        elif result.outcome == GONE:
+            return SENT
+        if result.outcome == GONE:
             self.db.chats.set_active(item.chat_id, False, result.error)
             self.db.outbox.skip_for_chat(item.chat_id, result.error)
             stats.gone += 1
             stats.gone_targets.add((item.platform, item.address))
-        elif result.outcome == FAILED:  # e.g. the platform refuses this message's content
+            return GONE
+        if result.outcome == FAILED:  # e.g. the platform refuses this message's content
             self.db.outbox.mark_failed(item.id, result.error)
             log.error("outbox row %s permanently refused: %s", item.id, result.error)
             stats.failed += 1
             stats.errors.append(result.error)
-        else:
-            self._record_retry(item, result, stats, elapsed)
+            return FAILED
+        return self._record_retry(item, result, stats, elapsed)
 
     def _record_retry(
         self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float
-    ) -> None:
+    ) -> str:
         """A platform wait (429 retry_after) is not an attempt; any other failure is, and after
         `max_attempts` of them the row is marked failed with its last error."""
         error = result.error or "retry"
@@ -452,10 +475,11 @@ class Deliverer:
             )
             stats.failed += 1
             stats.errors.append(error)
-            return
+            return FAILED
         else:
             # a slow answer (a timeout) may still have been posted: never retry it sooner
             # than the send took
             self.db.outbox.mark_retry(item.id, error, max(backoff_seconds(item.attempts), elapsed))
         stats.retried += 1
         stats.errors.append(error)
+        return RETRIED

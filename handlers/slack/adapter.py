@@ -189,7 +189,10 @@ def api_error_result(exc: SlackApiError) -> SendResult:
     if status == 429 or code == "ratelimited":
         headers = getattr(exc.response, "headers", None) or {}
         return SendResult(
-            RETRY, retry_after=retry_after_seconds(headers), error=f"429 {code or 'ratelimited'}"
+            RETRY,
+            retry_after=retry_after_seconds(headers),
+            error=f"429 {code or 'ratelimited'}",
+            rate_limited=True,
         )
     if code in CHANNEL_GONE_ERRORS:
         return SendResult(GONE, error=code)
@@ -260,6 +263,7 @@ def command_settings(config: Config) -> Settings:
         admins=frozenset(slack.admins),
         prefix=COMMAND_PREFIX,
         feeds=FeedOptions.from_config(config),
+        timezone=config.timezone,
     )
 
 
@@ -470,3 +474,20 @@ class SlackPlatform:
                 f"[slack] port: cannot listen on {self.host}:{self.port} ({exc.strerror or exc})",
             ) from exc
         self.port = self._runner.addresses[0][1]
+
+
+# ---------------------------------------------------------------- `kabar status`
+
+
+async def probe(slack: SlackConfig, timeout: float) -> tuple[bool, str]:
+    """``auth.test`` with a short timeout: (reachable and the token accepted, one line)."""
+    sender = SlackSender(slack.bot_token, slack.base_url, timeout=timeout)
+    try:
+        answer = await sender.client().auth_test()
+    except SlackApiError as exc:
+        return False, f"auth.test refused: {_error_code(exc) or _status(exc)}"
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return False, f"unreachable ({slack.base_url}): {type(exc).__name__} {exc}".strip()
+    finally:
+        await sender.close()
+    return True, f"ok (team {answer.get('team') or '?'}, bot {answer.get('user') or '?'})"

@@ -24,7 +24,8 @@ import importlib.util
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -49,6 +50,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.alerts.alert import Alert
@@ -68,6 +70,7 @@ from handlers.commands import (
     execute_async,
 )
 from handlers.offloop import run_off_loop, runs_off_loop
+from handlers.telegram.chart import ChartCache, render_png
 from handlers.telegram.format import html_to_plain, split_message, to_telegram_html
 from store import Store
 
@@ -152,7 +155,9 @@ class TelegramSender:
     def _failure(self, address: str, exc: TelegramError) -> SendResult:
         error = f"{type(exc).__name__}: {exc.message}"
         if isinstance(exc, RetryAfter):
-            return SendResult(RETRY, retry_after=retry_after_seconds(exc), error=error)
+            return SendResult(
+                RETRY, retry_after=retry_after_seconds(exc), error=error, rate_limited=True
+            )
         if isinstance(exc, ChatMigrated):
             return self._migrated(address, str(exc.new_chat_id), error)
         if isinstance(exc, Forbidden):
@@ -214,6 +219,7 @@ class HandlerState:
     db: Store
     settings: Settings
     pacer: Pacer | None = None  # replies share the alerts' pacing (kept in the store)
+    charts: ChartCache = field(default_factory=ChartCache)  # `stats` PNGs per chat and data
 
 
 class TelegramPlatform:
@@ -233,6 +239,7 @@ class TelegramPlatform:
             default_language=config.default_language,
             admins=frozenset(str(a) for a in self.telegram.admins),
             feeds=FeedOptions.from_config(config),
+            timezone=config.timezone,
         )
         self.sender = TelegramSender(self.application.bot, db)
         pacer = Pacer(
@@ -441,14 +448,49 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         chat_title=chat.title or chat.full_name or "",
     )
     reply = await command_reply(state, ctx, message.text)
+    if reply.chart is not None:
+        png = await chart_png(state, ctx.chat_address, reply)
+        if png is not None:
+            caption = reply.chart.caption[:CAPTION_LIMIT]
+            await _paced(
+                state.pacer,
+                message,
+                lambda: message.reply_photo(photo=png, caption=caption, filename="kabar-stats.png"),
+            )
+            return
     for part in split_message(reply.text):
         await send_reply(state.pacer, message, part)
+
+
+CAPTION_LIMIT = 1024  # Telegram's photo caption limit
+
+
+async def chart_png(state: HandlerState, chat: str, reply: Reply) -> bytes | None:
+    """The reply's chart as PNG, drawn in a worker thread (cached per chat and data); None
+    when it cannot be drawn (the text table goes instead)."""
+    assert reply.chart is not None
+    png = state.charts.get(chat, reply.chart)
+    if png is None:
+        try:
+            png = await asyncio.to_thread(render_png, reply.chart)
+        except Exception:
+            log.exception("telegram: drawing the stats chart failed; sending the table")
+            return None
+        state.charts.put(chat, reply.chart, png)
+    return png
 
 
 async def send_reply(pacer: Pacer | None, message: Message, text: str) -> None:
     """A command reply, paced with the alerts (the same per-chat and global budget, through
     the store) and sent again after a 429 (its retry_after honoured, for the alerts too) or a
     transient error: never dropped for a rate limit."""
+    await _paced(pacer, message, lambda: message.reply_text(text, link_preview_options=NO_PREVIEW))
+
+
+async def _paced(
+    pacer: Pacer | None, message: Message, send: Callable[[], Awaitable[object]]
+) -> None:
+    """``send()`` (a reply into ``message``'s chat) paced and retried as ``send_reply``."""
     target = str(message.chat_id)
     pacer = pacer or Pacer()
     deadline = time.monotonic() + REPLY_PATIENCE_SECONDS
@@ -456,7 +498,7 @@ async def send_reply(pacer: Pacer | None, message: Message, text: str) -> None:
     while True:
         await acquire(pacer, target)
         try:
-            await message.reply_text(text, link_preview_options=NO_PREVIEW)
+            await send()
             return
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
@@ -496,3 +538,24 @@ def addressed_to_bot(message: Message, username: str) -> bool:
 
 def _state(context: ContextTypes.DEFAULT_TYPE) -> HandlerState:
     return context.bot_data[STATE_KEY]
+
+
+# ---------------------------------------------------------------- `kabar status`
+
+
+async def probe(telegram: TelegramConfig, timeout: float) -> tuple[bool, str]:
+    """``getMe`` with a short timeout: (reachable and the token accepted, one line)."""
+    quiet_http_logs()
+    request = HTTPXRequest(
+        connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout
+    )
+    bot = Bot(telegram.token, base_url=telegram.base_url, request=request)
+    try:
+        me = await bot.get_me()
+    except InvalidToken:
+        return False, "the token was rejected (getMe)"
+    except TelegramError as exc:
+        return False, f"unreachable ({telegram.base_url}): {exc.message}"
+    finally:
+        await request.shutdown()
+    return True, f"ok (@{me.username})"

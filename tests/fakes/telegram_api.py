@@ -2,9 +2,9 @@
 
 Routes ``/bot{token}/{method}``: getMe, deleteWebhook, setWebhook, getWebhookInfo, getUpdates
 (long poll with offsets, woken when an update is queued), sendMessage, setMyCommands,
-getMyCommands, close, logOut. Parameters are read from the query string and from a JSON,
-urlencoded or multipart body (python-telegram-bot posts urlencoded forms whose non-string values
-are JSON-encoded).
+getMyCommands, close, logOut, sendPhoto (a multipart upload). Parameters are read from the query
+string and from a JSON, urlencoded or multipart body (python-telegram-bot posts urlencoded forms
+whose non-string values are JSON-encoded).
 
 Tests queue updates (``send_text``, ``send_channel_post``, ``migrate_group``), inject failures for
 sendMessage (per chat or for any chat: ``too_many_requests``, ``blocked``, ``chat_not_found``,
@@ -110,6 +110,7 @@ class FakeTelegram:
         # what the bot did
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every request: (method, params)
         self.sent: list[dict[str, Any]] = []  # accepted sendMessage params + message_id
+        self.photos: list[dict[str, Any]] = []  # accepted sendPhoto params (photo: bytes)
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}  # (scope, lang) -> list
         self.webhook: dict[str, Any] = {}
         self.allowed_updates: list[str] | None = None
@@ -383,6 +384,40 @@ class FakeTelegram:
             }
         )
 
+    async def _api_sendphoto(self, params: dict[str, Any]) -> web.Response:
+        """A photo uploaded as multipart/form-data (``photo`` the file's bytes, or
+        ``attach://NAME`` naming the part that holds them)."""
+        chat_id = params.get("chat_id")
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo.removeprefix("attach://"))
+        if not isinstance(chat_id, int) or not isinstance(photo, bytes) or not photo:
+            return _error(400, "Bad Request: chat_id and an uploaded photo are required")
+        failure = self._next_failure(chat_id)
+        if failure is not None and failure.status not in (0, 200):
+            return _error(failure.status, failure.description, failure.parameters)
+        message_id = next(self._message_ids)
+        self.photos.append({**params, "photo": photo, "message_id": message_id})
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": self.chat(chat_id, chat_type_of(chat_id)),
+                "photo": [
+                    {
+                        "file_id": f"photo{message_id}",
+                        "file_unique_id": f"u{message_id}",
+                        "width": 1080,
+                        "height": 675,
+                    }
+                ],
+                "caption": params.get("caption", ""),
+            }
+        )
+
+    def photos_to(self, chat_id: int) -> list[dict[str, Any]]:
+        return [p for p in self.photos if p["chat_id"] == chat_id]
+
     def _next_failure(self, chat_id: int) -> Failure | None:
         return next_failure(self.failures, chat_id, None)
 
@@ -420,7 +455,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
             if isinstance(body, dict):
                 return {**raw, **body}
         else:
-            raw.update((k, v) for k, v in (await request.post()).items() if isinstance(v, str))
+            for key, value in (await request.post()).items():
+                if isinstance(value, str):
+                    raw[key] = value
+                elif isinstance(value, web.FileField):  # an uploaded file: its bytes
+                    raw[key] = value.file.read()
     return {key: _decode(key, value) for key, value in raw.items()}
 
 
