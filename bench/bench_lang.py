@@ -3,10 +3,11 @@
 Run with ``python -m bench.bench_lang`` (``--quick``: only the current detector and the new one,
 under 20 s). On the labelled dev set ``tests/fixtures/lang/dev.jsonl`` it compares:
 
-* ``langdetect`` -- ``bot.lang.detect_language`` as ingest uses it today (seeded, 0.70 floor,
-  id+ms summed, caps lower-cased);
+* ``langdetect`` -- ``bench.legacy.detect_language``, the detector ingest used before (seeded,
+  0.70 floor, id+ms summed, caps lower-cased);
 * ``langdetect-500`` -- the same on a 500-character prefix;
-* ``cld2`` -- ``bot.lang_fast.detect`` (pycld2 with the reliability rule), the new detector;
+* ``cld2`` -- ``bot.ingest.lang.detect_language`` (pycld2 with the reliability rule), the
+  current one;
 * ``py3langid`` and ``lingua`` (all languages), with the same id+ms sum and 0.70 floor
   (full mode only, each skipped when not installed).
 
@@ -35,25 +36,25 @@ def load_dev_set(path: Path = DEV_SET) -> list[dict[str, str]]:
 
 
 def _pick(scores: dict[str, float]) -> tuple[str, float]:
-    """id (id + ms) or en when above the floor, else other: bot.lang's decision rule."""
+    """id (id + ms) or en when above the floor, else other: the old decision rule."""
     lang = max(scores, key=lambda key: scores[key])
     return (lang, scores[lang]) if scores[lang] >= FLOOR else ("other", scores[lang])
 
 
 def _langdetect() -> Detector:
-    from bot.lang import detect_language
+    from bench.legacy import detect_language
 
     return detect_language
 
 
 def _langdetect_prefix() -> Detector:
-    from bot.lang import detect_language
+    from bench.legacy import detect_language
 
     return lambda text: detect_language(text[:500])
 
 
 def _cld2() -> Detector:
-    from bot.lang_fast import detect
+    from bot.ingest.lang import detect_language as detect
 
     return detect
 

@@ -1,4 +1,4 @@
-"""The fast detector (bot/lang_fast.py) on the labelled dev set, and its contract on any input."""
+"""The detector (bot/ingest/lang.py) on the labelled dev set, and its contract on any input."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.bench_lang import accuracy, load_dev_set
-from bot.lang_fast import detect
+from bot.ingest.lang import detect_language as detect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,8 +81,8 @@ def test_never_raises_and_answers_in_contract(text: str) -> None:
 
 
 def test_deterministic_across_processes() -> None:
-    code = ("import bot.lang_fast as m;"
-            "print(m.detect('The city council voted on Tuesday to extend the bus service.'))")
+    code = ("import bot.ingest.lang as m;"
+            "print(m.detect_language('The city council voted on Tuesday to extend the bus'))")
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, cwd=ROOT).stdout for _ in range(2)}
     assert len(runs) == 1
