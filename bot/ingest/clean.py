@@ -181,10 +181,26 @@ def _is_boilerplate(line: str) -> bool:
     return bool(_BOILERPLATE_RE.fullmatch(line))
 
 
+def _plain_line(raw: str) -> bool:
+    """True when ``clean_text`` would only collapse spaces and drop boilerplate: one line of
+    printable characters (no line breaks, tabs, invisible or odd spaces), already NFC, with
+    no markup and no entity."""
+    return ("<" not in raw and "&" not in raw and raw.isprintable()
+            and unicodedata.is_normalized("NFC", raw))
+
+
 def clean_text(raw: str) -> str:
     """Plain, normalised article text: one paragraph per line, boilerplate lines dropped."""
     if not raw:
         return ""
+    if _plain_line(raw):  # a title, a source name: _clean_full would change nothing else
+        line = " ".join(raw.split())
+        return "" if _is_boilerplate(line) else line
+    return _clean_full(raw)
+
+
+def _clean_full(raw: str) -> str:
+    """Every rule of ``clean_text``, in order."""
     text = raw.replace("\r\n", "\n")
     text = strip_html(text) if _has_markup(text) else unescape(text)
     text = _INVISIBLE_RE.sub("", text.translate(_LINE_BREAKS))

@@ -133,11 +133,12 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
-def _own_link(url: str) -> str:
-    """The article's link as published (stripped), when it is a usable http(s) URL; its
-    canonical form is computed by the store, for deduplication only."""
+def _own_link(url: str) -> tuple[str, str]:
+    """The article's link as published (stripped), when it is a usable http(s) URL, and its
+    canonical form (for deduplication only); ``("", "")`` otherwise."""
     url = (url or "").strip()
-    return url if canonical_url(url) else ""
+    canonical = canonical_url(url)
+    return (url, canonical) if canonical else ("", "")
 
 
 def make_article(
@@ -159,15 +160,17 @@ def make_article(
     if len(body) < MIN_TEXT_CHARS:
         raise ItemError(f"too short ({len(body)} chars after cleaning, min {MIN_TEXT_CHARS})")
     lang, confidence = detect_language(body)
+    link, canonical = _own_link(url)
     return ArticleIn(
         text=body,
         title=_one_line(title),
-        url=_own_link(url),
+        url=link,
         source=_one_line(source) or tag,
         published=published,
         lang=lang,
         lang_confidence=confidence,
         origin=origin,
+        canonical_url=canonical,
     )
 
 
