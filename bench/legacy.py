@@ -77,3 +77,22 @@ def normalise_for_hash(text: str) -> str:
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(normalise_for_hash(text).encode("utf-8")).hexdigest()
+
+
+def claim_due_old(db: Any, limit: int, lease_seconds: float = 120.0) -> list[int]:
+    """The delivery claim before the ``outbox_claim`` index (migration 4): the same SELECT
+    without it, so SQLite sorts every due row (``USE TEMP B-TREE FOR ORDER BY``) to take
+    ``limit``; then the same lease UPDATE. Returns the ids claimed."""
+    from store.clock import now_db
+    from store.db import transaction
+
+    now = now_db()
+    with transaction(db):
+        rows = db.conn.execute(
+            "SELECT o.id FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " WHERE c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
+            " OR (o.status = 'sending' AND o.lease_until <= ?))"
+            " ORDER BY o.next_attempt_at, o.id LIMIT ?", [now, now, limit]).fetchall()
+        db.conn.executemany("UPDATE outbox SET status = 'sending', lease_until = ? WHERE id = ?",
+                            [(now_db(lease_seconds), row[0]) for row in rows])
+    return [row[0] for row in rows]
