@@ -40,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 LANG_FIXTURES = ROOT / "tests" / "fixtures" / "lang"
 ARTICLE_CHARS = 3000
-TIMES: collections.Counter[str] = collections.Counter()
+TIMES: collections.defaultdict[str, float] = collections.defaultdict(float)
 
 
 # --- corpora ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-import pycld2
+import pycld2  # type: ignore[import-untyped]
 
 MIN_LETTERS = 20
 MIN_SHARE = 40  # percent of the scored text in the chosen language
