@@ -32,8 +32,15 @@ def filled_store(path: Path, backlog: int) -> Store:
     db = open_store(path)
     chats = [db.chats.ensure("telegram", str(1_000_000 + n), "id").id for n in range(CHATS)]
     articles = -(-backlog // CHATS)
-    report = save_articles(db, [ArticleIn(text=f"Kim Jong Un meninjau uji coba rudal nomor {n}.",
-                                          source="bench", lang="id") for n in range(articles)])
+    report = save_articles(
+        db,
+        [
+            ArticleIn(
+                text=f"Kim Jong Un meninjau uji coba rudal nomor {n}.", source="bench", lang="id"
+            )
+            for n in range(articles)
+        ],
+    )
     queued = (Queued(article, chat, ("Kim",)) for article in report.new_ids for chat in chats)
     rows = [q for _, q in zip(range(backlog), queued, strict=False)]
     db.outbox.record_matches(report.new_ids, rows)
@@ -92,13 +99,17 @@ def main() -> None:
             old_db.close()
             medians.append(new)
             print(f"{size:>9,} {new:>12.2f} {old:>11.2f} {old / new:>7.1f}x")
-        print(f"new: largest / smallest backlog = {medians[-1] / medians[0]:.2f}"
-              " (flat: the index serves the claim order)")
+        print(
+            f"new: largest / smallest backlog = {medians[-1] / medians[0]:.2f}"
+            " (flat: the index serves the claim order)"
+        )
         db = filled_store(Path(tmp, "drain.db"), drain_size)
         sent, seconds, first, last = drain(db)
         db.close()
-    print(f"drain of {sent:,} alerts, no-network sender: {seconds:.1f} s = {sent / seconds:,.0f}"
-          f" alerts/s; claim at start {first:.2f} ms, at the end {last:.2f} ms")
+    print(
+        f"drain of {sent:,} alerts, no-network sender: {seconds:.1f} s = {sent / seconds:,.0f}"
+        f" alerts/s; claim at start {first:.2f} ms, at the end {last:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

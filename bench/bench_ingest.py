@@ -66,8 +66,13 @@ def _syllables(rng: Random) -> str:
     out: list[str] = []
     size = 0
     while size < ARTICLE_CHARS:
-        words = ["".join(rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
-                         for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(5, 14))]
+        words = [
+            "".join(
+                rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+                for _ in range(rng.randint(1, 4))
+            )
+            for _ in range(rng.randint(5, 14))
+        ]
         out.append(" ".join(words).capitalize() + rng.choice(".?!"))
         size += len(out[-1]) + 1
     return " ".join(out)
@@ -82,9 +87,13 @@ def corpus_texts(name: str, count: int, seed: int) -> Iterator[dict[str, str]]:
     titles = ID_TITLES if name == "id" else EN_TITLES
     for i in range(count):
         text = _syllables(rng) if name == "syllables" else _prose(rng, sentences)
-        yield {"title": f"{rng.choice(titles)} ({i})", "text": f"{text}\n\nNomor {seed}-{i}.",
-               "url": f"https://berita.example/{name}/{seed}/{i}?utm_source=x",
-               "source": "Berita Contoh", "published": "2024-04-10T19:05:00Z"}
+        yield {
+            "title": f"{rng.choice(titles)} ({i})",
+            "text": f"{text}\n\nNomor {seed}-{i}.",
+            "url": f"https://berita.example/{name}/{seed}/{i}?utm_source=x",
+            "source": "Berita Contoh",
+            "published": "2024-04-10T19:05:00Z",
+        }
 
 
 def write_jsonl(path: Path, name: str, count: int, seed: int) -> int:
@@ -116,8 +125,7 @@ def instrumented(old: bool) -> Iterator[None]:
     import store.articles as articles
     from bench import legacy
 
-    saved = (parse.detect_language, parse.clean_text, dedup.content_hash,
-             articles.insert_articles)
+    saved = (parse.detect_language, parse.clean_text, dedup.content_hash, articles.insert_articles)
     detect, content_hash = saved[0], saved[2]
     if old:
         detect, content_hash = legacy.detect_language, legacy.content_hash
@@ -128,8 +136,9 @@ def instrumented(old: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        (parse.detect_language, parse.clean_text, dedup.content_hash,
-         articles.insert_articles) = saved
+        (parse.detect_language, parse.clean_text, dedup.content_hash, articles.insert_articles) = (
+            saved
+        )
 
 
 def run_path(folder: Path, corpus: Path, old: bool, fts: bool = True) -> dict[str, float]:
@@ -159,8 +168,13 @@ STAGES = ("read + JSON + glue", "clean", "detect", "hash", "store (SQLite + FTS5
 def stage_shares(result: dict[str, float]) -> dict[str, float]:
     store = result.get("store", 0.0) - result.get("hash", 0.0)  # keys are made as rows are read
     other = result["total"] - sum(result.get(k, 0.0) for k in ("clean", "detect", "store"))
-    values = [other, result.get("clean", 0.0), result.get("detect", 0.0),
-              result.get("hash", 0.0), store]
+    values = [
+        other,
+        result.get("clean", 0.0),
+        result.get("detect", 0.0),
+        result.get("hash", 0.0),
+        store,
+    ]
     return {name: value / result["total"] for name, value in zip(STAGES, values, strict=True)}
 
 
@@ -186,8 +200,14 @@ def run_cli(folder: Path, corpus: Path, old: bool) -> tuple[float, int, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("KABAR_CONFIG", None)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _CLI, "old" if old else "new", str(corpus)],
-                          cwd=work, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _CLI, "old" if old else "new", str(corpus)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - start
     lines = done.stdout.splitlines()
     if done.returncode != 0 or not lines or not lines[-1].startswith("ELAPSED"):
@@ -206,10 +226,14 @@ def main() -> None:
     cli_count, cli_old_count = (3000, 150) if args.quick else (3000, 3000)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print(f"real path (bot.ingest.sources.ingest_sources), ~{ARTICLE_CHARS / 1000:.0f} KB"
-              " articles, one core")
-        print(f"{'corpus':<11} {'path':<5} {'articles':>8} {'art/s':>7}  "
-              + "  ".join(f"{s[:14]:>14}" for s in STAGES))
+        print(
+            f"real path (bot.ingest.sources.ingest_sources), ~{ARTICLE_CHARS / 1000:.0f} KB"
+            " articles, one core"
+        )
+        print(
+            f"{'corpus':<11} {'path':<5} {'articles':>8} {'art/s':>7}  "
+            + "  ".join(f"{s[:14]:>14}" for s in STAGES)
+        )
         warm = folder / "warm.jsonl"
         write_jsonl(warm, "id", 50, 99)
         run_path(folder, warm, old=False)  # imports, regex and translate tables: not measured
@@ -223,25 +247,33 @@ def main() -> None:
             old = run_path(folder, old_file, old=True)
             for label, result in (("new", new), ("old", old)):
                 shares = stage_shares(result)
-                print(f"{name:<11} {label:<5} {result['articles']:>8.0f}"
-                      f" {result['articles'] / result['total']:>7.0f}  "
-                      + "  ".join(f"{shares[s] * 100:>13.1f}%" for s in STAGES))
+                print(
+                    f"{name:<11} {label:<5} {result['articles']:>8.0f}"
+                    f" {result['articles'] / result['total']:>7.0f}  "
+                    + "  ".join(f"{shares[s] * 100:>13.1f}%" for s in STAGES)
+                )
             new_rate, old_rate = (new["articles"] / new["total"], old["articles"] / old["total"])
             fts_ms = max(new["store"] - no_fts["store"], 0.0) * 1000 / new["articles"]
-            print(f"{'':<11} new/old {new_rate / old_rate:.1f}x; FTS5 index:"
-                  f" {fts_ms:.3f} ms/article ({fts_ms / 1000 * new['articles'] / new['total']:.0%}"
-                  f" of new; store without FTS5 {no_fts['store'] / new['store']:.0%} of store)")
+            print(
+                f"{'':<11} new/old {new_rate / old_rate:.1f}x; FTS5 index:"
+                f" {fts_ms:.3f} ms/article ({fts_ms / 1000 * new['articles'] / new['total']:.0%}"
+                f" of new; store without FTS5 {no_fts['store'] / new['store']:.0%} of store)"
+            )
         cli_file, cli_old = folder / "cli.jsonl", folder / "cli-old.jsonl"
         size = write_jsonl(cli_file, "id", cli_count, 40)
         write_jsonl(cli_old, "id", cli_old_count, 41)
         wall, rss, line = run_cli(folder, cli_file, old=False)
         old_wall, _rss, old_line = run_cli(folder, cli_old, old=True)
-        print(f"\nwhole CLI, default config: `kabar ingest` on a {cli_count:,}-article .jsonl"
-              f" ({size / 1e6:.1f} MB > the 5 MB default cap)")
+        print(
+            f"\nwhole CLI, default config: `kabar ingest` on a {cli_count:,}-article .jsonl"
+            f" ({size / 1e6:.1f} MB > the 5 MB default cap)"
+        )
         print(f"  new: {wall:.2f} s wall -> {cli_count / wall:.0f} articles/s ({line})")
         old_rate = cli_old_count / old_wall
-        print(f"  old: {old_wall:.2f} s wall for {cli_old_count:,} -> {old_rate:.0f}"
-              f" articles/s ({old_line}); new/old {cli_count / wall / old_rate:.1f}x")
+        print(
+            f"  old: {old_wall:.2f} s wall for {cli_old_count:,} -> {old_rate:.0f}"
+            f" articles/s ({old_line}); new/old {cli_count / wall / old_rate:.1f}x"
+        )
         sizes = (1_000, 4_000) if args.quick else (3_000, 30_000)
         print("\nstreamed .jsonl, peak RSS of the whole `kabar ingest` process:")
         peaks = []
@@ -250,11 +282,15 @@ def main() -> None:
             mb = write_jsonl(big, "en", n, 50 + n) / 1e6
             wall, rss, _line = run_cli(folder, big, old=False)
             peaks.append(rss)
-            print(f"  {mb:7.1f} MB ({n:,} articles): peak RSS {rss / 1024:.0f} MB,"
-                  f" {n / wall:.0f} articles/s")
+            print(
+                f"  {mb:7.1f} MB ({n:,} articles): peak RSS {rss / 1024:.0f} MB,"
+                f" {n / wall:.0f} articles/s"
+            )
             big.unlink()
-        print(f"  file x{sizes[1] / sizes[0]:.0f} -> peak RSS x{peaks[1] / peaks[0]:.2f}"
-              " (flat: memory is bounded by one batch, so a 1 GB file peaks the same)")
+        print(
+            f"  file x{sizes[1] / sizes[0]:.0f} -> peak RSS x{peaks[1] / peaks[0]:.2f}"
+            " (flat: memory is bounded by one batch, so a 1 GB file peaks the same)"
+        )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "lang" / "dev.jsonl"
-KINDS = ("body", "title", "first_sentence", "short", "mixed", "malay_like", "caps",
-         "foreign", "gibberish")
+KINDS = (
+    "body",
+    "title",
+    "first_sentence",
+    "short",
+    "mixed",
+    "malay_like",
+    "caps",
+    "foreign",
+    "gibberish",
+)
 FLOOR = 0.70
 Detector = Callable[[str], tuple[str, float]]
 
@@ -66,8 +75,9 @@ def _py3langid() -> Detector:
 
     def detect(text: str) -> tuple[str, float]:
         probs = dict(ident.rank(text))
-        return _pick({"id": probs.get("id", 0.0) + probs.get("ms", 0.0),
-                      "en": probs.get("en", 0.0)})
+        return _pick(
+            {"id": probs.get("id", 0.0) + probs.get("ms", 0.0), "en": probs.get("en", 0.0)}
+        )
 
     return detect
 
@@ -79,8 +89,12 @@ def _lingua() -> Detector:
 
     def detect(text: str) -> tuple[str, float]:
         values = {v.language: v.value for v in detector.compute_language_confidence_values(text)}
-        return _pick({"id": values.get(Language.INDONESIAN, 0.0) + values.get(Language.MALAY, 0.0),
-                      "en": values.get(Language.ENGLISH, 0.0)})
+        return _pick(
+            {
+                "id": values.get(Language.INDONESIAN, 0.0) + values.get(Language.MALAY, 0.0),
+                "en": values.get(Language.ENGLISH, 0.0),
+            }
+        )
 
     return detect
 
@@ -138,8 +152,9 @@ def render(results: dict[str, dict[str, float]]) -> str:
     lines = [f"{'kind':<16}" + "".join(f"{n:>15}" for n in names)]
     for kind in (*KINDS, "other", "all"):
         lines.append(f"{kind:<16}" + "".join(f"{results[n].get(kind, 0):>15.3f}" for n in names))
-    lines.append(f"{'ms/3KB article':<16}"
-                 + "".join(f"{results[n]['ms_per_article']:>15.3f}" for n in names))
+    lines.append(
+        f"{'ms/3KB article':<16}" + "".join(f"{results[n]['ms_per_article']:>15.3f}" for n in names)
+    )
     lines.append(f"{'load s':<16}" + "".join(f"{results[n]['load_s']:>15.2f}" for n in names))
     return "\n".join(lines)
 

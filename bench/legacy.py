@@ -92,7 +92,11 @@ def claim_due_old(db: Any, limit: int, lease_seconds: float = 120.0) -> list[int
             "SELECT o.id FROM outbox o JOIN chats c ON c.id = o.chat_id"
             " WHERE c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             " OR (o.status = 'sending' AND o.lease_until <= ?))"
-            " ORDER BY o.next_attempt_at, o.id LIMIT ?", [now, now, limit]).fetchall()
-        db.conn.executemany("UPDATE outbox SET status = 'sending', lease_until = ? WHERE id = ?",
-                            [(now_db(lease_seconds), row[0]) for row in rows])
+            " ORDER BY o.next_attempt_at, o.id LIMIT ?",
+            [now, now, limit],
+        ).fetchall()
+        db.conn.executemany(
+            "UPDATE outbox SET status = 'sending', lease_until = ? WHERE id = ?",
+            [(now_db(lease_seconds), row[0]) for row in rows],
+        )
     return [row[0] for row in rows]

@@ -146,9 +146,15 @@ def execute(
     is how commands are written in help and usage text: ``"/"``, or ``"/kabar "`` on Slack."""
     if prefix is not None:
         settings = replace(settings, prefix=prefix)
-    text, ctx = _valid_text(text), replace(
-        ctx, chat_address=_valid_text(ctx.chat_address), user_id=_valid_text(ctx.user_id),
-        chat_title=_valid_text(ctx.chat_title))
+    text, ctx = (
+        _valid_text(text),
+        replace(
+            ctx,
+            chat_address=_valid_text(ctx.chat_address),
+            user_id=_valid_text(ctx.user_id),
+            chat_title=_valid_text(ctx.chat_title),
+        ),
+    )
     chat = db.chats.get(ctx.platform, ctx.chat_address)
     if len(text) > MAX_INPUT_CHARS:
         return _say(chat, settings, "error.too_long", ok=False, limit=MAX_INPUT_CHARS)
@@ -218,8 +224,14 @@ def cmd_subscribe(
     if not args:
         return _usage_with_keywords(db, chat, settings, "subscribe.usage")
     if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
+        return _say(
+            chat,
+            settings,
+            "keywords.too_many",
+            ok=False,
+            count=len(args),
+            limit=MAX_COMMAND_KEYWORDS,
+        )
     found, unknown = resolve_keywords(db, args)
     lines: list[str] = []
     new: list[Keyword] = []
@@ -245,8 +257,14 @@ def cmd_unsubscribe(
     if not args:
         return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
     if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
+        return _say(
+            chat,
+            settings,
+            "keywords.too_many",
+            ok=False,
+            count=len(args),
+            limit=MAX_COMMAND_KEYWORDS,
+        )
     found, unknown = resolve_keywords(db, args)
     current = {k.id for k in db.chats.keywords(chat)} if chat else set()
     removed = [k for k in found if k.id in current]
@@ -427,8 +445,11 @@ def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], lis
     (callers bound ``args`` to ``MAX_COMMAND_KEYWORDS``), so the cost does not depend on the
     number of stored keywords."""
     longest = min(db.keywords.longest_words(), len(args))
-    runs = {" ".join(args[start : start + size]) for start in range(len(args))
-            for size in range(1, min(longest, len(args) - start) + 1)}
+    runs = {
+        " ".join(args[start : start + size])
+        for start in range(len(args))
+        for size in range(1, min(longest, len(args) - start) + 1)
+    }
     phrases = {f'"{run}"' for run in runs if " " in run and '"' not in run}
     named = db.keywords.find_many(runs | phrases)
 
@@ -557,4 +578,3 @@ def _invalid(chat: Chat | None, settings: Settings, exc: QueryError) -> Reply:
     """The query error in the chat's language (catalog ``query.<key>``)."""
     error = _t(chat, settings, f"query.{exc.key}", **exc.params)
     return _say(chat, settings, "keyword.invalid", ok=False, error=error)
-

@@ -18,10 +18,23 @@ log = logging.getLogger(__name__)
 COLUMNS = "id, text, title, url, source, published, lang, ingested_at"
 
 
-_INSERT_COLUMNS = ("url", "canonical_url", "content_hash", "title", "text", "source",
-                   "published", "lang", "lang_confidence", "origin", "ingested_at")
-_INSERT_SQL = (f"INSERT INTO articles ({', '.join(_INSERT_COLUMNS)})"
-               f" VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})")
+_INSERT_COLUMNS = (
+    "url",
+    "canonical_url",
+    "content_hash",
+    "title",
+    "text",
+    "source",
+    "published",
+    "lang",
+    "lang_confidence",
+    "origin",
+    "ingested_at",
+)
+_INSERT_SQL = (
+    f"INSERT INTO articles ({', '.join(_INSERT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
 _LOOKUP_CHUNK = 500  # values per "IN (...)" lookup (well under SQLite's variable limit)
 
 
@@ -41,8 +54,13 @@ def insert_articles(db: Database, items: Iterable[ArticleIn]) -> InsertReport:
         hashes = _stored(db, "content_hash", {row[2] for _item, row in rows})
         for item, row in rows:
             canonical, digest = row[1], row[2]
-            why = ("same URL already stored" if canonical and canonical in urls
-                   else "same text already stored" if digest in hashes else "")
+            why = (
+                "same URL already stored"
+                if canonical and canonical in urls
+                else "same text already stored"
+                if digest in hashes
+                else ""
+            )
             if why:
                 report.duplicates.append((item.origin or item.url, why))
                 continue
@@ -60,15 +78,27 @@ def insert_articles(db: Database, items: Iterable[ArticleIn]) -> InsertReport:
 
 def _row(item: ArticleIn, now: str) -> tuple[object, ...]:
     """The values of ``_INSERT_COLUMNS`` for ``item``."""
-    return (item.url, item.canonical_url or None, _required_hash(item), item.title, item.text,
-            item.source, to_db(item.published), item.lang, item.lang_confidence, item.origin,
-            now)
+    return (
+        item.url,
+        item.canonical_url or None,
+        _required_hash(item),
+        item.title,
+        item.text,
+        item.source,
+        to_db(item.published),
+        item.lang,
+        item.lang_confidence,
+        item.origin,
+        now,
+    )
 
 
 def _required_hash(item: ArticleIn) -> str:
     if not item.content_hash:
-        raise ValueError(f"{item.origin or item.url or 'article'}: no content hash (dedup keys"
-                         " are computed before storing)")
+        raise ValueError(
+            f"{item.origin or item.url or 'article'}: no content hash (dedup keys"
+            " are computed before storing)"
+        )
     return item.content_hash
 
 
@@ -78,10 +108,14 @@ def _stored(db: Database, column: str, values: set[object]) -> set[object]:
     found: set[object] = set()
     pending = list(values)
     for i in range(0, len(pending), _LOOKUP_CHUNK):
-        chunk = pending[i:i + _LOOKUP_CHUNK]
-        found.update(value for (value,) in db.conn.execute(
-            f"SELECT {column} FROM articles WHERE {column} IN ({','.join('?' * len(chunk))})",
-            chunk))
+        chunk = pending[i : i + _LOOKUP_CHUNK]
+        found.update(
+            value
+            for (value,) in db.conn.execute(
+                f"SELECT {column} FROM articles WHERE {column} IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
     return found
 
 

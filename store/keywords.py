@@ -79,8 +79,11 @@ def refresh_norms(db: Database) -> int:
     """Recompute ``norm`` where it is stale (rows migrated with SQL's ASCII-only lower(), or
     edited by hand); the number of rows fixed."""
     rows = db.conn.execute("SELECT id, query, norm FROM keywords").fetchall()
-    stale = [(keyword_norm(query), keyword_id) for keyword_id, query, norm in rows
-             if norm != keyword_norm(query)]
+    stale = [
+        (keyword_norm(query), keyword_id)
+        for keyword_id, query, norm in rows
+        if norm != keyword_norm(query)
+    ]
     if stale:
         with transaction(db):
             db.conn.executemany("UPDATE keywords SET norm = ? WHERE id = ?", stale)

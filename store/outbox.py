@@ -64,8 +64,7 @@ def claim_due(
             [(now_db(lease_seconds), row[0]) for row in rows],
         )
     return [
-        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7])
-        for r in rows
+        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7]) for r in rows
     ]
 
 
@@ -104,8 +103,7 @@ def mark_failed(db: Database, item_id: int, error: str) -> None:
 def skip_item(db: Database, item_id: int, reason: str) -> None:
     with transaction(db):
         db.conn.execute(
-            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ?"
-            " WHERE id = ?",
+            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ? WHERE id = ?",
             [reason[:500], item_id],
         )
 

@@ -42,8 +42,9 @@ def test_claim_plan_reads_the_index_in_order(tmp_path: Path) -> None:
 def test_claims_oldest_due_first_and_takes_back_expired_leases(tmp_path: Path) -> None:
     db = open_store(tmp_path / "k.db")
     chats = [db.chats.ensure("telegram", str(n), "id").id for n in range(3)]
-    ids = save_articles(db, [ArticleIn(text=f"Kim Jong Un meninjau rudal nomor {n}.")
-                             for n in range(4)]).new_ids
+    ids = save_articles(
+        db, [ArticleIn(text=f"Kim Jong Un meninjau rudal nomor {n}.") for n in range(4)]
+    ).new_ids
     db.outbox.record_matches(ids, [Queued(a, c, ("Kim",)) for a in ids for c in chats])
     first = db.outbox.claim_due(5, lease_seconds=-1)  # a lease that has already run out
     rows = [(i.article_id, i.chat_id) for i in first]

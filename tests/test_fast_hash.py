@@ -49,8 +49,25 @@ TRICKY = (
     "\ud800\udbff\udc00\udfff\U0001d400\U0001d7ce\U0001f600\U0001f1ee\U0001f3fb\U00020000"
     "aAzZ09 éÉñÑçøØåÅæıİğĞşŞ"
 )
-WORDS = ("Harga", "cabai", "naik", "The", "price", "of", "rice", "ROSE", "Jakarta", "2024",
-         "co-operation", "e-mail", "U.S.", "dr.", "1.000", "50%", "rp10.000")
+WORDS = (
+    "Harga",
+    "cabai",
+    "naik",
+    "The",
+    "price",
+    "of",
+    "rice",
+    "ROSE",
+    "Jakarta",
+    "2024",
+    "co-operation",
+    "e-mail",
+    "U.S.",
+    "dr.",
+    "1.000",
+    "50%",
+    "rp10.000",
+)
 
 
 def hostile_texts(count: int, seed: int) -> list[str]:
@@ -78,8 +95,10 @@ def corpus_texts() -> list[str]:
     """Real article text: the test fixtures, the bundled samples and the language dev set, each
     whole and line by line."""
     texts: list[str] = []
-    paths = [*sorted((ROOT / "tests" / "fixtures").glob("*")),
-             *sorted((ROOT / "bot" / "samples").glob("*"))]
+    paths = [
+        *sorted((ROOT / "tests" / "fixtures").glob("*")),
+        *sorted((ROOT / "bot" / "samples").glob("*")),
+    ]
     for path in paths:
         if path.is_file():
             raw = path.read_text(encoding="utf-8", errors="surrogateescape")

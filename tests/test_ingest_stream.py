@@ -17,9 +17,11 @@ from bot.ingest.parse import read_file, stream_file, too_large_reason
 from bot.ingest.sources import ingest_sources
 from store import open_store
 
-WORDS = ("pemerintah provinsi mengumumkan bahwa jalur kereta api antara kedua kota akan ditutup"
-         " sementara selama tiga hari karena perbaikan jembatan yang rusak akibat banjir bandang"
-         " penumpang diminta memeriksa jadwal terbaru sebelum berangkat ke stasiun").split()
+WORDS = (
+    "pemerintah provinsi mengumumkan bahwa jalur kereta api antara kedua kota akan ditutup"
+    " sementara selama tiga hari karena perbaikan jembatan yang rusak akibat banjir bandang"
+    " penumpang diminta memeriksa jadwal terbaru sebelum berangkat ke stasiun"
+).split()
 
 
 def body(rng: Random, n: int, chars: int) -> str:
@@ -35,12 +37,21 @@ def write_jsonl(path: Path, count: int, chars: int, seed: int = 1) -> None:
     rng = Random(seed)
     with path.open("w", encoding="utf-8") as fh:
         for n in range(count):
-            fh.write(json.dumps({"title": f"Berita {n}", "text": body(rng, n, chars),
-                                 "url": f"https://berita.example/{n}"}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "title": f"Berita {n}",
+                        "text": body(rng, n, chars),
+                        "url": f"https://berita.example/{n}",
+                    }
+                )
+                + "\n"
+            )
 
 
-def test_cli_stores_a_jsonl_archive_larger_than_the_default_cap(capsys, tmp_path: Path,
-                                                                 monkeypatch) -> None:
+def test_cli_stores_a_jsonl_archive_larger_than_the_default_cap(
+    capsys, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     archive = tmp_path / "archive.jsonl"
     write_jsonl(archive, 120, 50_000)
@@ -81,10 +92,15 @@ def test_a_line_exactly_at_the_cap_is_kept(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"", "empty file"), (b"\n  \n\r\n", "empty file"), (b'{"a": 1}\x00\x00' * 20, "binary file"),
-    ('{"text": "x"}'.encode("utf-16"), "unsupported encoding UTF-16 (save as UTF-8)"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b"\n  \n\r\n", "empty file"),
+        (b'{"a": 1}\x00\x00' * 20, "binary file"),
+        ('{"text": "x"}'.encode("utf-16"), "unsupported encoding UTF-16 (save as UTF-8)"),
+    ],
+)
 def test_whole_file_rejections_of_a_stream(tmp_path: Path, data: bytes, reason: str) -> None:
     path = tmp_path / "x.jsonl"
     path.write_bytes(data)

@@ -66,8 +66,9 @@ def test_below_min_share_is_other(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unreliable_answer_is_other(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lang.pycld2, "detect", lambda *_a, **_k: (False, 0, (("MALAY", "ms",
-                                                                              90, 500.0),)))
+    monkeypatch.setattr(
+        lang.pycld2, "detect", lambda *_a, **_k: (False, 0, (("MALAY", "ms", 90, 500.0),))
+    )
     assert detect_language(INDONESIAN) == ("other", 0.0)
 
 
@@ -109,10 +110,16 @@ def test_ingest_never_loads_langdetect() -> None:
     [
         (INDONESIAN.upper(), "id"),
         (ENGLISH.upper(), "en"),
-        ("KOREA UTARA KEMBALI MELUNCURKAN RUDAL BALISTIK KE ARAH LAUT JEPANG PADA SELASA PAGI,"
-         " MENURUT KEPALA STAF GABUNGAN KOREA SELATAN.", "id"),
-        ("NORTH KOREA FIRED A BALLISTIC MISSILE TOWARDS THE SEA OF JAPAN ON TUESDAY MORNING,"
-         " SOUTH KOREA'S JOINT CHIEFS OF STAFF SAID.", "en"),
+        (
+            "KOREA UTARA KEMBALI MELUNCURKAN RUDAL BALISTIK KE ARAH LAUT JEPANG PADA SELASA PAGI,"
+            " MENURUT KEPALA STAF GABUNGAN KOREA SELATAN.",
+            "id",
+        ),
+        (
+            "NORTH KOREA FIRED A BALLISTIC MISSILE TOWARDS THE SEA OF JAPAN ON TUESDAY MORNING,"
+            " SOUTH KOREA'S JOINT CHIEFS OF STAFF SAID.",
+            "en",
+        ),
     ],
 )
 def test_caps_only_paragraph_is_detected_as_its_language(text: str, expected: str) -> None:

@@ -25,8 +25,17 @@ def test_dev_set_is_large_and_covers_every_kind() -> None:
     rows = load_dev_set()
     kinds = {row["kind"] for row in rows}
     assert len(rows) >= 300
-    assert kinds == {"body", "title", "first_sentence", "short", "mixed", "malay_like", "caps",
-                     "foreign", "gibberish"}
+    assert kinds == {
+        "body",
+        "title",
+        "first_sentence",
+        "short",
+        "mixed",
+        "malay_like",
+        "caps",
+        "foreign",
+        "gibberish",
+    }
     assert {row["lang"] for row in rows} == {"id", "en", "other"}
 
 
@@ -47,14 +56,23 @@ def test_malay_like_indonesian_and_first_sentences(scores: dict[str, float]) -> 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Pemerintah Provinsi Jawa Barat menyiapkan anggaran tambahan untuk memperbaiki jalan.",
-         "id"),
-        ("The city council voted on Tuesday to extend the late-night bus service for a year.",
-         "en"),
-        ("Le gouvernement a annoncé mardi une nouvelle série de mesures pour les agriculteurs.",
-         "other"),
-        ("Bohngikyokjing ginyur cikdungse nyin juyokyis ngewinyunro cuhjonpukuk wongasbih "
-         "wetngis wangmiwurkang nga yuh gatnyi genyannyungrus saspanu.", "other"),
+        (
+            "Pemerintah Provinsi Jawa Barat menyiapkan anggaran tambahan untuk memperbaiki jalan.",
+            "id",
+        ),
+        (
+            "The city council voted on Tuesday to extend the late-night bus service for a year.",
+            "en",
+        ),
+        (
+            "Le gouvernement a annoncé mardi une nouvelle série de mesures pour les agriculteurs.",
+            "other",
+        ),
+        (
+            "Bohngikyokjing ginyur cikdungse nyin juyokyis ngewinyunro cuhjonpukuk wongasbih "
+            "wetngis wangmiwurkang nga yuh gatnyi genyannyungrus saspanu.",
+            "other",
+        ),
         ("Banjir!", "other"),
         ("", "other"),
     ],
@@ -66,8 +84,10 @@ def test_examples(text: str, expected: str) -> None:
 
 
 def test_text_cld2_refuses_is_still_detected() -> None:
-    body = ("Pemerintah Provinsi Jawa Barat menyiapkan anggaran tambahan untuk memperbaiki jalan "
-            "yang rusak akibat banjir di wilayah selatan.")
+    body = (
+        "Pemerintah Provinsi Jawa Barat menyiapkan anggaran tambahan untuk memperbaiki jalan "
+        "yang rusak akibat banjir di wilayah selatan."
+    )
     for junk in ("\x00", "\x85", "\ud800", "\ufffe", "\U0010ffff", "\x1b"):
         assert detect(junk + body + junk)[0] == "id"
 
@@ -81,8 +101,14 @@ def test_never_raises_and_answers_in_contract(text: str) -> None:
 
 
 def test_deterministic_across_processes() -> None:
-    code = ("import bot.ingest.lang as m;"
-            "print(m.detect_language('The city council voted on Tuesday to extend the bus'))")
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, cwd=ROOT).stdout for _ in range(2)}
+    code = (
+        "import bot.ingest.lang as m;"
+        "print(m.detect_language('The city council voted on Tuesday to extend the bus'))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout
+        for _ in range(2)
+    }
     assert len(runs) == 1

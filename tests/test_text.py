@@ -317,13 +317,36 @@ def test_html_scan_keeps_browser_text() -> None:
 
 # --- one-line fast path of clean_text -----------------------------------------------------------
 
-@given(st.one_of(
-    st.text(alphabet=st.characters(blacklist_categories=()), max_size=80),
-    st.lists(st.sampled_from(["Read more", "Baca juga: x", "ADVERTISEMENT", " ", "  ", "Kim",
-                              "é", "e\u0301", "<b>", "&amp;", "\u00a0", "\u200b", "“Putin”",
-                              "Lihat juga video", "\t", "Rudal", "."]),
-             max_size=8).map("".join),
-))
+
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(blacklist_categories=()), max_size=80),
+        st.lists(
+            st.sampled_from(
+                [
+                    "Read more",
+                    "Baca juga: x",
+                    "ADVERTISEMENT",
+                    " ",
+                    "  ",
+                    "Kim",
+                    "é",
+                    "e\u0301",
+                    "<b>",
+                    "&amp;",
+                    "\u00a0",
+                    "\u200b",
+                    "“Putin”",
+                    "Lihat juga video",
+                    "\t",
+                    "Rudal",
+                    ".",
+                ]
+            ),
+            max_size=8,
+        ).map("".join),
+    )
+)
 def test_one_line_fast_path_is_the_full_cleaning(text: str) -> None:
     assert clean_text(text) == clean_module._clean_full(text)
 

@@ -125,8 +125,9 @@ def source_name(source: str) -> str:
     """``"ant"`` -> ``"Antara"`` (``SOURCE_NAMES``); any other source as written."""
     source = " ".join(source.split())
     key = source.lower()
-    return SOURCE_NAMES.get(key) or SOURCE_NAMES.get(key.split("/", 1)[0] if "/" in key
-                                                      else "", source)
+    return SOURCE_NAMES.get(key) or SOURCE_NAMES.get(
+        key.split("/", 1)[0] if "/" in key else "", source
+    )
 
 
 def make_snippet(

@@ -63,8 +63,9 @@ _GLUED_TAG_RE = re.compile(rf"(?<=[.!?\"'”’»])[^\S\n]*{_TAG_TOKEN}[^\S\n]*\
 
 _TAG_NAME_RE = re.compile(r"[a-zA-Z][^\t\n\r\f />\x00]*")
 _RAW_TEXT_TAGS = frozenset({"script", "style"})  # their content is never parsed for tags
-_RAW_TEXT_END = {tag: re.compile(rf"</{tag}(?=[\t\n\r\f />])", re.IGNORECASE)
-                 for tag in _RAW_TEXT_TAGS}
+_RAW_TEXT_END = {
+    tag: re.compile(rf"</{tag}(?=[\t\n\r\f />])", re.IGNORECASE) for tag in _RAW_TEXT_TAGS
+}
 
 
 def _tag_end(raw: str, pos: int) -> int:
@@ -185,8 +186,12 @@ def _plain_line(raw: str) -> bool:
     """True when ``clean_text`` would only collapse spaces and drop boilerplate: one line of
     printable characters (no line breaks, tabs, invisible or odd spaces), already NFC, with
     no markup and no entity."""
-    return ("<" not in raw and "&" not in raw and raw.isprintable()
-            and unicodedata.is_normalized("NFC", raw))
+    return (
+        "<" not in raw
+        and "&" not in raw
+        and raw.isprintable()
+        and unicodedata.is_normalized("NFC", raw)
+    )
 
 
 def clean_text(raw: str) -> str:

@@ -17,8 +17,11 @@ def with_keys(item: ArticleIn) -> ArticleIn:
     canonical URL ``parse.make_article`` checks the link with, is kept: computed once)."""
     if item.canonical_url and item.content_hash:
         return item
-    return dataclasses.replace(item, canonical_url=item.canonical_url or canonical_url(item.url),
-                               content_hash=item.content_hash or content_hash(item.text))
+    return dataclasses.replace(
+        item,
+        canonical_url=item.canonical_url or canonical_url(item.url),
+        content_hash=item.content_hash or content_hash(item.text),
+    )
 
 
 def save_articles(store: Store, items: Iterable[ArticleIn]) -> InsertReport:

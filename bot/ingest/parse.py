@@ -332,8 +332,9 @@ STREAM_BATCH = 500  # articles (and rejections) per batch from a streamed file
 _SKIP_CHUNK = 1 << 20
 
 
-def _stream_jsonl(path: Path, max_bytes: int, batch_size: int,
-                  on_position: Callable[[int], None] | None = None) -> Iterator[IngestBatch]:
+def _stream_jsonl(
+    path: Path, max_bytes: int, batch_size: int, on_position: Callable[[int], None] | None = None
+) -> Iterator[IngestBatch]:
     """A ``.jsonl`` file as a stream of articles, in batches of ``batch_size`` items, read
     one line at a time: memory is bounded by the batch and ``max_bytes``, whatever the file's
     size. ``max_bytes`` caps each line (an article), not the file; a line over it, or one that
@@ -372,8 +373,9 @@ def _stream_jsonl(path: Path, max_bytes: int, batch_size: int,
             yield batch
 
 
-def _add_raw_jsonl_line(batch: IngestBatch, number: int, raw: bytes, start: int,
-                        origin: str) -> None:
+def _add_raw_jsonl_line(
+    batch: IngestBatch, number: int, raw: bytes, start: int, origin: str
+) -> None:
     raw = raw.removesuffix(b"\n")
     if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
         raw, start = raw[3:], start + 3
@@ -537,8 +539,13 @@ def read_file(path: str | Path, *, max_bytes: int) -> IngestBatch:
     return batch
 
 
-def stream_file(path: str | Path, *, max_bytes: int, batch_size: int = STREAM_BATCH,
-                on_position: Callable[[int], None] | None = None) -> Iterator[IngestBatch]:
+def stream_file(
+    path: str | Path,
+    *,
+    max_bytes: int,
+    batch_size: int = STREAM_BATCH,
+    on_position: Callable[[int], None] | None = None,
+) -> Iterator[IngestBatch]:
     """Parse one file in batches; never raises for bad input. A ``.jsonl`` file is streamed
     (``max_bytes`` per line: see ``_stream_jsonl``; ``on_position`` hears how many bytes were
     read before each batch); any other file is one document whose size is checked against
@@ -560,8 +567,9 @@ def stream_file(path: str | Path, *, max_bytes: int, batch_size: int = STREAM_BA
     whole = parse_bytes(data, origin, kind=kind, max_bytes=max_bytes)
     del data
     for i in range(0, max(len(whole.articles), 1), batch_size):
-        yield IngestBatch(articles=whole.articles[i:i + batch_size],
-                          rejected=whole.rejected if i == 0 else [])
+        yield IngestBatch(
+            articles=whole.articles[i : i + batch_size], rejected=whole.rejected if i == 0 else []
+        )
 
 
 def _check_readable(path: Path) -> None:

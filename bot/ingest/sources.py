@@ -122,27 +122,38 @@ class _Run:
         self.in_file = position
 
     def file_done(self, size: int) -> None:
-        self.files_done, self.bytes_done, self.in_file = self.files_done + 1,\
-            self.bytes_done + size, 0
+        self.files_done, self.bytes_done, self.in_file = (
+            self.files_done + 1,
+            self.bytes_done + size,
+            0,
+        )
         self.tell()
 
     def tell(self) -> None:
         if self.progress is not None:
-            self.progress.advance(files_done=self.files_done, articles=self.articles,
-                                  bytes_done=self.bytes_done + self.in_file)
+            self.progress.advance(
+                files_done=self.files_done,
+                articles=self.articles,
+                bytes_done=self.bytes_done + self.in_file,
+            )
 
 
-def ingest_sources(db: Store, sources: Sequence[str], max_bytes: int,
-                   progress: IngestProgress | None = None) -> IngestReport:
+def ingest_sources(
+    db: Store, sources: Sequence[str], max_bytes: int, progress: IngestProgress | None = None
+) -> IngestReport:
     """Read, parse and store every source in batches (a ``.jsonl`` file streamed, see
     ``parse.stream_file``): memory is bounded by one batch, whatever the files' sizes, plus
     one line per duplicate or rejection for the report. The report's ``new_ids`` stay empty
     (a caller that needs them stores a batch with ``store_batch``)."""
-    plan = [(source, found if found is not None else [Path(source)], found is not None)
-            for source, found in _files_of(sources)]
+    plan = [
+        (source, found if found is not None else [Path(source)], found is not None)
+        for source, found in _files_of(sources)
+    ]
     if progress is not None:
-        progress.start(sum(len(paths) for _s, paths, _f in plan),
-                       sum(_size(path) for _s, paths, _f in plan for path in paths))
+        progress.start(
+            sum(len(paths) for _s, paths, _f in plan),
+            sum(_size(path) for _s, paths, _f in plan for path in paths),
+        )
     run = _Run(db, progress)
     for source, paths, is_folder in plan:
         produced = False
@@ -155,7 +166,8 @@ def ingest_sources(db: Store, sources: Sequence[str], max_bytes: int,
         if is_folder and not produced:
             kinds = ", ".join(f".{k}" for k in KINDS)
             run.report.rejected.append(
-                Rejection(source, f"folder has no supported files ({kinds})"))
+                Rejection(source, f"folder has no supported files ({kinds})")
+            )
     urls = [s for s in sources if is_url(s)]
     if urls:
         run.store(asyncio.run(_fetch_all(urls, max_bytes)))

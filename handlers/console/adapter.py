@@ -67,6 +67,5 @@ def console_command(
     db: Store, text: str, settings: Settings, chat: str = CHAT, user: str = "demo"
 ) -> Reply:
     """Run one typed command for the console chat."""
-    ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user,
-                         chat_title="terminal")
+    ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user, chat_title="terminal")
     return execute(db, ctx, text, settings)

@@ -80,4 +80,3 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
         current = line
     parts.append(current)
     return [part for part in parts if part] or ["-"]
-

@@ -50,8 +50,9 @@ class Failure:
 
 
 def too_many_requests(retry_after: int = 1) -> Failure:
-    return Failure(429, f"Too Many Requests: retry after {retry_after}",
-                   {"retry_after": retry_after})
+    return Failure(
+        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+    )
 
 
 def blocked() -> Failure:
@@ -67,14 +68,18 @@ def server_error() -> Failure:
 
 
 def bad_entities() -> Failure:
-    return Failure(400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at"
-                        " byte offset 0")
+    return Failure(
+        400, 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0'
+    )
 
 
 def migrated(new_chat_id: int) -> Failure:
     """The group became a supergroup; every later send to the old id fails the same way."""
-    return Failure(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                   {"migrate_to_chat_id": new_chat_id})
+    return Failure(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        {"migrate_to_chat_id": new_chat_id},
+    )
 
 
 def slow(seconds: float) -> Failure:
@@ -170,8 +175,13 @@ class FakeTelegram:
         title: str = "Test group",
     ) -> dict[str, Any]:
         """A text message (a command when it starts with "/") from a user in a chat."""
-        return self.enqueue({"message": self.message(chat_id, text, user_id=user_id,
-                                                     chat_type=chat_type, title=title)})
+        return self.enqueue(
+            {
+                "message": self.message(
+                    chat_id, text, user_id=user_id, chat_type=chat_type, title=title
+                )
+            }
+        )
 
     def send_channel_post(self, chat_id: int, text: str, title: str = "Test channel") -> dict:
         post = self.message(chat_id, text, chat_type="channel", title=title)
@@ -205,8 +215,12 @@ class FakeTelegram:
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self.chat(chat_id, chat_type, title),
-            "from": {"id": user, "is_bot": False, "first_name": f"User{user}",
-                     "language_code": "id"},
+            "from": {
+                "id": user,
+                "is_bot": False,
+                "first_name": f"User{user}",
+                "language_code": "id",
+            },
         }
         if text is not None:
             message["text"] = text
@@ -228,8 +242,9 @@ class FakeTelegram:
 
     def attempts_to(self, chat_id: int) -> int:
         """sendMessage calls for `chat_id`, failed ones included."""
-        return sum(1 for method, p in self.calls
-                   if method == "sendmessage" and p.get("chat_id") == chat_id)
+        return sum(
+            1 for method, p in self.calls if method == "sendmessage" and p.get("chat_id") == chat_id
+        )
 
     def pending_updates(self) -> int:
         return len(self._updates)
@@ -263,9 +278,17 @@ class FakeTelegram:
         return response
 
     async def _api_getme(self, params: dict[str, Any]) -> web.Response:
-        return _ok({"id": self.bot_id, "is_bot": True, "first_name": "Kabar",
-                    "username": self.username, "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False})
+        return _ok(
+            {
+                "id": self.bot_id,
+                "is_bot": True,
+                "first_name": "Kabar",
+                "username": self.username,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        )
 
     async def _api_deletewebhook(self, params: dict[str, Any]) -> web.Response:
         self.webhook = {}
@@ -276,8 +299,13 @@ class FakeTelegram:
         return _ok(True)
 
     async def _api_getwebhookinfo(self, params: dict[str, Any]) -> web.Response:
-        return _ok({"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                    "pending_update_count": len(self._updates)})
+        return _ok(
+            {
+                "url": self.webhook.get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
+        )
 
     async def _api_close(self, params: dict[str, Any]) -> web.Response:
         return _ok(True)
@@ -340,10 +368,20 @@ class FakeTelegram:
         message_id = next(self._message_ids)
         self.sent.append({**params, "message_id": message_id})
         chat = self.chat(chat_id, chat_type_of(chat_id))
-        return _ok({"message_id": message_id, "date": int(time.time()), "chat": chat,
-                    "from": {"id": self.bot_id, "is_bot": True, "first_name": "Kabar",
-                             "username": self.username},
-                    "text": params["text"]})
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": {
+                    "id": self.bot_id,
+                    "is_bot": True,
+                    "first_name": "Kabar",
+                    "username": self.username,
+                },
+                "text": params["text"],
+            }
+        )
 
     def _next_failure(self, chat_id: int) -> Failure | None:
         return next_failure(self.failures, chat_id, None)
@@ -368,8 +406,10 @@ class FakeTelegram:
 
 def _commands_key(params: dict[str, Any]) -> tuple[str, str]:
     scope = params.get("scope") or {"type": "default"}
-    return (json.dumps(scope, sort_keys=True) if scope != {"type": "default"} else "default",
-            params.get("language_code") or "")
+    return (
+        json.dumps(scope, sort_keys=True) if scope != {"type": "default"} else "default",
+        params.get("language_code") or "",
+    )
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
