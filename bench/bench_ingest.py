@@ -1,80 +1,296 @@
-"""Benchmark: articles/s into the SQLite store (FTS5 index kept in sync by triggers).
+"""Benchmark: `kabar ingest` articles/s on the real path, with the share of time per stage.
 
-Run with ``python -m bench.bench_ingest`` (``--quick`` for a small run). Side by side in one
-run: one transaction per batch of 500 (what `kabar ingest` and feed polls do) versus one
-transaction per article. Articles are synthetic (~3 KB each, seeded), on a real file database
-in WAL mode in a temporary folder.
+Run with ``python -m bench.bench_ingest`` (``--quick``: a small run for CI, well under 30 s).
+
+The path measured is ``bot.ingest.sources.ingest_sources``, the function `kabar ingest` calls:
+a ``.jsonl`` file is read and streamed in batches -> JSON parse -> clean -> language detection ->
+dedup keys -> SQLite insert with the FTS5 index (triggers). Three generated corpora of ~3 KB
+articles (seeded): Indonesian prose and English prose (shuffled sentences of the hand-written
+paragraphs of the language dev set) and random syllables. Each corpus goes through
+
+* ``new``: the current code, and
+* ``old``: the same path with the previous detector (langdetect) and the previous hash
+  normaliser (a ``unicodedata`` character loop), from ``bench/legacy.py``, side by side.
+
+Stage times come from thin timers around the stage functions (module attributes); "store" is
+the SQLite transaction (dedup lookups, INSERTs, FTS5), and the FTS5 share is measured by a third
+run with the FTS insert trigger dropped. Then the whole CLI (a fresh ``python -m bot ingest``
+process, default config) on a 3,000-article ``.jsonl`` (about 10 MB, over the default 5 MB
+``ingest.max_bytes``: the cap is per article), new and old; and the peak RSS of that process
+on two file sizes (the stream keeps memory flat; the full run extrapolates to 1 GB).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from random import Random
+from typing import Any
 
-from bot.ingest.dedup import save_articles
-from store import open_store
-from store.models import ArticleIn
-
-WORDS = """yang dan di ke dari untuk dengan pada ini itu presiden pemerintah rudal satelit
-Kim Putin militer uji coba peluncuran pertemuan laut udara kapal pelabuhan harga
-the of and to in said government launch meeting security border""".split()
+ROOT = Path(__file__).resolve().parent.parent
+LANG_FIXTURES = ROOT / "tests" / "fixtures" / "lang"
+ARTICLE_CHARS = 3000
+TIMES: collections.defaultdict[str, float] = collections.defaultdict(float)
 
 
-def make_articles(count: int, seed: int) -> list[ArticleIn]:
-    rng = Random(seed)
-    out = []
-    for i in range(count):
-        words: list[str] = []
-        while sum(len(w) + 1 for w in words) < 3000:
-            words.append(rng.choice(WORDS))
-        out.append(
-            ArticleIn(
-                text=" ".join(words) + f" nomor {seed}-{i}.",
-                title=f"Berita {i}",
-                url=f"https://bench.example/{seed}/{i}",
-                source="bench",
-                lang="id",
+# --- corpora ------------------------------------------------------------------------------------
+
+
+def _sentences(paragraphs: list[str]) -> list[str]:
+    return [s for p in paragraphs for s in re.split(r"(?<=[.!?])\s", p) if s]
+
+
+def _prose(rng: Random, sentences: list[str]) -> str:
+    paras: list[str] = []
+    size = 0
+    while size < ARTICLE_CHARS:
+        paras.append(" ".join(rng.sample(sentences, 3)))
+        size += len(paras[-1]) + 2
+    return "\n\n".join(paras)
+
+
+def _syllables(rng: Random) -> str:
+    onsets = [*"bcdghjklmnprstwyz", "", "ng"]
+    vowels = [*"aeiou", "ai"]
+    codas = ["", "", "n", "k", "r", "s", "t", "ng", "x"]
+    out: list[str] = []
+    size = 0
+    while size < ARTICLE_CHARS:
+        words = [
+            "".join(
+                rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+                for _ in range(rng.randint(1, 4))
             )
+            for _ in range(rng.randint(5, 14))
+        ]
+        out.append(" ".join(words).capitalize() + rng.choice(".?!"))
+        size += len(out[-1]) + 1
+    return " ".join(out)
+
+
+def corpus_texts(name: str, count: int, seed: int) -> Iterator[dict[str, str]]:
+    sys.path.insert(0, str(LANG_FIXTURES))
+    from texts_id_en import EN_PARAGRAPHS, EN_TITLES, ID_PARAGRAPHS, ID_TITLES
+
+    rng = Random(seed)
+    sentences = _sentences(ID_PARAGRAPHS if name == "id" else EN_PARAGRAPHS)
+    titles = ID_TITLES if name == "id" else EN_TITLES
+    for i in range(count):
+        text = _syllables(rng) if name == "syllables" else _prose(rng, sentences)
+        yield {
+            "title": f"{rng.choice(titles)} ({i})",
+            "text": f"{text}\n\nNomor {seed}-{i}.",
+            "url": f"https://berita.example/{name}/{seed}/{i}?utm_source=x",
+            "source": "Berita Contoh",
+            "published": "2024-04-10T19:05:00Z",
+        }
+
+
+def write_jsonl(path: Path, name: str, count: int, seed: int) -> int:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in corpus_texts(name, count, seed):
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path.stat().st_size
+
+
+# --- the in-process path with stage timers ----------------------------------------------------
+
+
+def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            TIMES[name] += time.perf_counter() - start
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def instrumented(old: bool) -> Iterator[None]:
+    """Timers around the stages; ``old``: the previous detector and hash swapped in."""
+    import bot.ingest.dedup as dedup
+    import bot.ingest.parse as parse
+    import store.articles as articles
+    from bench import legacy
+
+    saved = (parse.detect_language, parse.clean_text, dedup.content_hash, articles.insert_articles)
+    detect, content_hash = saved[0], saved[2]
+    if old:
+        detect, content_hash = legacy.detect_language, legacy.content_hash
+    parse.detect_language = _timed("detect", detect)
+    parse.clean_text = _timed("clean", parse.clean_text)
+    dedup.content_hash = _timed("hash", content_hash)
+    articles.insert_articles = _timed("store", articles.insert_articles)
+    try:
+        yield
+    finally:
+        (parse.detect_language, parse.clean_text, dedup.content_hash, articles.insert_articles) = (
+            saved
         )
-    return out
 
 
-def timed_insert(path: Path, articles: list[ArticleIn], batch: int) -> float:
-    db = open_store(path)
-    start = time.perf_counter()
-    for i in range(0, len(articles), batch):
-        save_articles(db, articles[i : i + batch])
-    elapsed = time.perf_counter() - start
+def run_path(folder: Path, corpus: Path, old: bool, fts: bool = True) -> dict[str, float]:
+    from bot.ingest.sources import ingest_sources
+    from store import open_store
+
+    db_path = folder / f"bench-{time.perf_counter_ns()}.db"
+    db = open_store(db_path)
+    if not fts:
+        db.conn.execute("DROP TRIGGER articles_ai")
+    TIMES.clear()
+    with instrumented(old):
+        start = time.perf_counter()
+        report = ingest_sources(db, [str(corpus)], 5_000_000)
+        total = time.perf_counter() - start
     db.close()
-    return elapsed
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            os.remove(f"{db_path}{suffix}")
+    assert report.new > 0 and not report.rejected, report.summary()
+    return {"total": total, "articles": report.new, **TIMES}
+
+
+STAGES = ("read + JSON + glue", "clean", "detect", "hash", "store (SQLite + FTS5)")
+
+
+def stage_shares(result: dict[str, float]) -> dict[str, float]:
+    store = result.get("store", 0.0) - result.get("hash", 0.0)  # keys are made as rows are read
+    other = result["total"] - sum(result.get(k, 0.0) for k in ("clean", "detect", "store"))
+    values = [
+        other,
+        result.get("clean", 0.0),
+        result.get("detect", 0.0),
+        result.get("hash", 0.0),
+        store,
+    ]
+    return {name: value / result["total"] for name, value in zip(STAGES, values, strict=True)}
+
+
+# --- the whole CLI in a fresh process -----------------------------------------------------------
+
+_CLI = """
+import resource, sys, time
+old = sys.argv[1] == "old"
+if old:
+    import bench.legacy as legacy, bot.ingest.dedup as dedup, bot.ingest.parse as parse
+    parse.detect_language, dedup.content_hash = legacy.detect_language, legacy.content_hash
+from bot.cli import main
+start = time.perf_counter()
+code = main(["ingest", *sys.argv[2:]])
+print("ELAPSED", time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
+
+
+def run_cli(folder: Path, corpus: Path, old: bool) -> tuple[float, int, str]:
+    """Wall seconds of the whole process, its peak RSS in kB, and its summary line."""
+    work = Path(tempfile.mkdtemp(dir=folder))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("KABAR_CONFIG", None)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _CLI, "old" if old else "new", str(corpus)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    lines = done.stdout.splitlines()
+    if done.returncode != 0 or not lines or not lines[-1].startswith("ELAPSED"):
+        raise SystemExit(f"kabar ingest failed ({done.returncode}): {done.stdout}{done.stderr}")
+    return wall, int(lines[-1].split()[2]), lines[0]
+
+
+# --- report -------------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small run (CI)")
     args = parser.parse_args()
-    count = 1000 if args.quick else 10_000
-    single_count = min(count, 1000 if args.quick else 2000)
-    with tempfile.TemporaryDirectory() as folder:
-        batched = timed_insert(Path(folder, "batched.db"), make_articles(count, 1), 500)
-        single = timed_insert(Path(folder, "single.db"), make_articles(single_count, 2), 1)
-        db = open_store(Path(folder, "batched.db"))
-        start = time.perf_counter()
-        hits = db.conn.execute(
-            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'rudal'"
-        ).fetchone()[0]
-        search_ms = (time.perf_counter() - start) * 1000
-    print(f"{'mode':<28} {'articles':>9} {'seconds':>8} {'articles/s':>11}")
-    print(f"{'batched (500/transaction)':<28} {count:>9} {batched:>8.2f} {count / batched:>11.0f}")
-    print(
-        f"{'one per transaction':<28} {single_count:>9} {single:>8.2f}"
-        f" {single_count / single:>11.0f}"
-    )
-    print(f"batched / single speed-up: {(count / batched) / (single_count / single):.1f}x")
-    print(f"FTS5 query over {count} articles: {hits} hits in {search_ms:.1f} ms")
+    count, old_count = (400, 60) if args.quick else (3000, 300)
+    cli_count, cli_old_count = (3000, 150) if args.quick else (3000, 3000)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print(
+            f"real path (bot.ingest.sources.ingest_sources), ~{ARTICLE_CHARS / 1000:.0f} KB"
+            " articles, one core"
+        )
+        print(
+            f"{'corpus':<11} {'path':<5} {'articles':>8} {'art/s':>7}  "
+            + "  ".join(f"{s[:14]:>14}" for s in STAGES)
+        )
+        warm = folder / "warm.jsonl"
+        write_jsonl(warm, "id", 50, 99)
+        run_path(folder, warm, old=False)  # imports, regex and translate tables: not measured
+        run_path(folder, warm, old=True)
+        for seed, name in enumerate(("id", "en", "syllables"), 1):
+            new_file, old_file = folder / f"{name}.jsonl", folder / f"{name}-old.jsonl"
+            write_jsonl(new_file, name, count, seed)
+            write_jsonl(old_file, name, old_count, seed + 10)
+            new = run_path(folder, new_file, old=False)
+            no_fts = run_path(folder, new_file, old=False, fts=False)
+            old = run_path(folder, old_file, old=True)
+            for label, result in (("new", new), ("old", old)):
+                shares = stage_shares(result)
+                print(
+                    f"{name:<11} {label:<5} {result['articles']:>8.0f}"
+                    f" {result['articles'] / result['total']:>7.0f}  "
+                    + "  ".join(f"{shares[s] * 100:>13.1f}%" for s in STAGES)
+                )
+            new_rate, old_rate = (new["articles"] / new["total"], old["articles"] / old["total"])
+            fts_ms = max(new["store"] - no_fts["store"], 0.0) * 1000 / new["articles"]
+            print(
+                f"{'':<11} new/old {new_rate / old_rate:.1f}x; FTS5 index:"
+                f" {fts_ms:.3f} ms/article ({fts_ms / 1000 * new['articles'] / new['total']:.0%}"
+                f" of new; store without FTS5 {no_fts['store'] / new['store']:.0%} of store)"
+            )
+        cli_file, cli_old = folder / "cli.jsonl", folder / "cli-old.jsonl"
+        size = write_jsonl(cli_file, "id", cli_count, 40)
+        write_jsonl(cli_old, "id", cli_old_count, 41)
+        wall, rss, line = run_cli(folder, cli_file, old=False)
+        old_wall, _rss, old_line = run_cli(folder, cli_old, old=True)
+        print(
+            f"\nwhole CLI, default config: `kabar ingest` on a {cli_count:,}-article .jsonl"
+            f" ({size / 1e6:.1f} MB > the 5 MB default cap)"
+        )
+        print(f"  new: {wall:.2f} s wall -> {cli_count / wall:.0f} articles/s ({line})")
+        old_rate = cli_old_count / old_wall
+        print(
+            f"  old: {old_wall:.2f} s wall for {cli_old_count:,} -> {old_rate:.0f}"
+            f" articles/s ({old_line}); new/old {cli_count / wall / old_rate:.1f}x"
+        )
+        sizes = (1_000, 4_000) if args.quick else (3_000, 30_000)
+        print("\nstreamed .jsonl, peak RSS of the whole `kabar ingest` process:")
+        peaks = []
+        for n in sizes:
+            big = folder / f"mem-{n}.jsonl"
+            mb = write_jsonl(big, "en", n, 50 + n) / 1e6
+            wall, rss, _line = run_cli(folder, big, old=False)
+            peaks.append(rss)
+            print(
+                f"  {mb:7.1f} MB ({n:,} articles): peak RSS {rss / 1024:.0f} MB,"
+                f" {n / wall:.0f} articles/s"
+            )
+            big.unlink()
+        print(
+            f"  file x{sizes[1] / sizes[0]:.0f} -> peak RSS x{peaks[1] / peaks[0]:.2f}"
+            " (flat: memory is bounded by one batch, so a 1 GB file peaks the same)"
+        )
 
 
 if __name__ == "__main__":

@@ -38,10 +38,13 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
 def claim_due(
     db: Database, limit: int, lease_seconds: float = 120.0, platforms: Iterable[str] | None = None
 ) -> list[OutboxItem]:
-    """Take up to `limit` rows that are due (or whose lease expired) for active chats."""
+    """Take up to `limit` rows that are due (or whose lease expired) for active chats, oldest
+    due first. The ``outbox_claim`` index serves that order, so a claim reads about `limit`
+    rows, not every due row (a row being sent was due when it was claimed: its
+    ``next_attempt_at`` is in the past too)."""
     now = now_db()
     where_platform = ""
-    params: list[object] = [now, now]
+    params: list[object] = [now, now, now]
     if platforms is not None:
         names = list(platforms)
         where_platform = f" AND c.platform IN ({','.join('?' * len(names))})"
@@ -49,8 +52,10 @@ def claim_due(
     with transaction(db):
         rows = db.conn.execute(
             "SELECT o.id, o.article_id, o.chat_id, o.keywords, o.attempts, c.platform,"
-            " c.address, c.language, o.created_at FROM outbox o JOIN chats c ON c.id = o.chat_id"
-            " WHERE c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
+            " c.address, c.language, o.created_at FROM outbox o INDEXED BY outbox_claim"
+            " JOIN chats c ON c.id = o.chat_id"
+            " WHERE o.status IN ('pending', 'sending') AND o.next_attempt_at <= ?"
+            " AND c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
             [*params, limit],

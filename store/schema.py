@@ -146,6 +146,11 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE feeds ADD COLUMN failure_notified_at TEXT",
         "UPDATE feeds SET last_ok_at = last_polled_at WHERE failures = 0",
     ],
+    # 5: claim_due reads due rows in claim order from an index (no sort of every due row)
+    [
+        "CREATE INDEX outbox_claim ON outbox(next_attempt_at, id)"
+        " WHERE status IN ('pending', 'sending')",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

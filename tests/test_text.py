@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.alerts.sentence import first_sentence
+from bot.ingest import clean as clean_module
 from bot.ingest.clean import clean_text, content_hash, split_source_tag
 from bot.ingest.urls import canonical_url
 
@@ -312,3 +313,46 @@ def test_html_scan_keeps_browser_text() -> None:
         "<!-- note --><p>Rudal&nbsp;diluncurkan.<br/>Lagi.</p><?php x ?>a < b"
     )
     assert clean_text(raw) == "Kim Jong Un\n\nRudal diluncurkan.\nLagi.\n\na < b"
+
+
+# --- one-line fast path of clean_text -----------------------------------------------------------
+
+
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(blacklist_categories=()), max_size=80),
+        st.lists(
+            st.sampled_from(
+                [
+                    "Read more",
+                    "Baca juga: x",
+                    "ADVERTISEMENT",
+                    " ",
+                    "  ",
+                    "Kim",
+                    "é",
+                    "e\u0301",
+                    "<b>",
+                    "&amp;",
+                    "\u00a0",
+                    "\u200b",
+                    "“Putin”",
+                    "Lihat juga video",
+                    "\t",
+                    "Rudal",
+                    ".",
+                ]
+            ),
+            max_size=8,
+        ).map("".join),
+    )
+)
+def test_one_line_fast_path_is_the_full_cleaning(text: str) -> None:
+    assert clean_text(text) == clean_module._clean_full(text)
+
+
+def test_plain_titles_take_the_fast_path() -> None:
+    assert clean_module._plain_line("Korea Utara luncurkan rudal “Hwasong” lagi")
+    assert not clean_module._plain_line("Kim &amp; Putin")
+    assert not clean_module._plain_line("Cafe\u0301")
+    assert clean_text("  Read more  ") == ""

@@ -13,9 +13,14 @@ from store.models import ArticleIn, InsertReport
 
 
 def with_keys(item: ArticleIn) -> ArticleIn:
-    """``item`` with its dedup keys filled in."""
+    """``item`` with its dedup keys filled in (a key the parser already computed, such as the
+    canonical URL ``parse.make_article`` checks the link with, is kept: computed once)."""
+    if item.canonical_url and item.content_hash:
+        return item
     return dataclasses.replace(
-        item, canonical_url=canonical_url(item.url), content_hash=content_hash(item.text)
+        item,
+        canonical_url=item.canonical_url or canonical_url(item.url),
+        content_hash=item.content_hash or content_hash(item.text),
     )
 
 

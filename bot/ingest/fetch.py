@@ -231,7 +231,7 @@ async def fetch_feed(
         return FetchResult(got.status, IngestBatch(), got.state, not_modified=True, error=None)
     if not got.body.strip():
         return _failure(got.status, state, "empty response")
-    try:  # parsing (feedparser, langdetect) is CPU work: keep it off the event loop
+    try:  # parsing (feedparser, language detection) is CPU work: keep it off the event loop
         batch = await asyncio.to_thread(
             parse_document,
             got.body,

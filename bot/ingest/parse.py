@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
@@ -71,12 +71,12 @@ def format_size(n: int) -> str:
     return f"{text} {unit}"
 
 
-def too_large_reason(size: int, cap: int) -> str:
+def too_large_reason(size: int, cap: int, what: str = "file") -> str:
     """``"file too large (12.9 MB > cap 5 MB)"``; exact bytes when rounding hides the gap."""
     got, limit = format_size(size), format_size(cap)
     if got == limit:
         got, limit = f"{size} bytes", f"{cap} bytes"
-    return f"file too large ({got} > cap {limit})"
+    return f"{what} too large ({got} > cap {limit})"
 
 
 def looks_binary(data: bytes) -> bool:
@@ -133,11 +133,12 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
-def _own_link(url: str) -> str:
-    """The article's link as published (stripped), when it is a usable http(s) URL; its
-    canonical form is computed by the store, for deduplication only."""
+def _own_link(url: str) -> tuple[str, str]:
+    """The article's link as published (stripped), when it is a usable http(s) URL, and its
+    canonical form (for deduplication only); ``("", "")`` otherwise."""
     url = (url or "").strip()
-    return url if canonical_url(url) else ""
+    canonical = canonical_url(url)
+    return (url, canonical) if canonical else ("", "")
 
 
 def make_article(
@@ -159,15 +160,17 @@ def make_article(
     if len(body) < MIN_TEXT_CHARS:
         raise ItemError(f"too short ({len(body)} chars after cleaning, min {MIN_TEXT_CHARS})")
     lang, confidence = detect_language(body)
+    link, canonical = _own_link(url)
     return ArticleIn(
         text=body,
         title=_one_line(title),
-        url=_own_link(url),
+        url=link,
         source=_one_line(source) or tag,
         published=published,
         lang=lang,
         lang_confidence=confidence,
         origin=origin,
+        canonical_url=canonical,
     )
 
 
@@ -301,23 +304,88 @@ def _parse_jsonl(data: bytes, origin: str) -> IngestBatch:
     batch = IngestBatch()
     # split("\n"), not splitlines(): U+2028 and friends are legal inside JSON strings.
     for number, line in enumerate(_decode(data).split("\n"), 1):
-        if not line.strip():
-            continue
-        label = f"JSON line {number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            reason = f"{label}: malformed JSON: {_json_error(exc, f'column {exc.colno}')}"
-            batch.rejected.append(Rejection(origin, reason))
-            continue
-        except ValueError:  # an integer past Python's digit limit
-            batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_MANY_DIGITS}"))
-            continue
-        except RecursionError:
-            batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_DEEP}"))
-            continue
-        _add_json_item(batch, label, obj, origin)
+        if line.strip():
+            _add_jsonl_line(batch, number, line, origin)
     return batch
+
+
+def _add_jsonl_line(batch: IngestBatch, number: int, line: str, origin: str) -> None:
+    label = f"JSON line {number}"
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        reason = f"{label}: malformed JSON: {_json_error(exc, f'column {exc.colno}')}"
+        batch.rejected.append(Rejection(origin, reason))
+        return
+    except ValueError:  # an integer past Python's digit limit
+        batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_MANY_DIGITS}"))
+        return
+    except RecursionError:
+        batch.rejected.append(Rejection(origin, f"{label}: malformed JSON: {TOO_DEEP}"))
+        return
+    _add_json_item(batch, label, obj, origin)
+
+
+# --- .jsonl files, streamed -----------------------------------------------------------------
+
+STREAM_BATCH = 500  # articles (and rejections) per batch from a streamed file
+_SKIP_CHUNK = 1 << 20
+
+
+def _stream_jsonl(
+    path: Path, max_bytes: int, batch_size: int, on_position: Callable[[int], None] | None = None
+) -> Iterator[IngestBatch]:
+    """A ``.jsonl`` file as a stream of articles, in batches of ``batch_size`` items, read
+    one line at a time: memory is bounded by the batch and ``max_bytes``, whatever the file's
+    size. ``max_bytes`` caps each line (an article), not the file; a line over it, or one that
+    is not UTF-8, is rejected alone. The whole file is rejected only when it is empty or its
+    first 8 KB look binary or UTF-16."""
+    origin = str(path)
+    with path.open("rb") as handle:
+        head = handle.read(_BINARY_SAMPLE)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise DocumentError("unsupported encoding UTF-16 (save as UTF-8)")
+        if looks_binary(head):
+            raise DocumentError("binary file")
+        handle.seek(0)
+        batch, offset, number, content = IngestBatch(), 0, 0, False
+        while raw := handle.readline(max_bytes + 1):
+            number, start = number + 1, offset
+            offset += len(raw)
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the line
+                    raw = handle.readline(_SKIP_CHUNK)
+                    offset += len(raw)
+                reason = too_large_reason(offset - start, max_bytes, "article")
+                batch.rejected.append(Rejection(origin, f"JSON line {number}: {reason}"))
+                content = True
+            elif raw.strip():
+                content = True
+                _add_raw_jsonl_line(batch, number, raw, start, origin)
+            if len(batch.articles) + len(batch.rejected) >= batch_size:
+                if on_position is not None:
+                    on_position(offset)
+                yield batch
+                batch = IngestBatch()
+        if not content:
+            raise DocumentError("empty file")
+        if batch.articles or batch.rejected:
+            yield batch
+
+
+def _add_raw_jsonl_line(
+    batch: IngestBatch, number: int, raw: bytes, start: int, origin: str
+) -> None:
+    raw = raw.removesuffix(b"\n")
+    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw, start = raw[3:], start + 3
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"JSON line {number}: invalid UTF-8 at byte {start + exc.start}"
+        batch.rejected.append(Rejection(origin, reason))
+        return
+    _add_jsonl_line(batch, number, line, origin)
 
 
 # --- RSS / Atom -----------------------------------------------------------------------------
@@ -466,14 +534,49 @@ def parse_bytes(
 
 
 def read_file(path: str | Path, *, max_bytes: int) -> IngestBatch:
-    """Read and parse one file; the size is checked before reading."""
+    """Read and parse one file (all of ``stream_file`` in one batch)."""
+    batch = IngestBatch()
+    for part in stream_file(path, max_bytes=max_bytes):
+        batch.extend(part)
+    return batch
+
+
+def stream_file(
+    path: str | Path,
+    *,
+    max_bytes: int,
+    batch_size: int = STREAM_BATCH,
+    on_position: Callable[[int], None] | None = None,
+) -> Iterator[IngestBatch]:
+    """Parse one file in batches; never raises for bad input. A ``.jsonl`` file is streamed
+    (``max_bytes`` per line: see ``_stream_jsonl``; ``on_position`` hears how many bytes were
+    read before each batch); any other file is one document whose size is checked against
+    ``max_bytes`` before it is read."""
     origin = str(path)
     try:
         kind = kind_for(origin)
+        if kind == "jsonl":
+            _check_readable(Path(path))
+            yield from _stream_jsonl(Path(path), max_bytes, batch_size, on_position)
+            return
         data = _read_capped(Path(path), max_bytes)
     except DocumentError as exc:
-        return IngestBatch(rejected=[Rejection(origin, str(exc))])
-    return parse_bytes(data, origin, kind=kind, max_bytes=max_bytes)
+        yield IngestBatch(rejected=[Rejection(origin, str(exc))])
+        return
+    except OSError as exc:
+        yield IngestBatch(rejected=[Rejection(origin, f"cannot read file: {exc.strerror or exc}")])
+        return
+    whole = parse_bytes(data, origin, kind=kind, max_bytes=max_bytes)
+    del data
+    for i in range(0, max(len(whole.articles), 1), batch_size):
+        yield IngestBatch(
+            articles=whole.articles[i : i + batch_size], rejected=whole.rejected if i == 0 else []
+        )
+
+
+def _check_readable(path: Path) -> None:
+    if not path.is_file():
+        raise DocumentError("not a file" if path.exists() else "file not found")
 
 
 def _read_capped(path: Path, max_bytes: int) -> bytes:

@@ -7,10 +7,11 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bot.ingest.dedup import save_articles
 from bot.ingest.fetch import FeedState, fetch_feed, make_client
-from bot.ingest.parse import KINDS, read_file
+from bot.ingest.parse import KINDS, stream_file
 from bot.ingest.urls import redact_url
 from store import Store
 from store.models import IngestBatch, Rejection
@@ -26,6 +27,22 @@ class IngestReport:
 
     def summary(self) -> str:
         return f"new {self.new}, duplicate {self.duplicate}, rejected {len(self.rejected)}"
+
+    def add(self, other: IngestReport, *, ids: bool = True) -> None:
+        self.new += other.new
+        self.duplicate += other.duplicate
+        self.rejected.extend(other.rejected)
+        self.duplicates.extend(other.duplicates)
+        if ids:
+            self.new_ids.extend(other.new_ids)
+
+
+class IngestProgress(Protocol):
+    """What ``ingest_sources`` reports while it runs (the CLI draws a progress bar from it)."""
+
+    def start(self, files: int, total_bytes: int) -> None: ...
+
+    def advance(self, *, files_done: int, articles: int, bytes_done: int) -> None: ...
 
 
 def is_url(source: str) -> bool:
@@ -55,32 +72,6 @@ def folder_files(folder: Path) -> Iterator[Path]:
                 yield path
 
 
-def _read_source(source: str, max_bytes: int) -> IngestBatch:
-    """A file, or every supported file of a folder (one rejection when there is none)."""
-    if not Path(source).is_dir():
-        return read_file(source, max_bytes=max_bytes)
-    batch = IngestBatch()
-    for path in folder_files(Path(source)):
-        batch.extend(read_file(path, max_bytes=max_bytes))
-    if not batch.articles and not batch.rejected:
-        kinds = ", ".join(f".{k}" for k in KINDS)
-        batch.rejected.append(Rejection(source, f"folder has no supported files ({kinds})"))
-    return batch
-
-
-def load_sources(sources: Sequence[str], max_bytes: int) -> IngestBatch:
-    """Read every file (a folder: its supported files) and fetch every URL; one bad source
-    never stops the others."""
-    batch = IngestBatch()
-    urls = [s for s in sources if is_url(s)]
-    for source in sources:
-        if not is_url(source):
-            batch.extend(_read_source(source, max_bytes))
-    if urls:
-        batch.extend(asyncio.run(_fetch_all(urls, max_bytes)))
-    return batch
-
-
 async def _fetch_all(urls: Iterable[str], max_bytes: int) -> IngestBatch:
     batch = IngestBatch()
     async with make_client() as client:
@@ -94,5 +85,90 @@ async def _fetch_all(urls: Iterable[str], max_bytes: int) -> IngestBatch:
     return batch
 
 
-def ingest_sources(db: Store, sources: Sequence[str], max_bytes: int) -> IngestReport:
-    return store_batch(db, load_sources(sources, max_bytes))
+def _files_of(sources: Sequence[str]) -> Iterator[tuple[str, list[Path] | None]]:
+    """Each file source with ``None``; each folder with its supported files."""
+    for source in sources:
+        if not is_url(source):
+            path = Path(source)
+            yield (source, list(folder_files(path))) if path.is_dir() else (source, None)
+
+
+def _size(path: Path | str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+@dataclass
+class _Run:
+    """One ``ingest_sources`` call: the report so far and what the progress display shows."""
+
+    db: Store
+    progress: IngestProgress | None
+    report: IngestReport = field(default_factory=IngestReport)
+    files_done: int = 0
+    bytes_done: int = 0  # of the files finished
+    in_file: int = 0  # bytes read of the current file
+    articles: int = 0
+
+    def store(self, batch: IngestBatch) -> None:
+        if batch.articles or batch.rejected:
+            self.report.add(store_batch(self.db, batch), ids=False)
+            self.articles += len(batch.articles)
+        self.tell()
+
+    def at(self, position: int) -> None:
+        self.in_file = position
+
+    def file_done(self, size: int) -> None:
+        self.files_done, self.bytes_done, self.in_file = (
+            self.files_done + 1,
+            self.bytes_done + size,
+            0,
+        )
+        self.tell()
+
+    def tell(self) -> None:
+        if self.progress is not None:
+            self.progress.advance(
+                files_done=self.files_done,
+                articles=self.articles,
+                bytes_done=self.bytes_done + self.in_file,
+            )
+
+
+def ingest_sources(
+    db: Store, sources: Sequence[str], max_bytes: int, progress: IngestProgress | None = None
+) -> IngestReport:
+    """Read, parse and store every source in batches (a ``.jsonl`` file streamed, see
+    ``parse.stream_file``): memory is bounded by one batch, whatever the files' sizes, plus
+    one line per duplicate or rejection for the report. The report's ``new_ids`` stay empty
+    (a caller that needs them stores a batch with ``store_batch``)."""
+    plan = [
+        (source, found if found is not None else [Path(source)], found is not None)
+        for source, found in _files_of(sources)
+    ]
+    if progress is not None:
+        progress.start(
+            sum(len(paths) for _s, paths, _f in plan),
+            sum(_size(path) for _s, paths, _f in plan for path in paths),
+        )
+    run = _Run(db, progress)
+    for source, paths, is_folder in plan:
+        produced = False
+        for path in paths:
+            size = _size(path)
+            for batch in stream_file(path, max_bytes=max_bytes, on_position=run.at):
+                produced = produced or bool(batch.articles or batch.rejected)
+                run.store(batch)
+            run.file_done(size)
+        if is_folder and not produced:
+            kinds = ", ".join(f".{k}" for k in KINDS)
+            run.report.rejected.append(
+                Rejection(source, f"folder has no supported files ({kinds})")
+            )
+    urls = [s for s in sources if is_url(s)]
+    if urls:
+        run.store(asyncio.run(_fetch_all(urls, max_bytes)))
+    return run.report
