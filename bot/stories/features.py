@@ -25,6 +25,7 @@ _MONTHS = {
     "oktober": 10, "october": 10, "oct": 10, "okt": 10, "november": 11, "nov": 11,
     "desember": 12, "december": 12, "dec": 12, "des": 12,
 }
+_POSSESSIVE = re.compile(r"['’]s?$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
 _CASED = {"as", "us", "ri", "pm", "un", "zee", "ktt", "uav"}  # only when written in capitals
 _STOP = frozenset("""
@@ -70,6 +71,7 @@ def _mid_sentence_caps(sents: list[str]) -> set[str]:
 
 def _add_terms(terms: dict[str, float], toks: list[str], lang: str, cased: set[str],
                ref: date, *, title: bool) -> None:
+    toks = [_POSSESSIVE.sub("", t) or t for t in toks]
     words = [t.lower() for t in toks]
     i = 0
     while i < len(toks):
@@ -85,6 +87,9 @@ def _add_terms(terms: dict[str, float], toks: list[str], lang: str, cased: set[s
             i += hit[1]
             continue
         i += 1
+        if low in _MONTHS and len(low) > 3:
+            terms[f"x:month{_MONTHS[low]}"] = WEIGHTS["x"]
+            continue
         if tok[0].isdigit():
             value = number_value(tok, lang)
             if value is not None and (float(value) >= 10 or "." in value):
@@ -94,9 +99,20 @@ def _add_terms(terms: dict[str, float], toks: list[str], lang: str, cased: set[s
             continue
         is_name = low in cased if title else (tok[0].isupper() and (i > 1 or low in cased))
         if is_name:
-            terms["e:" + low] = WEIGHTS["e"]
+            run = _name_run(toks, i - 1)  # a person counts once: Kim Jong Un = 3 x 1/3
+            terms["e:" + low] = max(terms.get("e:" + low, 0.0), WEIGHTS["e"] / run)
         elif len(low) >= 4 and not any(c.isdigit() for c in low):
             terms.setdefault("w:" + low, WEIGHTS["w"])
+
+
+def _name_run(toks: list[str], i: int) -> int:
+    """Length of the run of capitalised words around ``toks[i]`` (a multi-word name)."""
+    lo = hi = i
+    while lo > 0 and toks[lo - 1][:1].isupper():
+        lo -= 1
+    while hi + 1 < len(toks) and toks[hi + 1][:1].isupper():
+        hi += 1
+    return min(hi - lo + 1, 3)
 
 
 def _date_at(words: list[str], i: int, ref: date) -> tuple[str | None, int]:

@@ -12,6 +12,9 @@ from .model import StoryFeatures, StoryInput
 from .source import CandidateSource, MemorySource
 
 
+DATE_CONFLICT = 0.5  # score factor when two articles date their events on different days
+
+
 @dataclass(frozen=True)
 class GroupConfig:
     window_hours: float = 48.0
@@ -96,18 +99,25 @@ class StoryIndex:
         return Match(article_id=aid, story_id=story, score=best[0], shared_bands=bands.get(aid, 0))
 
 
-def _rarity(df: int, cap: int) -> float:
-    """1 for a term no other article in the window has, 0 for one at the cap."""
-    return math.log((cap + 1) / (df + 1)) / math.log(cap + 1)
+def _rarity(df: int, cap: int, half: float = 4.0) -> float:
+    """1 for a term no other article in the window has, 1/2 at ``half`` articles, falling
+    like 1/df; 0 (ignored) once the term reaches the cap."""
+    return 0.0 if df >= cap else half / (half + df)
 
 
 def similarity(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float]) -> float:
     """Overlap of shared terms, each weighted by its rarity in the window, over the geometric
     mean of both articles' (static) sizes. Plain words count only within one language."""
     neutral = _score(a, b, rarity, lambda t: not t.startswith("w:"))
-    if a.lang != b.lang:
-        return neutral
-    return max(neutral, _score(a, b, rarity, lambda t: True))
+    best = neutral if a.lang != b.lang else max(neutral, _score(a, b, rarity, lambda t: True))
+    return best * DATE_CONFLICT if _dates_disagree(a, b) else best
+
+
+def _dates_disagree(a: StoryFeatures, b: StoryFeatures) -> bool:
+    """Both name days (``Rabu (13/9)``, ``on Wednesday``) and none in common."""
+    da = {t for t in a.terms if t.startswith("d:")}
+    db = {t for t in b.terms if t.startswith("d:")}
+    return bool(da and db and not da & db)
 
 
 def _score(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float], keep) -> float:
