@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from .lexicon import match_at
 from .minhash import band_keys, shingles, signature
@@ -125,9 +125,9 @@ def _date_at(words: list[str], i: int, ref: date) -> tuple[str | None, int]:
     nxt = words[i + 1] if i + 1 < len(words) else ""
     if w.isdigit() and nxt in _MONTHS and 1 <= int(w) <= 31:
         return _date_key(ref, _MONTHS[nxt], int(w)), 2
-    if w in _MONTHS and w not in {"may", "mar", "jun", "jul", "des", "sep"} and nxt.isdigit():
-        if 1 <= int(nxt) <= 31:
-            return _date_key(ref, _MONTHS[w], int(nxt)), 2
+    ambiguous = {"may", "mar", "jun", "jul", "des", "sep"}
+    if w in _MONTHS and w not in ambiguous and nxt.isdigit() and 1 <= int(nxt) <= 31:
+        return _date_key(ref, _MONTHS[w], int(nxt)), 2
     if w in _WEEKDAYS:
         back = (ref.weekday() - _WEEKDAYS[w]) % 7
         return "d:" + (ref - timedelta(days=back)).isoformat(), 1
@@ -144,5 +144,3 @@ def _date_key(ref: date, month: int, day: int) -> str | None:
             return "d:" + d.isoformat()
     return None
 
-
-__all__ = ["WEIGHTS", "datetime", "features_of"]

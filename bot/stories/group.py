@@ -11,7 +11,6 @@ from .features import WEIGHTS, features_of
 from .model import StoryFeatures, StoryInput
 from .source import CandidateSource, MemorySource
 
-
 DATE_CONFLICT = 0.5  # score factor when two articles date their events on different days
 
 
@@ -125,7 +124,7 @@ def _score(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float], keep) -
     size_b = sum(w * w for t, w in b.terms.items() if keep(t))
     if not size_a or not size_b:
         return 0.0
-    shared = sum(w * w * rarity.get(t, 1.0) for t, w in a.terms.items()
+    shared = sum(w * b.terms[t] * rarity.get(t, 1.0) for t, w in a.terms.items()
                  if keep(t) and t in b.terms)
     return shared / math.sqrt(size_a * size_b)
 

@@ -37,7 +37,8 @@ un: pbb | perserikatan bangsa-bangsa | united nations | dewan keamanan pbb | un 
 security_council: dewan keamanan | security council
 nato: nato | pakta pertahanan atlantik utara
 jcs: kepala staf gabungan | joint chiefs of staff | kasgab
-defence_ministry: kementerian pertahanan | kemhan | defence ministry | defense ministry | ministry of defence | ministry of defense | pentagon
+defence_ministry: kementerian pertahanan | kemhan | defence ministry | defense ministry
+    | ministry of defence | ministry of defense | pentagon
 foreign_ministry: kementerian luar negeri | kemlu | foreign ministry | ministry of foreign affairs
 treasury: departemen keuangan | kementerian keuangan | treasury | treasury department
 president: presiden | president
@@ -48,10 +49,12 @@ leader: pemimpin | leader | leaders
 sister: adik | adik perempuan | sister
 daughter: putri | putrinya | daughter
 spokesman: juru bicara | jubir | spokesman | spokeswoman | spokesperson
-security_adviser: penasihat keamanan nasional | national security adviser | national security advisor
+security_adviser: penasihat keamanan nasional | national security adviser
+    | national security advisor
 missile: rudal | peluru kendali | missile | missiles
 ballistic: balistik | ballistic
-icbm: rudal balistik antarbenua | rudal antarbenua | antarbenua | icbm | intercontinental ballistic missile | intercontinental
+icbm: rudal balistik antarbenua | rudal antarbenua | antarbenua | icbm
+    | intercontinental ballistic missile | intercontinental
 cruise_missile: rudal jelajah | cruise missile | cruise missiles
 hypersonic: hipersonik | hypersonic
 short_range: jarak pendek | short-range | short range
@@ -59,16 +62,21 @@ long_range: jarak jauh | long-range | long range
 warhead: hulu ledak | warhead | warheads
 nuclear: nuklir | nuclear
 satellite: satelit | satellite | satellites
-spy_satellite: satelit mata-mata | satelit pengintai | spy satellite | reconnaissance satellite | satelit pengintaian
+spy_satellite: satelit mata-mata | satelit pengintai | spy satellite | reconnaissance satellite
+    | satelit pengintaian
 rocket: roket | rocket | rockets
-launch: luncurkan | meluncurkan | diluncurkan | peluncuran | meluncur | luncur | menembakkan | ditembakkan | tembakkan | launch | launches | launched | launching | fire | fires | fired | firing | lift-off | lifted off
+launch: luncurkan | meluncurkan | diluncurkan | peluncuran | meluncur | luncur | menembakkan
+    | ditembakkan | tembakkan | launch | launches | launched | launching | fire | fires | fired
+    | firing | lift-off | lifted off
 launch_site: landasan peluncuran | launch pad | launch site | rocket launch site
 cosmodrome: kosmodrom | cosmodrome | bandar antariksa | space base | spaceport
 orbit: orbit | mengorbit
 space: luar angkasa | antariksa | space
-test: uji coba | ujicoba | uji | diuji | menguji | test | tests | tested | testing | test-fired | test-launched
+test: uji coba | ujicoba | uji | diuji | menguji | test | tests | tested | testing | test-fired
+    | test-launched
 fail: gagal | kegagalan | failed | failure | fails | ends in failure
-drill: latihan | latihan militer | latihan gabungan | drill | drills | exercise | exercises | war games
+drill: latihan | latihan militer | latihan gabungan | drill | drills | exercise | exercises
+    | war games
 joint: gabungan | bersama | joint
 aircraft_carrier: kapal induk | aircraft carrier
 bomber: pesawat pengebom | pengebom | bomber | bombers
@@ -83,22 +91,30 @@ army: angkatan darat | tentara | pasukan | army | troops | forces | soldiers
 drone: drone | drones | pesawat nirawak | uav | shahed
 air_defence: pertahanan udara | air defence | air defense | air defences
 shot_down: ditembak jatuh | menembak jatuh | shot down | downed | shoot down
-munitions_factory: pabrik amunisi | pabrik senjata | munitions factory | munitions plant | arms factory | ammunition factory
+munitions_factory: pabrik amunisi | pabrik senjata | munitions factory | munitions plant
+    | arms factory | ammunition factory
 factory: pabrik | factory | plant | galangan kapal | shipyard
 ammunition: amunisi | ammunition | munitions | ammo
-shell: peluru | peluru artileri | selongsong | shell | shells | artillery shell | artillery shells | rounds
+shell: peluru | peluru artileri | selongsong | shell | shells | artillery shell | artillery shells
+    | rounds
 artillery: artileri | artillery
 weapons: senjata | persenjataan | weapons | weapon | arms
-arms_deal: kesepakatan senjata | transfer senjata | pasokan senjata | arms deal | arms deals | arms transfer | arms transfers | arms trade
+arms_deal: kesepakatan senjata | transfer senjata | pasokan senjata | arms deal | arms deals
+    | arms transfer | arms transfers | arms trade
 sanctions: sanksi | sanctions | sanction | sanctioned
-meeting: pertemuan | bertemu | menemui | temui | pertemuan puncak | ktt | meet | meets | met | meeting | summit | talks | pembicaraan | perundingan
-visit: kunjungan | mengunjungi | kunjungi | berkunjung | visit | visits | visited | visiting | tour | toured | tours
-receive: menerima | diterima | terima | menyambut | disambut | received | receives | receive | welcomed | welcomes | hosts | hosted
-inspect: meninjau | tinjau | memeriksa | mengawasi | awasi | inspect | inspected | inspects | oversaw | oversees | oversee
+meeting: pertemuan | bertemu | menemui | temui | pertemuan puncak | ktt | meet | meets | met
+    | meeting | summit | talks | pembicaraan | perundingan
+visit: kunjungan | mengunjungi | kunjungi | berkunjung | visit | visits | visited | visiting
+    | tour | toured | tours
+receive: menerima | diterima | terima | menyambut | disambut | received | receives | receive
+    | welcomed | welcomes | hosts | hosted
+inspect: meninjau | tinjau | memeriksa | mengawasi | awasi | inspect | inspected | inspects
+    | oversaw | oversees | oversee
 statement: pernyataan | statement
 warn: memperingatkan | peringatkan | peringatan | warn | warns | warned | warning
 condemn: mengecam | kecam | condemn | condemns | condemned
-agreement: kesepakatan | perjanjian | nota kesepahaman | agreement | agreements | deal | deals | memorandum | treaty
+agreement: kesepakatan | perjanjian | nota kesepahaman | agreement | agreements | deal | deals
+    | memorandum | treaty
 sign: menandatangani | teken | meneken | ditandatangani | sign | signs | signed
 cooperation: kerja sama | kerjasama | cooperation
 trade: perdagangan | trade
@@ -112,7 +128,8 @@ grain: biji-bijian | gandum | grain
 port: pelabuhan | port
 war: perang | war
 invasion: invasi | invasion
-attack: serangan | menyerang | serang | attack | attacks | attacked | strike | strikes | struck | hit
+attack: serangan | menyerang | serang | attack | attacks | attacked | strike | strikes | struck
+    | hit
 front: garis depan | front | front line
 intelligence: intelijen | intelligence
 parliament: parlemen | majelis rakyat tertinggi | parliament | supreme people's assembly
@@ -147,8 +164,12 @@ debris: puing | serpihan | debris | fragments
 def lexicon() -> dict[tuple[str, ...], str]:
     """Surface form (tuple of lower-case tokens) -> concept."""
     table: dict[tuple[str, ...], str] = {}
+    concept = ""
     for line in _TABLE.strip().splitlines():
-        concept, forms = line.split(":", 1)
+        if line.startswith(" "):  # continuation: more forms of the concept above
+            forms = line
+        else:
+            concept, forms = line.split(":", 1)
         for form in forms.split("|"):
             key = tuple(form.strip().split())
             if key:

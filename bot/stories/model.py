@@ -34,7 +34,7 @@ class StoryFeatures:
     buckets: tuple[str, ...]
     terms: dict[str, float] = field(default_factory=dict)
 
-    def keys(self) -> tuple[str, ...]:
+    def index_keys(self) -> tuple[str, ...]:
         """Index keys (bucket keys, then the language-neutral terms), the rows to store."""
         return self.buckets + tuple(t for t in self.terms if not t.startswith("w:"))
 

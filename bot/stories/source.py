@@ -30,11 +30,14 @@ class CandidateSource(Protocol):
 
 
 class MemorySource:
-    """Postings per key, sorted by publication time. Articles published more than
-    ``retention`` before the newest one are forgotten (never a candidate again), which keeps
-    memory bounded; their story ids are kept."""
+    """Postings per key, sorted by publication time.
 
-    def __init__(self, retention: timedelta = timedelta(hours=96)) -> None:
+    With a ``retention``, articles published more than that before the newest one are
+    forgotten (never a candidate again; their story ids are kept), which bounds memory for a
+    long, roughly chronological stream; an article arriving later than that is not indexed.
+    Without one (the default) nothing is forgotten."""
+
+    def __init__(self, retention: timedelta | None = None) -> None:
         self.retention = retention
         self._postings: dict[str, list[tuple[datetime, int]]] = {}
         self._features: dict[int, StoryFeatures] = {}
@@ -60,18 +63,19 @@ class MemorySource:
         self._stories[article_id] = story_id
         self._features[article_id] = features
         entry = (features.published, article_id)
-        for key in features.keys():
+        for key in features.index_keys():
             bisect.insort(self._postings.setdefault(key, []), entry)
         heapq.heappush(self._by_time, entry)
         if self._newest is None or features.published > self._newest:
             self._newest = features.published
-        self._forget(self._newest - self.retention)
+        if self.retention is not None:
+            self._forget(self._newest - self.retention)
 
     def _forget(self, cutoff: datetime) -> None:
         while self._by_time and self._by_time[0][0] < cutoff:
             published, aid = heapq.heappop(self._by_time)
             feats = self._features.pop(aid, None)
-            for key in feats.keys() if feats else ():
+            for key in feats.index_keys() if feats else ():
                 plist = self._postings.get(key)
                 if plist is None:
                     continue
