@@ -8,8 +8,9 @@ Run with ``python -m bench.bench_stories`` (``--quick``: stop at 10k indexed art
 2. Cost: the same set interleaved with N synthetic filler articles (deterministic, seeded, one
    a minute, built from the desk's vocabulary in both languages so that they share names and
    terms with the real stories). Reports the grouping cost per article (features + candidate
-   lookup + scoring + insert; median and mean over the last 2,000 assignments) at 1k, 10k and 100k indexed
-   articles, and the set's quality with the filler present. Target: cost growth 1k -> 100k <= 2x.
+   lookup + scoring + insert; median and mean over the last 2,000 assignments) at 1k, 10k and
+   100k indexed articles, and the set's quality with the filler present.
+   Target: cost growth 1k -> 100k <= 2x (median).
 """
 
 from __future__ import annotations
