@@ -22,6 +22,7 @@ from bot.config import (
 from bot.ingest.sources import ingest_sources
 from bot.matching.passes import ArticleMatches, matching_pass
 from bot.matching.query import QueryError, parse_query
+from bot.stories.assign import stories_config
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
 
 
@@ -84,7 +85,8 @@ def warn_keyword_drift(db: Store, config: Config) -> None:
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     try:
         db = configured_store(config)
-        report = ingest_sources(db, args.sources, config.ingest.max_bytes)
+        report = ingest_sources(db, args.sources, config.ingest.max_bytes,
+                                stories_config(config))
     except DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
         if is_corrupt(exc):
             raise  # the damaged-database line, like every other command

@@ -45,6 +45,7 @@ RANGES: tuple[tuple[str, int, int], ...] = (
     ("telegram.webhook_port", 1, 65_535),
     ("telegram.admins[]", 1, 2**52 - 1),  # Telegram user ids have at most 52 bits
     ("slack.port", 1, 65_535),
+    ("stories.window_hours", 1, 8_760),
 )
 
 
@@ -98,6 +99,11 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class StoriesConfig:
+    window_hours: int = 48  # a new article joins a story with an article published this close
+
+
+@dataclass(frozen=True)
 class Config:
     keywords: tuple[str, ...] = DEFAULT_KEYWORDS
     default_language: str = "id"
@@ -108,6 +114,7 @@ class Config:
     feeds: tuple[FeedConfig, ...] = ()
     telegram: TelegramConfig | None = None
     slack: SlackConfig | None = None
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
     source: str = ""  # the file it was read from ("" = built-in defaults)
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Protocol
 
 from store.models import (
@@ -24,6 +25,8 @@ from store.models import (
     OutboxItem,
     Queued,
     Slot,
+    StoryFeatures,
+    StoryRow,
 )
 
 
@@ -158,6 +161,27 @@ class Outbox(Protocol):
     def delete_sent_older_than(self, days: int) -> int: ...
 
 
+class Stories(Protocol):
+    """Story grouping's stored state: the candidate source of ``bot.stories.StoryIndex``
+    (``recent``, ``features``, ``stories``, ``add``) and stories as listed."""
+
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]: ...
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]: ...
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]: ...
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None: ...
+
+    def unassigned(self, limit: int = 500) -> list[int]: ...
+
+    def story_of(self, article_id: int) -> int | None: ...
+
+    def latest(self, limit: int | None = None) -> list[StoryRow]: ...
+
+    def articles_of(self, story_id: int) -> list[Article]: ...
+
+
 class LimitLike(Protocol):
     """A rate limit: at most ``count`` sends per ``period`` seconds."""
 
@@ -192,6 +216,7 @@ class Store(Protocol):
     feeds: Feeds
     keywords: Keywords
     outbox: Outbox
+    stories: Stories
 
     @property
     def path(self) -> str:

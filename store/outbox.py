@@ -13,6 +13,9 @@ from store.clock import from_db, now_db, utcnow
 from store.db import transaction
 from store.models import OutboxItem, Queued
 
+SEND, EDIT, REPLY = "send", "edit", "reply"  # outbox.kind: a new message, an edit of the story's
+# first message in the chat (outbox.head_id), a short reply to it (the platform refused the edit)
+
 
 def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int:
     """Queue alerts and mark the articles checked, atomically. Returns rows newly queued
@@ -21,10 +24,12 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
     added = 0
     with transaction(db):
         for item in queued:
+            story, head = _story_and_head(db, item)
             cursor = db.conn.execute(
                 "INSERT OR IGNORE INTO outbox (article_id, chat_id, keywords, next_attempt_at,"
-                " created_at) VALUES (?, ?, ?, ?, ?)",
-                [item.article_id, item.chat_id, json.dumps(list(item.keywords)), now, now],
+                " created_at, story_id, head_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [item.article_id, item.chat_id, json.dumps(list(item.keywords)), now, now,
+                 story, head, EDIT if head else SEND],
             )
             added += cursor.rowcount
         db.conn.executemany(
@@ -32,6 +37,22 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
             [(now, article_id) for article_id in checked_ids],
         )
     return added
+
+
+def _story_and_head(db: Database, item: Queued) -> tuple[int | None, int | None]:
+    """The article's story, and the outbox row of that story's first message to this chat
+    (None: this row is that message). Read inside the writing transaction: one head per
+    (story, chat), whichever instance queues first (index outbox_story_head)."""
+    row = db.conn.execute(
+        "SELECT story_id FROM story_articles WHERE article_id = ?", [item.article_id]
+    ).fetchone()
+    if row is None:
+        return None, None
+    head = db.conn.execute(
+        "SELECT id FROM outbox WHERE story_id = ? AND chat_id = ? AND head_id IS NULL",
+        [row[0], item.chat_id],
+    ).fetchone()
+    return row[0], (head[0] if head else None)
 
 
 def claim_due(

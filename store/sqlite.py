@@ -10,6 +10,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -21,6 +22,7 @@ from store import db
 from store import feeds as feeds_sql
 from store import keywords as keywords_sql
 from store import outbox as outbox_sql
+from store import stories as stories_sql
 from store.models import (
     Article,
     ArticleIn,
@@ -31,6 +33,8 @@ from store.models import (
     Keyword,
     OutboxItem,
     Queued,
+    StoryFeatures,
+    StoryRow,
 )
 from store.pacing import StorePacing
 
@@ -224,6 +228,37 @@ class SqliteOutbox:
         return outbox_sql.delete_sent_older_than(self._db, days)
 
 
+class SqliteStories:
+    """``bot.stories.CandidateSource`` in SQL, plus stories as listed."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
+        return stories_sql.recent(self._db, key, lo, hi, limit)
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
+        return stories_sql.features(self._db, ids)
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]:
+        return stories_sql.stories(self._db, ids)
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
+        return stories_sql.add(self._db, article_id, features, story_id)
+
+    def unassigned(self, limit: int = 500) -> list[int]:
+        return stories_sql.unassigned(self._db, limit)
+
+    def story_of(self, article_id: int) -> int | None:
+        return stories_sql.story_of(self._db, article_id)
+
+    def latest(self, limit: int | None = None) -> list[StoryRow]:
+        return stories_sql.latest_stories(self._db, limit)
+
+    def articles_of(self, story_id: int) -> list[Article]:
+        return stories_sql.articles_of(self._db, story_id)
+
+
 class SqliteStore:
     """An open SQLite database file (or ":memory:") behind the ``Store`` seam."""
 
@@ -235,6 +270,7 @@ class SqliteStore:
         self.feeds = SqliteFeeds(database)
         self.keywords = SqliteKeywords(database)
         self.outbox = SqliteOutbox(database)
+        self.stories = SqliteStories(database)
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -3,7 +3,6 @@ from stored features over a SQL-backed source, and the evaluation-set targets.""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
@@ -21,6 +20,7 @@ from bot.stories import (
     features_of,
 )
 from bot.stories.text import clean_lines
+from store import open_store
 
 EVAL = {it.key: it.article for it in load_eval_set()}
 
@@ -150,47 +150,28 @@ def test_features_round_trip_as_plain_data() -> None:
 
 
 class SqliteSource:
-    """The shape the store will take: one row of features per article, one row per index key,
-    an index on (key, published)."""
+    """The store's SQL candidate source (``store.stories``) on a fresh database, counting
+    its key lookups. Feature rows reference stored articles, so each article is stored first."""
 
     def __init__(self) -> None:
-        self.db = sqlite3.connect(":memory:")
-        self.db.executescript("""
-            CREATE TABLE story_articles (id INTEGER PRIMARY KEY, story INTEGER NOT NULL,
-                                         published TEXT NOT NULL, features TEXT NOT NULL);
-            CREATE TABLE story_keys (key TEXT NOT NULL, published TEXT NOT NULL,
-                                     article INTEGER NOT NULL);
-            CREATE INDEX story_keys_by_key ON story_keys (key, published);
-        """)
+        self.store = open_store(":memory:")
         self.queries = 0
 
     def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
         self.queries += 1
-        rows = self.db.execute(
-            "SELECT article FROM story_keys WHERE key = ? AND published BETWEEN ? AND ?"
-            " ORDER BY published DESC, article DESC LIMIT ?",
-            (key, lo.isoformat(), hi.isoformat(), limit))
-        return [r[0] for r in rows]
+        return self.store.stories.recent(key, lo, hi, limit)
 
     def features(self, ids) -> dict[int, StoryFeatures]:
-        ids = list(ids)
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f"SELECT id, features FROM story_articles WHERE id IN ({marks})", ids)
-        return {i: StoryFeatures.from_json(raw) for i, raw in rows}
+        return self.store.stories.features(ids)
 
     def stories(self, ids) -> dict[int, int]:
-        ids = list(ids)
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(f"SELECT id, story FROM story_articles WHERE id IN ({marks})", ids)
-        return dict(rows.fetchall())
+        return self.store.stories.stories(ids)
 
     def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
-        when = features.published.isoformat()
-        self.db.execute("INSERT INTO story_articles VALUES (?, ?, ?, ?)",
-                        (article_id, story_id, when, features.to_json()))
-        self.db.executemany("INSERT INTO story_keys VALUES (?, ?, ?)",
-                            [(k, when, article_id) for k in features.index_keys()])
+        self.store.conn.execute(
+            "INSERT INTO articles (id, content_hash, text, ingested_at) VALUES (?, ?, ?, ?)",
+            [article_id, f"h{article_id}", "x", "2023-09-13T00:00:00.000000Z"])
+        self.store.stories.add(article_id, features, story_id)
 
 
 def test_sql_backed_index_groups_like_the_memory_index() -> None:

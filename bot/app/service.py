@@ -16,6 +16,7 @@ from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.sources import IngestReport, store_batch
 from bot.ingest.urls import redact_url
 from bot.matching.passes import IndexCache, PassResult, add_results, matching_batches
+from bot.stories.assign import stories_config
 from store import Store
 
 log = logging.getLogger("kabar")
@@ -140,7 +141,8 @@ class Service:
             self._client = make_client()
         result = await fetch_feed(self._client, url, state,
                                   max_bytes=self.config.ingest.max_bytes)
-        report = store_batch(self.db, result.batch) if result.batch.articles else None
+        report = (store_batch(self.db, result.batch, stories_config(self.config))
+                  if result.batch.articles else None)
         failures = (row.failures + 1 if row else 1) if result.error else 0
         next_in = feed_backoff(interval, failures)
         self.db.feeds.record_poll(url, etag=result.state.etag,

@@ -12,6 +12,7 @@ from bot.ingest.dedup import save_articles
 from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.parse import KINDS, read_file
 from bot.ingest.urls import redact_url
+from bot.stories.group import GroupConfig
 from store import Store
 from store.models import IngestBatch, Rejection
 
@@ -32,9 +33,12 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def store_batch(db: Store, batch: IngestBatch) -> IngestReport:
-    """Insert a parsed batch; duplicates and rejections are counted, never fatal."""
-    inserted = save_articles(db, batch.articles)
+def store_batch(
+    db: Store, batch: IngestBatch, stories: GroupConfig | None = None,
+) -> IngestReport:
+    """Insert a parsed batch (each new article gets its story); duplicates and rejections are
+    counted, never fatal."""
+    inserted = save_articles(db, batch.articles, stories)
     return IngestReport(
         new=len(inserted.new_ids),
         duplicate=len(inserted.duplicates),
@@ -94,5 +98,7 @@ async def _fetch_all(urls: Iterable[str], max_bytes: int) -> IngestBatch:
     return batch
 
 
-def ingest_sources(db: Store, sources: Sequence[str], max_bytes: int) -> IngestReport:
-    return store_batch(db, load_sources(sources, max_bytes))
+def ingest_sources(
+    db: Store, sources: Sequence[str], max_bytes: int, stories: GroupConfig | None = None,
+) -> IngestReport:
+    return store_batch(db, load_sources(sources, max_bytes), stories)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+
+from store.models import StoryFeatures
 
 
 @dataclass(frozen=True)
@@ -19,34 +20,4 @@ class StoryInput:
     published: datetime
 
 
-@dataclass(frozen=True)
-class StoryFeatures:
-    """What the index keeps per article; enough to rebuild the index from stored rows.
-
-    ``buckets``: MinHash LSH band keys of the body's word shingles (near-copies share some).
-    ``terms``: salient features with their static weight. Keys are prefixed by kind:
-    ``e:`` name, ``x:`` lexicon concept (language-neutral), ``n:`` number, ``d:`` date,
-    ``w:`` plain content word (compared within one language only).
-    """
-
-    lang: str
-    published: datetime
-    buckets: tuple[str, ...]
-    terms: dict[str, float] = field(default_factory=dict)
-
-    def index_keys(self) -> tuple[str, ...]:
-        """Index keys (bucket keys, then the language-neutral terms), the rows to store."""
-        return self.buckets + tuple(t for t in self.terms if not t.startswith("w:"))
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"lang": self.lang, "published": self.published.isoformat(),
-             "buckets": list(self.buckets), "terms": self.terms},
-            ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, raw: str) -> StoryFeatures:
-        d = json.loads(raw)
-        return cls(lang=d["lang"], published=datetime.fromisoformat(d["published"]),
-                   buckets=tuple(d["buckets"]), terms={k: float(v) for k, v in d["terms"].items()})
+__all__ = ["StoryFeatures", "StoryInput"]
