@@ -22,7 +22,8 @@ from bot.config import (
 from bot.ingest.sources import ingest_sources
 from bot.matching.passes import ArticleMatches, matching_pass
 from bot.matching.query import QueryError, parse_query
-from bot.stories.assign import stories_config
+from bot.stories.assign import backfill, stories_config
+from bot.stories.listing import stories_json, stories_text
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
 
 
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     for verb in ("add", "remove"):
         p = kw_sub.add_parser(verb, parents=[common], help=f"{verb} a keyword query")
         p.add_argument("query", nargs="+", metavar="QUERY")
+    stories = sub.add_parser("stories", parents=[common], help="list stored stories, newest first")
+    stories.add_argument("--json", action="store_true", help="print one JSON array")
     return parser
 
 
@@ -67,6 +70,7 @@ def read_config(explicit: str | None) -> Config:
 def configured_store(config: Config) -> Store:
     db = open_store(check_store_folder(config))
     db.keywords.seed(config.keywords)
+    backfill(db, stories_config(config))  # articles stored before stories: once, in id order
     return db
 
 
@@ -163,12 +167,24 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     return run_forever(config, db, build_platforms(config, db))
 
 
+def cmd_stories(config: Config, args: argparse.Namespace) -> int:
+    db = configured_store(config)
+    found = db.stories.latest()
+    if args.json:
+        print(stories_json(found))
+    else:
+        for line in stories_text(found, config.timezone):
+            print(line)
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "check": cmd_check,
     "keywords": cmd_keywords,
     "demo": cmd_demo,
     "run": cmd_run,
+    "stories": cmd_stories,
 }
 
 
