@@ -56,4 +56,5 @@ def stories_text(stories: Iterable[StoryRow], timezone: str) -> Iterator[str]:
         for a in story.articles:
             when = format_time(a.published or a.ingested_at, "en", timezone)
             where = f"  {a.url}" if a.url else ""
-            yield f"    [{a.lang}] {source_name(a.source) or '?'} · {when} · {article_title(a)}{where}"
+            name = source_name(a.source) or "?"
+            yield f"    [{a.lang}] {name} · {when} · {article_title(a)}{where}"
