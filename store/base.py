@@ -27,6 +27,7 @@ from store.models import (
     Slot,
     StoryFeatures,
     StoryRow,
+    ThreadRow,
 )
 
 
@@ -147,6 +148,10 @@ class Outbox(Protocol):
     def mark_failed(self, item_id: int, error: str) -> None: ...
 
     def skip_item(self, item_id: int, reason: str) -> None: ...
+
+    def to_reply(self, item_id: int, error: str) -> None: ...
+
+    def thread(self, head_id: int) -> list[ThreadRow]: ...
 
     def renew_lease(self, item_ids: Iterable[int], lease_seconds: float) -> None: ...
 

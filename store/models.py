@@ -109,6 +109,11 @@ class Queued:
     keywords: tuple[str, ...]
 
 
+# outbox.kind: a new message; an edit of the story's first message in the chat (outbox.head_id);
+# a short reply to it (the platform refused the edit)
+SEND, EDIT, REPLY = "send", "edit", "reply"
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
@@ -119,6 +124,29 @@ class OutboxItem:
     platform: str
     address: str
     language: str
+    kind: str = "send"  # "send": a new message; "edit": of the story's first message in the
+    # chat; "reply": a short reply to it (the platform refused the edit)
+    story_id: int | None = None
+    head_id: int | None = None  # the outbox row of that first message (None: this row is it)
+    head_message_id: str | None = None  # the platform's id of that first message
+    group: tuple[int, ...] = ()  # every row this one message carries (this row first)
+
+    @property
+    def row_ids(self) -> tuple[int, ...]:
+        return self.group or (self.id,)
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    """One outbox row of a story's conversation with a chat (its first message or a later
+    article of the story), with what the "also reported by" line needs of its article."""
+
+    id: int
+    article_id: int
+    keywords: tuple[str, ...]
+    kind: str
+    status: str
+    origin: str
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from store.models import (
     Queued,
     StoryFeatures,
     StoryRow,
+    ThreadRow,
 )
 from store.pacing import StorePacing
 
@@ -208,6 +209,12 @@ class SqliteOutbox:
 
     def skip_item(self, item_id: int, reason: str) -> None:
         return outbox_sql.skip_item(self._db, item_id, reason)
+
+    def to_reply(self, item_id: int, error: str) -> None:
+        return outbox_sql.to_reply(self._db, item_id, error)
+
+    def thread(self, head_id: int) -> list[ThreadRow]:
+        return outbox_sql.thread(self._db, head_id)
 
     def renew_lease(self, item_ids: Iterable[int], lease_seconds: float) -> None:
         return outbox_sql.renew_lease(self._db, item_ids, lease_seconds)
