@@ -23,6 +23,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.ingest.dedup import save_articles
@@ -121,7 +122,8 @@ def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
     save_articles(db, [ArticleIn(
         title=f"Laporan #{n:03d}: uji coba rudal", source="uji", lang="id",
         text=f"Korea Utara menembakkan rudal ke-{n} ke laut timur pada pagi hari, kata"
-             " militer Korea Selatan, beberapa hari setelah Kim meninjau pangkalan.")
+             " militer Korea Selatan, beberapa hari setelah Kim meninjau pangkalan.",
+        published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * n))  # own stories
         for n in range(scenario.articles)])
     matching_pass(db)
     db.close()
