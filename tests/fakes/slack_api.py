@@ -2,9 +2,9 @@
 
 Routes: ``POST /api/auth.test``, ``POST /api/chat.postMessage`` (records channel, text, blocks,
 unfurl flags, thread_ts; answers ``ok`` with a ``ts``), ``POST /api/chat.update`` (replaces a
-posted message's text and blocks; ``message_not_found``, scripted ``cant_update_message``) and ``POST /response/{id}``, a slash command's
-``response_url`` (records the JSON posted to it). Parameters are read from a JSON, urlencoded or
-multipart body and the query string.
+posted message's text and blocks; ``message_not_found``, scripted ``cant_update_message``)
+and ``POST /response/{id}``, a slash command's ``response_url`` (records the JSON posted to
+it). Parameters are read from a JSON, urlencoded or multipart body and the query string.
 
 Tests inject failures for chat.postMessage, per channel or for any channel, consumed one per
 call (``rate_limited``, ``api_error``, ``server_error``, ``slow``), or make a channel fail for
