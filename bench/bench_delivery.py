@@ -31,8 +31,10 @@ from store import open_store
 from store.models import ArticleIn
 from tests.fakes.telegram_api import FakeTelegram
 
-TEXT = ("Korea Utara kembali meluncurkan rudal balistik jarak pendek ke laut timur, kata militer"
-        " Korea Selatan. Peluncuran ke-{n} tahun ini terjadi saat Kim Jong Un meninjau pangkalan.")
+TEXT = (
+    "Korea Utara kembali meluncurkan rudal balistik jarak pendek ke laut timur, kata militer"
+    " Korea Selatan. Peluncuran ke-{n} tahun ini terjadi saat Kim Jong Un meninjau pangkalan."
+)
 
 
 @asynccontextmanager
@@ -43,9 +45,13 @@ async def telegram_bot(
     Telegram adapter wired into a Service."""
     fake = await FakeTelegram().start()
     fake.enforce_limits(enforce)
-    config = config_from_dict({"store": {"path": str(db_path)},
-                               "telegram": {"token": fake.token, "base_url": fake.base_url}},
-                              env={})
+    config = config_from_dict(
+        {
+            "store": {"path": str(db_path)},
+            "telegram": {"token": fake.token, "base_url": fake.base_url},
+        },
+        env={},
+    )
     db = open_store(db_path)
     db.keywords.seed(["rudal"])
     for i in range(chats):
@@ -61,9 +67,17 @@ async def telegram_bot(
 
 
 def store_article(db: Database, n: int) -> None:
-    save_articles(db, [ArticleIn(  # a week apart: each its own story (a message, not an edit)
-        text=TEXT.format(n=n), source="bench", lang="id",
-        published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * n))])
+    save_articles(
+        db,
+        [
+            ArticleIn(  # a week apart: each its own story (a message, not an edit)
+                text=TEXT.format(n=n),
+                source="bench",
+                lang="id",
+                published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * n),
+            )
+        ],
+    )
 
 
 async def throughput(folder: Path, alerts: int) -> tuple[float, int, int]:
@@ -100,10 +114,14 @@ def main() -> None:
         elapsed, sent, violations = asyncio.run(throughput(Path(folder), alerts))
         samples = asyncio.run(latency(Path(folder), 5 if args.quick else 20))
     rate = sent / elapsed
-    print(f"{sent} alerts to {alerts} chats in {elapsed:.1f} s: {rate:.1f} msg/s ="
-          f" {rate / 30 * 100:.0f}% of the 30/s ceiling; 429s from the enforcer: {violations}")
-    print(f"ingest -> sendMessage latency over {len(samples)} articles: median"
-          f" {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms")
+    print(
+        f"{sent} alerts to {alerts} chats in {elapsed:.1f} s: {rate:.1f} msg/s ="
+        f" {rate / 30 * 100:.0f}% of the 30/s ceiling; 429s from the enforcer: {violations}"
+    )
+    print(
+        f"ingest -> sendMessage latency over {len(samples)} articles: median"
+        f" {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,15 @@ def make_articles(count: int, seed: int) -> list[ArticleIn]:
         words: list[str] = []
         while sum(len(w) + 1 for w in words) < 3000:
             words.append(rng.choice(WORDS))
-        out.append(ArticleIn(text=" ".join(words) + f" nomor {seed}-{i}.", title=f"Berita {i}",
-                             url=f"https://bench.example/{seed}/{i}", source="bench", lang="id"))
+        out.append(
+            ArticleIn(
+                text=" ".join(words) + f" nomor {seed}-{i}.",
+                title=f"Berita {i}",
+                url=f"https://bench.example/{seed}/{i}",
+                source="bench",
+                lang="id",
+            )
+        )
     return out
 
 
@@ -39,7 +46,7 @@ def timed_insert(path: Path, articles: list[ArticleIn], batch: int) -> float:
     db = open_store(path)
     start = time.perf_counter()
     for i in range(0, len(articles), batch):
-        save_articles(db, articles[i:i + batch])
+        save_articles(db, articles[i : i + batch])
     elapsed = time.perf_counter() - start
     db.close()
     return elapsed
@@ -57,12 +64,15 @@ def main() -> None:
         db = open_store(Path(folder, "batched.db"))
         start = time.perf_counter()
         hits = db.conn.execute(
-            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'rudal'").fetchone()[0]
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'rudal'"
+        ).fetchone()[0]
         search_ms = (time.perf_counter() - start) * 1000
     print(f"{'mode':<28} {'articles':>9} {'seconds':>8} {'articles/s':>11}")
     print(f"{'batched (500/transaction)':<28} {count:>9} {batched:>8.2f} {count / batched:>11.0f}")
-    print(f"{'one per transaction':<28} {single_count:>9} {single:>8.2f}"
-          f" {single_count / single:>11.0f}")
+    print(
+        f"{'one per transaction':<28} {single_count:>9} {single:>8.2f}"
+        f" {single_count / single:>11.0f}"
+    )
     print(f"batched / single speed-up: {(count / batched) / (single_count / single):.1f}x")
     print(f"FTS5 query over {count} articles: {hits} hits in {search_ms:.1f} ms")
 

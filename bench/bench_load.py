@@ -73,14 +73,23 @@ def make_articles(
         words = [rng.choice(FILLER) for _ in range(420)]
         if rng.random() < rate:
             words[rng.randrange(len(words))] = rng.choice(keywords)
-        out.append(ArticleIn(text=" ".join(words) + f" ({i}).", title=f"Berita {i}",
-                             url=f"https://load.example/{i}", source="load", lang="id"))
+        out.append(
+            ArticleIn(
+                text=" ".join(words) + f" ({i}).",
+                title=f"Berita {i}",
+                url=f"https://load.example/{i}",
+                source="load",
+                lang="id",
+            )
+        )
     return out
 
 
 def phase(label: str, start: float, extra: str = "") -> None:
-    print(f"{label:<34} {time.perf_counter() - start:>8.2f} s   peak RSS {peak_rss_mb():>7.1f} MB"
-          f"   {extra}")
+    print(
+        f"{label:<34} {time.perf_counter() - start:>8.2f} s   peak RSS {peak_rss_mb():>7.1f} MB"
+        f"   {extra}"
+    )
 
 
 def main() -> None:
@@ -110,19 +119,29 @@ def main() -> None:
         for offset in range(0, args.articles, batch):
             size = min(batch, args.articles - offset)
             save_articles(db, make_articles(rng, offset, size, words, rate=0.04))
-        phase(f"ingest {args.articles} articles", start,
-              f"{args.articles / (time.perf_counter() - start):.0f} articles/s")
+        phase(
+            f"ingest {args.articles} articles",
+            start,
+            f"{args.articles / (time.perf_counter() - start):.0f} articles/s",
+        )
         start = time.perf_counter()
         result = matching_pass(db)
-        phase("matching pass", start, f"{result.checked} checked, {result.matched} matched,"
-              f" {result.queued} alerts queued")
+        phase(
+            "matching pass",
+            start,
+            f"{result.checked} checked, {result.matched} matched, {result.queued} alerts queued",
+        )
         start = time.perf_counter()
         sender = NullSender()
         deliverer = Deliverer(db, {"telegram": sender})
         asyncio.run(deliverer.deliver_due(limit=10**9))
         elapsed = time.perf_counter() - start
-        phase("deliver the backlog", start, f"{sender.count} sent, {sender.count / elapsed:.0f}"
-              f" alerts/s; outbox {db.outbox.counts()}")
+        phase(
+            "deliver the backlog",
+            start,
+            f"{sender.count} sent, {sender.count / elapsed:.0f}"
+            f" alerts/s; outbox {db.outbox.counts()}",
+        )
 
 
 if __name__ == "__main__":

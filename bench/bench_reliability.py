@@ -119,17 +119,26 @@ def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
     targets += [("slack", f"C{i:04d}") for i in range(scenario.slack_channels)]
     for platform, address in targets:
         db.chats.subscribe(db.chats.ensure(platform, address, "id"), keywords)
-    save_articles(db, [ArticleIn(
-        title=f"Laporan #{n:03d}: uji coba rudal", source="uji", lang="id",
-        text=f"Korea Utara menembakkan rudal ke-{n} ke laut timur pada pagi hari, kata"
-             " militer Korea Selatan, beberapa hari setelah Kim meninjau pangkalan.",
-        published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * n))  # own stories
-        for n in range(scenario.articles)])
+    save_articles(
+        db,
+        [
+            ArticleIn(
+                title=f"Laporan #{n:03d}: uji coba rudal",
+                source="uji",
+                lang="id",
+                text=f"Korea Utara menembakkan rudal ke-{n} ke laut timur pada pagi hari, kata"
+                " militer Korea Selatan, beberapa hari setelah Kim meninjau pangkalan.",
+                published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * n),
+            )  # own stories
+            for n in range(scenario.articles)
+        ],
+    )
     matching_pass(db)
     db.close()
     gone = {("telegram", str(BLOCKED_CHAT)), ("slack", ARCHIVED_CHANNEL)}
-    return {(f"{p}:{a}", n) for p, a in targets if (p, a) not in gone
-            for n in range(scenario.articles)}
+    return {
+        (f"{p}:{a}", n) for p, a in targets if (p, a) not in gone for n in range(scenario.articles)
+    }
 
 
 def inject_faults(tg: FakeTelegram, slack: FakeSlack) -> list[str]:
@@ -143,11 +152,18 @@ def inject_faults(tg: FakeTelegram, slack: FakeSlack) -> list[str]:
     slack.fail(*[slack_api.server_error()] * 3)
     slack.fail(slack_api.dropped(), channel="C0003")
     slack.gone(ARCHIVED_CHANNEL, "is_archived")
-    return ["Telegram 429 x4 (retry_after 1)", "Telegram 429 retry_after 6",
-            "Telegram 500 x5", "Telegram slow answer 2 s",
-            "Telegram connection dropped mid-request x2", "Telegram 403 blocked chat",
-            "Slack 429 x3 (Retry-After 1)", "Slack 500 x3", "Slack connection dropped",
-            "Slack is_archived channel"]
+    return [
+        "Telegram 429 x4 (retry_after 1)",
+        "Telegram 429 retry_after 6",
+        "Telegram 500 x5",
+        "Telegram slow answer 2 s",
+        "Telegram connection dropped mid-request x2",
+        "Telegram 403 blocked chat",
+        "Slack 429 x3 (Retry-After 1)",
+        "Slack 500 x3",
+        "Slack connection dropped",
+        "Slack is_archived channel",
+    ]
 
 
 def received(tg: FakeTelegram, slack: FakeSlack) -> Counter[tuple[str, int]]:
@@ -167,13 +183,23 @@ async def start_bot(config: Path, log: Path) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(config),
-            stdout=out, stderr=out, env=env)
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            stdout=out,
+            stderr=out,
+            env=env,
+        )
 
 
 async def start_bots(configs: list[Path], folder: Path) -> list[asyncio.subprocess.Process]:
-    return [await start_bot(config, folder / (f"kabar-run-{n}.log" if n else "kabar-run.log"))
-            for n, config in enumerate(configs)]
+    return [
+        await start_bot(config, folder / (f"kabar-run-{n}.log" if n else "kabar-run.log"))
+        for n, config in enumerate(configs)
+    ]
 
 
 async def kill_all(procs: list[asyncio.subprocess.Process], sig: int) -> None:
@@ -190,8 +216,10 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
     tg.enforce_limits()
     slack.enforce_limits()
     try:
-        configs = [write_config(folder, tg, slack, f"config-{n}" if n else "config")
-                   for n in range(scenario.instances)]
+        configs = [
+            write_config(folder, tg, slack, f"config-{n}" if n else "config")
+            for n in range(scenario.instances)
+        ]
         expected = prepare_store(folder, scenario)
         report.expected = len(expected)
         report.faults = inject_faults(tg, slack)
@@ -217,8 +245,12 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
         report.violations = tg.violations + slack.violations
         report.violation_kinds = list(tg.violation_kinds)
         db = open_store(folder / "kabar.db")
-        report.inactive = [f"{p}:{a}" for p, a in db.conn.execute(
-            "SELECT platform, address FROM chats WHERE active = 0 ORDER BY id")]
+        report.inactive = [
+            f"{p}:{a}"
+            for p, a in db.conn.execute(
+                "SELECT platform, address FROM chats WHERE active = 0 ORDER BY id"
+            )
+        ]
         report.outbox = db.outbox.counts()
         report.integrity_ok = db.integrity_ok()
         db.close()
@@ -232,11 +264,18 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the reduced run the tests use")
-    parser.add_argument("--instances", type=int, default=1,
-                        help="kabar run processes sharing the database (default 1)")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="kabar run processes sharing the database (default 1)",
+    )
     args = parser.parse_args()
-    scenario = Scenario() if args.quick else Scenario(telegram_chats=80, slack_channels=12,
-                                                      articles=8, kills=5)
+    scenario = (
+        Scenario()
+        if args.quick
+        else Scenario(telegram_chats=80, slack_channels=12, articles=8, kills=5)
+    )
     scenario.instances = max(1, args.instances)
     import tempfile
 

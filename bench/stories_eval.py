@@ -43,14 +43,21 @@ def load_eval_set(folder: Path = EVAL_DIR, first_id: int = 1) -> list[Labelled]:
     rows.sort(key=lambda r: (r[0], r[1]))
     out = []
     for n, (published, key, story, a) in enumerate(rows):
-        art = StoryInput(id=first_id + n, title=a["title"], text="\n".join(a["text"]),
-                         lang=a["lang"], source=a["source"], published=published)
+        art = StoryInput(
+            id=first_id + n,
+            title=a["title"],
+            text="\n".join(a["text"]),
+            lang=a["lang"],
+            source=a["source"],
+            published=published,
+        )
         out.append(Labelled(key=key, story=story, article=art))
     return out
 
 
-def group(items: Iterable[Labelled], index: StoryIndex | None = None,
-          config: GroupConfig | None = None) -> dict[str, int]:
+def group(
+    items: Iterable[Labelled], index: StoryIndex | None = None, config: GroupConfig | None = None
+) -> dict[str, int]:
     index = index or StoryIndex(config=config)
     return {it.key: index.assign(it.article) for it in items}
 
@@ -80,10 +87,15 @@ def score(items: list[Labelled], predicted: dict[str, int]) -> Scores:
             bucket[1] += 1
         elif together:
             false_pairs += 1
-    return Scores(precision=p, recall=r, f1=2 * p * r / (p + r) if p + r else 0.0,
-                  same_lang_pair_recall=hit[True][0] / max(hit[True][1], 1),
-                  cross_lang_pair_recall=hit[False][0] / max(hit[False][1], 1),
-                  false_pairs=false_pairs, articles=n)
+    return Scores(
+        precision=p,
+        recall=r,
+        f1=2 * p * r / (p + r) if p + r else 0.0,
+        same_lang_pair_recall=hit[True][0] / max(hit[True][1], 1),
+        cross_lang_pair_recall=hit[False][0] / max(hit[False][1], 1),
+        false_pairs=false_pairs,
+        articles=n,
+    )
 
 
 def mistakes(items: list[Labelled], predicted: dict[str, int]) -> list[str]:

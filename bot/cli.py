@@ -89,8 +89,7 @@ def warn_keyword_drift(db: Store, config: Config) -> None:
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     try:
         db = configured_store(config)
-        report = ingest_sources(db, args.sources, config.ingest.max_bytes,
-                                stories_config(config))
+        report = ingest_sources(db, args.sources, config.ingest.max_bytes, stories_config(config))
     except DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
         if is_corrupt(exc):
             raise  # the damaged-database line, like every other command
@@ -110,8 +109,10 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         result = matching_pass(db, dry_run=True)
         for item in result.details:
             print(describe_match(item))
-        print(f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
-              " nothing queued or sent)")
+        print(
+            f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
+            " nothing queued or sent)"
+        )
         return 0
     from bot.app.runtime import check_once
     from bot.platforms import build_platforms, console_platform
@@ -200,12 +201,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         if not is_corrupt(exc):
             raise
-        print(f"kabar: error: {damaged(store_path(config) if config else 'database', exc)}",
-              file=sys.stderr)
+        print(
+            f"kabar: error: {damaged(store_path(config) if config else 'database', exc)}",
+            file=sys.stderr,
+        )
         return 2
     except OSError as exc:  # a port in use, an unwritable database folder...
-        print(f"kabar: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename
-                                                        else ""), file=sys.stderr)
+        print(
+            f"kabar: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

@@ -195,19 +195,27 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     return cls(**kwargs)
 
 
+_SCALAR_TYPES: dict[type, type | tuple[type, ...]] = {
+    int: int,
+    str: str,
+    bool: bool,
+    float: (int, float),
+}
+
+
 def _convert(hint: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
         inner = next(a for a in typing.get_args(hint) if a is not type(None))
         return _convert(inner, value, key)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, f"{key}.")
     if origin is tuple:
         item = typing.get_args(hint)[0]
         if not isinstance(value, list):
             raise ConfigError(f"'{key}' must be a list")
         return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
-    expected = {int: int, str: str, bool: bool, float: (int, float)}[hint]
+    expected = _SCALAR_TYPES[hint]
     if (isinstance(value, bool) and hint is not bool) or not isinstance(value, expected):
         raise ConfigError(f"'{key}' must be {_type_name(hint)}, got {value!r}")
     return value
@@ -223,8 +231,10 @@ def _check_values(config: Config, source: str) -> None:
 
     _check_keywords(config.keywords, fail)
     if config.default_language not in LANGUAGES:
-        fail(f"'default_language' must be one of {', '.join(LANGUAGES)}, got "
-             f"{config.default_language!r}")
+        fail(
+            f"'default_language' must be one of {', '.join(LANGUAGES)}, got "
+            f"{config.default_language!r}"
+        )
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -240,11 +250,16 @@ def _check_values(config: Config, source: str) -> None:
             fail(f"'feeds[{i}].url' must be an http(s) URL, got {feed.url!r}")
     if config.telegram and config.telegram.mode not in ("polling", "webhook"):
         fail(f"'telegram.mode' must be polling or webhook, got {config.telegram.mode!r}")
-    if (config.telegram and config.telegram.mode == "webhook"
-            and not config.telegram.webhook_url.startswith(("https://", "http://"))):
+    if (
+        config.telegram
+        and config.telegram.mode == "webhook"
+        and not config.telegram.webhook_url.startswith(("https://", "http://"))
+    ):
         fail("'telegram.webhook_url' is required when telegram.mode = \"webhook\"")
-    if config.slack and config.slack.bot_token and not (
-        config.slack.signing_secret or config.slack.app_token
+    if (
+        config.slack
+        and config.slack.bot_token
+        and not (config.slack.signing_secret or config.slack.app_token)
     ):
         fail("'slack.signing_secret' is required (or env SLACK_SIGNING_SECRET)")
 
@@ -255,11 +270,15 @@ def _values(config: Config, key: str) -> list[tuple[str, int]]:
     found: list[tuple[str, Any]] = [("", config)]
     for part in key.split("."):
         attr, many = part.removesuffix("[]"), part.endswith("[]")
-        found = [(f"{name}.{attr}".lstrip("."), getattr(obj, attr)) for name, obj in found
-                 if obj is not None]
+        found = [
+            (f"{name}.{attr}".lstrip("."), getattr(obj, attr))
+            for name, obj in found
+            if obj is not None
+        ]
         if many:
-            found = [(f"{name}[{i}]", item) for name, items in found
-                     for i, item in enumerate(items)]
+            found = [
+                (f"{name}[{i}]", item) for name, items in found for i, item in enumerate(items)
+            ]
     return found
 
 

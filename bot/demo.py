@@ -41,8 +41,9 @@ def demo_config(config_path: str | None) -> Config:
     """Keywords, language and time zone from --config if given; always the demo's own fresh
     database in the current folder and no platform (a demo never touches real data)."""
     config = load_config(config_path) if config_path else config_from_dict({})
-    return dataclasses.replace(config, store=StoreConfig(DEMO_DB), source="", telegram=None,
-                               slack=None)
+    return dataclasses.replace(
+        config, store=StoreConfig(DEMO_DB), source="", telegram=None, slack=None
+    )
 
 
 class Demo:
@@ -78,10 +79,19 @@ class Demo:
         if not self.wire:
             return False
         path = self.wire.pop(0)
-        report = ingest_sources(self.db, [str(path)], self.config.ingest.max_bytes,
-                                stories_config(self.config))
-        self.say("\n" + self.status("wire", name=path.name, new=report.new,
-                                     duplicate=report.duplicate, rejected=len(report.rejected)))
+        report = ingest_sources(
+            self.db, [str(path)], self.config.ingest.max_bytes, stories_config(self.config)
+        )
+        self.say(
+            "\n"
+            + self.status(
+                "wire",
+                name=path.name,
+                new=report.new,
+                duplicate=report.duplicate,
+                rejected=len(report.rejected),
+            )
+        )
         result = await self.service.match()
         await self.service.deliver()
         if result is not None and report.new and not result.queued:

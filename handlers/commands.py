@@ -146,9 +146,15 @@ def execute(
     is how commands are written in help and usage text: ``"/"``, or ``"/kabar "`` on Slack."""
     if prefix is not None:
         settings = replace(settings, prefix=prefix)
-    text, ctx = _valid_text(text), replace(
-        ctx, chat_address=_valid_text(ctx.chat_address), user_id=_valid_text(ctx.user_id),
-        chat_title=_valid_text(ctx.chat_title))
+    text, ctx = (
+        _valid_text(text),
+        replace(
+            ctx,
+            chat_address=_valid_text(ctx.chat_address),
+            user_id=_valid_text(ctx.user_id),
+            chat_title=_valid_text(ctx.chat_title),
+        ),
+    )
     chat = db.chats.get(ctx.platform, ctx.chat_address)
     if len(text) > MAX_INPUT_CHARS:
         return _say(chat, settings, "error.too_long", ok=False, limit=MAX_INPUT_CHARS)
@@ -215,12 +221,10 @@ def cmd_stop(
 def cmd_subscribe(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    if not args:
-        return _usage_with_keywords(db, chat, settings, "subscribe.usage")
-    if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
-    found, unknown = resolve_keywords(db, args)
+    resolved = _keyword_args(db, chat, settings, args, "subscribe.usage")
+    if isinstance(resolved, Reply):
+        return resolved
+    found, unknown = resolved
     lines: list[str] = []
     new: list[Keyword] = []
     if found:
@@ -242,12 +246,10 @@ def cmd_subscribe(
 def cmd_unsubscribe(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
-    if not args:
-        return _usage_with_keywords(db, chat, settings, "unsubscribe.usage")
-    if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(chat, settings, "keywords.too_many", ok=False, count=len(args),
-                    limit=MAX_COMMAND_KEYWORDS)
-    found, unknown = resolve_keywords(db, args)
+    resolved = _keyword_args(db, chat, settings, args, "unsubscribe.usage")
+    if isinstance(resolved, Reply):
+        return resolved
+    found, unknown = resolved
     current = {k.id for k in db.chats.keywords(chat)} if chat else set()
     removed = [k for k in found if k.id in current]
     missing = [k for k in found if k.id not in current]
@@ -298,7 +300,8 @@ def cmd_lang(
         chat = db.chats.ensure(ctx.platform, ctx.chat_address, language, ctx.chat_title)
     if chat.language != language:
         db.chats.set_language(chat, language)
-    return _say(chat, settings, "lang.set", lang=language)
+        chat = replace(chat, language=language)
+    return _say(chat, settings, "lang.set")
 
 
 def cmd_latest(
@@ -308,8 +311,12 @@ def cmd_latest(
         stories = db.stories.latest(LATEST_COUNT)
         if not stories:
             return _say(chat, settings, "latest.none")
-        return _story_listing(chat, settings, _t(chat, settings, "latest.header"),
-                              [(s.articles[0], s.articles) for s in stories])
+        return _story_listing(
+            chat,
+            settings,
+            _t(chat, settings, "latest.header"),
+            [(s.articles[0], s.articles) for s in stories],
+        )
     text = " ".join(args)
     keyword = lookup_keyword(db, text)
     try:
@@ -322,8 +329,12 @@ def cmd_latest(
         return _invalid(chat, settings, exc)
     if not articles:
         return _say(chat, settings, "latest.none_for", query=query)
-    return _story_listing(chat, settings, _t(chat, settings, "latest.header_for", query=query),
-                          _by_story(db, articles))
+    return _story_listing(
+        chat,
+        settings,
+        _t(chat, settings, "latest.header_for", query=query),
+        _by_story(db, articles),
+    )
 
 
 def cmd_search(
@@ -335,9 +346,7 @@ def cmd_search(
     if not db.articles.fts_expression(query):
         return _say(chat, settings, "search.usage", ok=False)
     articles = db.articles.search(query, LATEST_COUNT)
-    if not articles:
-        return _say(chat, settings, "search.none", query=query)
-    return _listing(chat, settings, _t(chat, settings, "search.header", query=query), articles)
+    return _listing(chat, settings, articles, "search.header", "search.none", query=query)
 
 
 def cmd_help(
@@ -420,6 +429,25 @@ def lookup_keyword(db: Store, text: str) -> Keyword | None:
     return keyword
 
 
+def _keyword_args(
+    db: Store, chat: Chat | None, settings: Settings, args: list[str], usage: str
+) -> tuple[list[Keyword], list[str]] | Reply:
+    """The keywords a subscribe / unsubscribe names (found, unknown), or the reply refusing
+    its arguments (none: ``usage``; too many)."""
+    if not args:
+        return _usage_with_keywords(db, chat, settings, usage)
+    if len(args) > MAX_COMMAND_KEYWORDS:
+        return _say(
+            chat,
+            settings,
+            "keywords.too_many",
+            ok=False,
+            count=len(args),
+            limit=MAX_COMMAND_KEYWORDS,
+        )
+    return resolve_keywords(db, args)
+
+
 def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
     """Split arguments into configured keywords and unknown words. The longest run of
     arguments that names a keyword wins, so ``Kim -Kardashian rudal`` finds the keywords
@@ -429,8 +457,11 @@ def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], lis
     (callers bound ``args`` to ``MAX_COMMAND_KEYWORDS``), so the cost does not depend on the
     number of stored keywords."""
     longest = min(db.keywords.longest_words(), len(args))
-    runs = {" ".join(args[start : start + size]) for start in range(len(args))
-            for size in range(1, min(longest, len(args) - start) + 1)}
+    runs = {
+        " ".join(args[start : start + size])
+        for start in range(len(args))
+        for size in range(1, min(longest, len(args) - start) + 1)
+    }
     phrases = {f'"{run}"' for run in runs if " " in run and '"' not in run}
     named = db.keywords.find_many(runs | phrases)
 
@@ -494,11 +525,9 @@ def _language(chat: Chat | None, settings: Settings) -> str:
     return resolve_language(chat.language if chat else settings.default_language)
 
 
-def _t(
-    chat: Chat | None, settings: Settings, key: str, /, *, lang: str = "", **params: object
-) -> str:
-    """Message `key` in `lang`, else the chat's language; `{p}` is the command prefix."""
-    return _catalog().t(lang or _language(chat, settings), key, p=settings.prefix, **params)
+def _t(chat: Chat | None, settings: Settings, key: str, /, **params: object) -> str:
+    """Message `key` in the chat's language; `{p}` is the command prefix."""
+    return _catalog().t(_language(chat, settings), key, p=settings.prefix, **params)
 
 
 def _say(
@@ -539,11 +568,19 @@ def _usage_with_keywords(db: Store, chat: Chat | None, settings: Settings, key: 
 
 
 def _listing(
-    chat: Chat | None, settings: Settings, header: str, articles: Sequence[Article]
+    chat: Chat | None,
+    settings: Settings,
+    articles: Sequence[Article],
+    header: str,
+    none: str,
+    **params: object,
 ) -> Reply:
+    """Message ``header`` over one numbered line per article, or ``none`` when there is none."""
+    if not articles:
+        return Reply(_t(chat, settings, none, **params))
     untitled = _t(chat, settings, "article.untitled")
     lines = [article_line(n, a, untitled) for n, a in enumerate(articles, 1)]
-    return Reply("\n".join([header, *lines]))
+    return Reply("\n".join([_t(chat, settings, header, **params), *lines]))
 
 
 def _by_story(db: Store, articles: Sequence[Article]) -> list[tuple[Article, list[Article]]]:
@@ -555,12 +592,13 @@ def _by_story(db: Store, articles: Sequence[Article]) -> list[tuple[Article, lis
         picked.setdefault(story_of.get(article.id, -article.id), article)
         if len(picked) == LATEST_COUNT:
             break
-    return [(a, db.stories.articles_of(story) if story > 0 else [a])
-            for story, a in picked.items()]
+    return [(a, db.stories.articles_of(story) if story > 0 else [a]) for story, a in picked.items()]
 
 
 def _story_listing(
-    chat: Chat | None, settings: Settings, header: str,
+    chat: Chat | None,
+    settings: Settings,
+    header: str,
     stories: Sequence[tuple[Article, Sequence[Article]]],
 ) -> Reply:
     """One line per story: its article, then ``+N sumber`` for the story's other outlets."""
@@ -569,8 +607,9 @@ def _story_listing(
     for n, (article, members) in enumerate(stories, 1):
         line = article_line(n, article, untitled)
         own = source_name(article.source).casefold()
-        others = {source_name(m.source).casefold() or f"#{m.id}" for m in members
-                  if m.id != article.id} - {own}
+        others = {
+            source_name(m.source).casefold() or f"#{m.id}" for m in members if m.id != article.id
+        } - {own}
         if others:
             line += " " + _t(chat, settings, "latest.more_sources", count=len(others))
         lines.append(line)
@@ -590,4 +629,3 @@ def _invalid(chat: Chat | None, settings: Settings, exc: QueryError) -> Reply:
     """The query error in the chat's language (catalog ``query.<key>``)."""
     error = _t(chat, settings, f"query.{exc.key}", **exc.params)
     return _say(chat, settings, "keyword.invalid", ok=False, error=error)
-

@@ -6,5 +6,13 @@ from store.base import Store
 from store.db import DatabaseError, OperationError, StoreError, damaged, is_corrupt
 from store.sqlite import SqliteStore, open_store
 
-__all__ = ["DatabaseError", "OperationError", "SqliteStore", "Store", "StoreError", "damaged",
-           "is_corrupt", "open_store"]
+__all__ = [
+    "DatabaseError",
+    "OperationError",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "damaged",
+    "is_corrupt",
+    "open_store",
+]

@@ -10,10 +10,7 @@ from store.models import AuditEntry
 
 def record_audit(db: Database, actor: str, action: str, detail: str = "") -> None:
     """Append one row; call inside the transaction that makes the change."""
-    db.conn.execute(
-        "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
-        [now_db(), actor, action, detail],
-    )
+    db.table("audit").insert({"at": now_db(), "actor": actor, "action": action, "detail": detail})
 
 
 def audit_entries(db: Database, limit: int = 100) -> list[AuditEntry]:

@@ -58,7 +58,7 @@ class Articles(Protocol):
 class Audit(Protocol):
     """Who changed what (keywords, subscriptions)."""
 
-    def record(self, actor: str, action: str, detail: str = '') -> None: ...
+    def record(self, actor: str, action: str, detail: str = "") -> None: ...
 
     def entries(self, limit: int = 100) -> list[AuditEntry]: ...
 
@@ -70,14 +70,17 @@ class Chats(Protocol):
 
     def get_by_id(self, chat_id: int) -> Chat | None: ...
 
-    def ensure(self, platform: str, address: str, language: str, title: str = '') -> Chat: ...
+    def ensure(self, platform: str, address: str, language: str, title: str = "") -> Chat: ...
 
     def set_language(self, chat: Chat, language: str) -> None: ...
 
-    def set_active(self, chat_id: int, active: bool, reason: str = '') -> None: ...
+    def set_active(self, chat_id: int, active: bool, reason: str = "") -> None: ...
 
     def subscribe(
-        self, chat: Chat, keywords: Iterable[Keyword], follow_all: bool | None = None,
+        self,
+        chat: Chat,
+        keywords: Iterable[Keyword],
+        follow_all: bool | None = None,
     ) -> int: ...
 
     def unsubscribe(self, chat: Chat, keywords: Iterable[Keyword] | None = None) -> int: ...
@@ -99,7 +102,12 @@ class Feeds(Protocol):
     def get(self, url: str) -> FeedRow | None: ...
 
     def record_poll(
-        self, url: str, *, etag: str | None, last_modified: str | None, error: str | None,
+        self,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        error: str | None,
         next_in_seconds: float,
     ) -> None: ...
 
@@ -125,7 +133,7 @@ class Keywords(Protocol):
 
     def remove(self, query: str, actor: str) -> Keyword | None: ...
 
-    def seed(self, queries: Iterable[str], actor: str = 'config') -> bool: ...
+    def seed(self, queries: Iterable[str], actor: str = "config") -> bool: ...
 
     def drift_from_config(self, queries: Iterable[str]) -> tuple[list[str], list[str]]: ...
 
@@ -136,13 +144,20 @@ class Outbox(Protocol):
     def record_matches(self, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int: ...
 
     def claim_due(
-        self, limit: int, lease_seconds: float = 120.0, platforms: Iterable[str] | None = None,
+        self,
+        limit: int,
+        lease_seconds: float = 120.0,
+        platforms: Iterable[str] | None = None,
     ) -> list[OutboxItem]: ...
 
     def mark_sent(self, item_id: int, message_id: str | None) -> None: ...
 
     def mark_retry(
-        self, item_id: int, error: str, delay_seconds: float, count_attempt: bool = True,
+        self,
+        item_id: int,
+        error: str,
+        delay_seconds: float,
+        count_attempt: bool = True,
     ) -> None: ...
 
     def mark_failed(self, item_id: int, error: str) -> None: ...
@@ -201,7 +216,9 @@ class Pacing(Protocol):
     """Send slots of one platform, shared by every process on the same store."""
 
     def reserve(
-        self, target: str, global_limits: Sequence[LimitLike],
+        self,
+        target: str,
+        global_limits: Sequence[LimitLike],
         target_limits: Sequence[LimitLike],
     ) -> Slot: ...
 
@@ -215,13 +232,26 @@ class Pacing(Protocol):
 class Store(Protocol):
     """One open store: its repositories, transactions and health checks."""
 
-    articles: Articles
-    audit: Audit
-    chats: Chats
-    feeds: Feeds
-    keywords: Keywords
-    outbox: Outbox
-    stories: Stories
+    @property
+    def articles(self) -> Articles: ...
+
+    @property
+    def audit(self) -> Audit: ...
+
+    @property
+    def chats(self) -> Chats: ...
+
+    @property
+    def feeds(self) -> Feeds: ...
+
+    @property
+    def keywords(self) -> Keywords: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def stories(self) -> Stories: ...
 
     @property
     def path(self) -> str:

@@ -32,9 +32,7 @@ def get_chat_by_id(db: Database, chat_id: int) -> Chat | None:
     return _chat(row) if row else None
 
 
-def ensure_chat(
-    db: Database, platform: str, address: str, language: str, title: str = ""
-) -> Chat:
+def ensure_chat(db: Database, platform: str, address: str, language: str, title: str = "") -> Chat:
     """The chat's row, created with `language` on first contact."""
     with transaction(db):
         db.conn.execute(
@@ -58,8 +56,12 @@ def set_active(db: Database, chat_id: int, active: bool, reason: str = "") -> No
             "UPDATE chats SET active = ?, inactive_reason = ? WHERE id = ?",
             [int(active), None if active else reason, chat_id],
         )
-        record_audit(db, "delivery", "chat.active" if active else "chat.inactive",
-                     f"{chat_id} {reason}".strip())
+        record_audit(
+            db,
+            "delivery",
+            "chat.active" if active else "chat.inactive",
+            f"{chat_id} {reason}".strip(),
+        )
 
 
 def subscribe(
@@ -75,11 +77,13 @@ def subscribe(
                 [chat.id, keyword.id, now_db()],
             )
             added += cursor.rowcount
-        db.conn.execute("UPDATE chats SET active = 1, inactive_reason = NULL WHERE id = ?",
-                        [chat.id])
+        db.conn.execute(
+            "UPDATE chats SET active = 1, inactive_reason = NULL WHERE id = ?", [chat.id]
+        )
         if follow_all is not None:
-            db.conn.execute("UPDATE chats SET follow_all = ? WHERE id = ?",
-                            [int(follow_all), chat.id])
+            db.conn.execute(
+                "UPDATE chats SET follow_all = ? WHERE id = ?", [int(follow_all), chat.id]
+            )
     return added
 
 

@@ -49,8 +49,16 @@ def from_db(text: object) -> datetime | None:
         return None
     year, month, day, hour, minute, second, fraction = match.groups()
     try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute),
-                        int(second or 0), int((fraction or "0").ljust(6, "0")), tzinfo=UTC)
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")),
+            tzinfo=UTC,
+        )
     except ValueError:
         return None
 

@@ -86,11 +86,15 @@ def check_alive(db: Database) -> None:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise StoreError(f"{path}: the database file was deleted while Kabar was running;"
-                         " restart to create a new one") from None
+        raise StoreError(
+            f"{path}: the database file was deleted while Kabar was running;"
+            " restart to create a new one"
+        ) from None
     if (info.st_dev, info.st_ino) != (dev, ino):
-        raise StoreError(f"{path}: the database file was replaced while Kabar was running;"
-                         " restart to open the new one")
+        raise StoreError(
+            f"{path}: the database file was replaced while Kabar was running;"
+            " restart to open the new one"
+        )
 
 
 def is_corrupt(exc: BaseException) -> bool:

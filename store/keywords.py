@@ -79,8 +79,11 @@ def refresh_norms(db: Database) -> int:
     """Recompute ``norm`` where it is stale (rows migrated with SQL's ASCII-only lower(), or
     edited by hand); the number of rows fixed."""
     rows = db.conn.execute("SELECT id, query, norm FROM keywords").fetchall()
-    stale = [(keyword_norm(query), keyword_id) for keyword_id, query, norm in rows
-             if norm != keyword_norm(query)]
+    stale = [
+        (keyword_norm(query), keyword_id)
+        for keyword_id, query, norm in rows
+        if norm != keyword_norm(query)
+    ]
     if stale:
         with transaction(db):
             db.conn.executemany("UPDATE keywords SET norm = ? WHERE id = ?", stale)
@@ -133,7 +136,7 @@ def seed_keywords(db: Database, queries: Iterable[str], actor: str = "config") -
                     " VALUES (?, ?, ?, ?)",
                     [query, keyword_norm(query), now_db(), actor],
                 )
-        db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [SEEDED_KEY, now_db()])
+        db.table("meta").insert({"key": SEEDED_KEY, "value": now_db()})
         record_audit(db, actor, "keyword.seed", ", ".join(queries))
     return True
 

@@ -182,16 +182,26 @@ class StoryFeatures:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"lang": self.lang, "published": self.published.isoformat(),
-             "buckets": list(self.buckets), "terms": self.terms},
-            ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+            {
+                "lang": self.lang,
+                "published": self.published.isoformat(),
+                "buckets": list(self.buckets),
+                "terms": self.terms,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
         )
 
     @classmethod
     def from_json(cls, raw: str) -> StoryFeatures:
         d = json.loads(raw)
-        return cls(lang=d["lang"], published=datetime.fromisoformat(d["published"]),
-                   buckets=tuple(d["buckets"]), terms={k: float(v) for k, v in d["terms"].items()})
+        return cls(
+            lang=d["lang"],
+            published=datetime.fromisoformat(d["published"]),
+            buckets=tuple(d["buckets"]),
+            terms={k: float(v) for k, v in d["terms"].items()},
+        )
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,16 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
             cursor = db.conn.execute(
                 "INSERT OR IGNORE INTO outbox (article_id, chat_id, keywords, next_attempt_at,"
                 " created_at, story_id, head_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [item.article_id, item.chat_id, json.dumps(list(item.keywords)), now, now,
-                 story, head, EDIT if head else SEND],
+                [
+                    item.article_id,
+                    item.chat_id,
+                    json.dumps(list(item.keywords)),
+                    now,
+                    now,
+                    story,
+                    head,
+                    EDIT if head else SEND,
+                ],
             )
             added += cursor.rowcount
         db.conn.executemany(
@@ -102,11 +110,23 @@ def claim_due(
                 f" ({','.join('?' * len(group))})",
                 [lease, *group],
             )
-            claimed.append(OutboxItem(
-                row_id, r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7],
-                kind=r[8], story_id=r[9], head_id=head_id, head_message_id=r[11],
-                group=tuple(group),
-            ))
+            claimed.append(
+                OutboxItem(
+                    row_id,
+                    r[1],
+                    r[2],
+                    tuple(json.loads(r[3])),
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    kind=r[8],
+                    story_id=r[9],
+                    head_id=head_id,
+                    head_message_id=r[11],
+                    group=tuple(group),
+                )
+            )
     return claimed
 
 
@@ -114,7 +134,11 @@ _WAITING = "(status = 'pending' OR (status = 'sending' AND lease_until <= ?))"
 
 
 def _claimable_group(
-    db: Database, row_id: int, head_id: int | None, kind: str, now: str,
+    db: Database,
+    row_id: int,
+    head_id: int | None,
+    kind: str,
+    now: str,
 ) -> list[int]:
     """The rows one message carries: a first message and the story's rows queued behind it;
     or every waiting row of one kind behind a sent first message ([] while another edit of
@@ -142,26 +166,32 @@ def _claimable_group(
 def _promote(db: Database, old_head: int, new_head: int) -> None:
     """The story's first message in the chat was refused or skipped: ``new_head`` (a later
     article) takes its place, the other rows follow it."""
-    db.conn.execute("UPDATE outbox SET head_id = ? WHERE head_id = ? AND id != ?",
-                    [new_head, old_head, new_head])
+    db.conn.execute(
+        "UPDATE outbox SET head_id = ? WHERE head_id = ? AND id != ?",
+        [new_head, old_head, new_head],
+    )
     db.conn.execute("UPDATE outbox SET head_id = ? WHERE id = ?", [new_head, old_head])
     db.conn.execute("UPDATE outbox SET head_id = NULL, kind = ? WHERE id = ?", [SEND, new_head])
 
 
 def _carried(db: Database, item_id: int) -> list[int]:
     """``item_id`` and the rows its message carries (claimed with it, still 'sending')."""
-    row = db.conn.execute("SELECT head_id, kind, status FROM outbox WHERE id = ?",
-                          [item_id]).fetchone()
+    row = db.conn.execute(
+        "SELECT head_id, kind, status FROM outbox WHERE id = ?", [item_id]
+    ).fetchone()
     if row is None or row[2] != "sending":
         return [item_id]
     head_id, kind, _ = row
     if head_id is None:
         rest = db.conn.execute(
-            "SELECT id FROM outbox WHERE head_id = ? AND status = 'sending'", [item_id])
+            "SELECT id FROM outbox WHERE head_id = ? AND status = 'sending'", [item_id]
+        )
     else:
         rest = db.conn.execute(
             "SELECT id FROM outbox WHERE head_id = ? AND kind = ? AND status = 'sending'"
-            " AND id != ?", [head_id, kind, item_id])
+            " AND id != ?",
+            [head_id, kind, item_id],
+        )
     return [item_id, *(x[0] for x in rest)]
 
 
@@ -248,8 +278,7 @@ def thread(db: Database, head_id: int) -> list[ThreadRow]:
         " JOIN articles a ON a.id = o.article_id WHERE o.id = ? OR o.head_id = ? ORDER BY o.id",
         [head_id, head_id],
     )
-    return [ThreadRow(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5] or "")
-            for r in rows]
+    return [ThreadRow(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5] or "") for r in rows]
 
 
 def renew_lease(db: Database, item_ids: Iterable[int], lease_seconds: float) -> None:

@@ -35,19 +35,19 @@ BUSY_WAIT = 0.5  # seconds to wait when the store cannot be written (locked, ful
 ALL = ""  # the target of a block for every target of the platform
 
 
-
 class StorePacing:
     """The store side of pacing for one platform, over one connection."""
 
-    def __init__(self, db: Database, platform: str,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, platform: str, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.platform = platform
         self.clock = clock
         self._reservations = 0
 
     def reserve(
-        self, target: str, global_limits: Sequence[LimitLike],
+        self,
+        target: str,
+        global_limits: Sequence[LimitLike],
         target_limits: Sequence[LimitLike],
     ) -> Slot:
         """Record a send slot for `target` now if blocks and limits allow, else say when.
@@ -70,8 +70,11 @@ class StorePacing:
         return slot
 
     def _reserve(
-        self, target: str, global_limits: Sequence[LimitLike],
-        target_limits: Sequence[LimitLike], now: float,
+        self,
+        target: str,
+        global_limits: Sequence[LimitLike],
+        target_limits: Sequence[LimitLike],
+        now: float,
     ) -> Slot:
         block = self._blocked_until(target, now)
         if block is not None:
@@ -85,14 +88,16 @@ class StorePacing:
             return Slot(False, wait=ready - now, whole_platform=True)
         cursor = self.db.conn.execute(
             "INSERT INTO pacing_slots (platform, target, at) VALUES (?, ?, ?)",
-            [self.platform, target, now])
+            [self.platform, target, now],
+        )
         return Slot(True, slot_id=cursor.lastrowid)
 
     def _blocked_until(self, target: str, now: float) -> tuple[float, bool] | None:
         rows = self.db.conn.execute(
             "SELECT target, until FROM pacing_blocks WHERE platform = ? AND target IN (?, ?)"
             " AND until > ? ORDER BY until DESC LIMIT 1",
-            [self.platform, target, ALL, now]).fetchall()
+            [self.platform, target, ALL, now],
+        ).fetchall()
         return (rows[0][1], rows[0][0] == ALL) if rows else None
 
     def _target_times(self, target: str, limits: Sequence[LimitLike], now: float) -> list[float]:
@@ -101,7 +106,8 @@ class StorePacing:
         since = now - max(limit.period for limit in limits) - IN_FLIGHT_SECONDS
         rows = self.db.conn.execute(
             "SELECT at, done FROM pacing_slots WHERE platform = ? AND target = ? AND at > ?",
-            [self.platform, target, since])
+            [self.platform, target, since],
+        )
         return [_counted_at(at, done, now) for at, done in rows]
 
     def _global_ready_at(self, limits: Sequence[LimitLike], now: float) -> float:
@@ -111,7 +117,8 @@ class StorePacing:
         if spacing:
             row = self.db.conn.execute(
                 "SELECT max(at) FROM pacing_slots WHERE platform = ? AND at > ?",
-                [self.platform, now - max(limit.period for limit in spacing)]).fetchone()
+                [self.platform, now - max(limit.period for limit in spacing)],
+            ).fetchone()
             if row[0] is not None:
                 ready = max(ready, row[0] + max(limit.period for limit in spacing))
         if windows:
@@ -120,8 +127,8 @@ class StorePacing:
                 "SELECT at, done FROM pacing_slots WHERE platform = ? AND done > ?"
                 " UNION ALL SELECT at, done FROM pacing_slots WHERE platform = ?"
                 " AND done IS NULL AND at > ?",
-                [self.platform, now - period, self.platform,
-                 now - period - IN_FLIGHT_SECONDS]).fetchall()
+                [self.platform, now - period, self.platform, now - period - IN_FLIGHT_SECONDS],
+            ).fetchall()
             times = [_counted_at(at, done, now) for at, done in rows]
             ready = max(ready, _ready_at(times, windows, now))
         return ready
@@ -132,7 +139,8 @@ class StorePacing:
             with transaction(self.db):
                 self.db.conn.execute(
                     "UPDATE pacing_slots SET done = max(at, ?) WHERE id = ? AND done IS NULL",
-                    [self.clock(), slot_id])
+                    [self.clock(), slot_id],
+                )
         except sqlite3.Error as exc:  # the slot then counts as in flight a little longer
             log.warning("pacing: cannot settle send slot %s (%s)", slot_id, exc)
 
@@ -146,7 +154,8 @@ class StorePacing:
                     "INSERT INTO pacing_blocks (platform, target, until) VALUES (?, ?, ?)"
                     " ON CONFLICT (platform, target) DO UPDATE SET"
                     " until = max(until, excluded.until)",
-                    [self.platform, ALL if target is None else target, until])
+                    [self.platform, ALL if target is None else target, until],
+                )
         except sqlite3.Error as exc:  # this process still honours the block
             log.warning("pacing: cannot store a retry-after block (%s)", exc)
 
@@ -158,10 +167,12 @@ class StorePacing:
                 slots = self.db.conn.execute(
                     "DELETE FROM pacing_slots WHERE platform = ? AND (done < ? OR"
                     " (done IS NULL AND at < ?))",
-                    [self.platform, now - KEEP_SECONDS, now - KEEP_SECONDS]).rowcount
+                    [self.platform, now - KEEP_SECONDS, now - KEEP_SECONDS],
+                ).rowcount
                 self.db.conn.execute(
                     "DELETE FROM pacing_blocks WHERE platform = ? AND until < ?",
-                    [self.platform, now])
+                    [self.platform, now],
+                )
         except sqlite3.Error as exc:
             log.warning("pacing: cannot prune send slots (%s)", exc)
             return 0

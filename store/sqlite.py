@@ -79,7 +79,7 @@ class SqliteAudit:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def record(self, actor: str, action: str, detail: str = '') -> None:
+    def record(self, actor: str, action: str, detail: str = "") -> None:
         return audit_sql.record_audit(self._db, actor, action, detail)
 
     def entries(self, limit: int = 100) -> list[AuditEntry]:
@@ -96,17 +96,20 @@ class SqliteChats:
     def get_by_id(self, chat_id: int) -> Chat | None:
         return chats_sql.get_chat_by_id(self._db, chat_id)
 
-    def ensure(self, platform: str, address: str, language: str, title: str = '') -> Chat:
+    def ensure(self, platform: str, address: str, language: str, title: str = "") -> Chat:
         return chats_sql.ensure_chat(self._db, platform, address, language, title)
 
     def set_language(self, chat: Chat, language: str) -> None:
         return chats_sql.set_language(self._db, chat, language)
 
-    def set_active(self, chat_id: int, active: bool, reason: str = '') -> None:
+    def set_active(self, chat_id: int, active: bool, reason: str = "") -> None:
         return chats_sql.set_active(self._db, chat_id, active, reason)
 
     def subscribe(
-        self, chat: Chat, keywords: Iterable[Keyword], follow_all: bool | None = None,
+        self,
+        chat: Chat,
+        keywords: Iterable[Keyword],
+        follow_all: bool | None = None,
     ) -> int:
         return chats_sql.subscribe(self._db, chat, keywords, follow_all)
 
@@ -137,11 +140,20 @@ class SqliteFeeds:
         return feeds_sql.get_feed(self._db, url)
 
     def record_poll(
-        self, url: str, *, etag: str | None, last_modified: str | None, error: str | None,
+        self,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        error: str | None,
         next_in_seconds: float,
     ) -> None:
         return feeds_sql.record_poll(
-            self._db, url, etag=etag, last_modified=last_modified, error=error,
+            self._db,
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            error=error,
             next_in_seconds=next_in_seconds,
         )
 
@@ -177,7 +189,7 @@ class SqliteKeywords:
     def remove(self, query: str, actor: str) -> Keyword | None:
         return keywords_sql.remove_keyword(self._db, query, actor)
 
-    def seed(self, queries: Iterable[str], actor: str = 'config') -> bool:
+    def seed(self, queries: Iterable[str], actor: str = "config") -> bool:
         return keywords_sql.seed_keywords(self._db, queries, actor)
 
     def drift_from_config(self, queries: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -192,7 +204,10 @@ class SqliteOutbox:
         return outbox_sql.record_matches(self._db, checked_ids, queued)
 
     def claim_due(
-        self, limit: int, lease_seconds: float = 120.0, platforms: Iterable[str] | None = None,
+        self,
+        limit: int,
+        lease_seconds: float = 120.0,
+        platforms: Iterable[str] | None = None,
     ) -> list[OutboxItem]:
         return outbox_sql.claim_due(self._db, limit, lease_seconds, platforms)
 
@@ -200,7 +215,11 @@ class SqliteOutbox:
         return outbox_sql.mark_sent(self._db, item_id, message_id)
 
     def mark_retry(
-        self, item_id: int, error: str, delay_seconds: float, count_attempt: bool = True,
+        self,
+        item_id: int,
+        error: str,
+        delay_seconds: float,
+        count_attempt: bool = True,
     ) -> None:
         return outbox_sql.mark_retry(self._db, item_id, error, delay_seconds, count_attempt)
 

@@ -88,11 +88,14 @@ def unassigned(db: Database, limit: int = 500) -> list[int]:
     row = db.conn.execute("SELECT value FROM meta WHERE key = ?", [BACKFILL_KEY]).fetchone()
     if row is None:
         return []
-    ids = [r[0] for r in db.conn.execute(
-        "SELECT a.id FROM articles a LEFT JOIN story_articles s ON s.article_id = a.id"
-        " WHERE a.id <= ? AND s.article_id IS NULL ORDER BY a.id LIMIT ?",
-        [int(row[0]), limit],
-    )]
+    ids = [
+        r[0]
+        for r in db.conn.execute(
+            "SELECT a.id FROM articles a LEFT JOIN story_articles s ON s.article_id = a.id"
+            " WHERE a.id <= ? AND s.article_id IS NULL ORDER BY a.id LIMIT ?",
+            [int(row[0]), limit],
+        )
+    ]
     if not ids:
         with transaction(db):
             db.conn.execute("DELETE FROM meta WHERE key = ?", [BACKFILL_KEY])
@@ -117,7 +120,7 @@ def latest_stories(db: Database, limit: int | None = None) -> list[StoryRow]:
     ).fetchall()
     ids = [r[0] for r in rows]
     members: dict[int, list[Article]] = {i: [] for i in ids}
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         found = db.conn.execute(
             f"SELECT s.story_id, {', '.join('a.' + c.strip() for c in COLUMNS.split(','))}"
             " FROM story_articles s JOIN articles a ON a.id = s.article_id"

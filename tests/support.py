@@ -66,8 +66,13 @@ class FailingStore:
     sqlite3.OperationalError(`message`) ("database or disk is full", "database is locked"),
     as a full disk or a long-held lock would; every call is logged in `events`."""
 
-    def __init__(self, func: Callable[..., Any], times: int, message: str,
-                 events: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        times: int,
+        message: str,
+        events: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.func = func
         self.left = times
         self.message = message
@@ -82,8 +87,7 @@ class FailingStore:
         return self.func(*args, **kwargs)
 
 
-async def drain(db: Store, deliver: Callable[[], Awaitable[object]],
-                timeout: float = 20.0) -> None:
+async def drain(db: Store, deliver: Callable[[], Awaitable[object]], timeout: float = 20.0) -> None:
     """Run delivery passes until no alert waits (retries and their backoff included); fail
     the test if the outbox is not drained within `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -884,8 +884,10 @@ def test_every_message_key_used_exists_and_every_key_is_used() -> None:
 
 
 def test_importing_has_no_side_effects() -> None:
-    code = ("import handlers.commands, bot.alerts.i18n;"
-            " print(bot.alerts.i18n.load_catalog.cache_info().currsize)")
+    code = (
+        "import handlers.commands, bot.alerts.i18n;"
+        " print(bot.alerts.i18n.load_catalog.cache_info().currsize)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -929,18 +931,22 @@ def test_subscribe_with_too_many_words_is_refused_in_the_chat_language(big_db: D
 
 def test_subscribe_resolves_many_words_in_a_few_indexed_lookups(big_db: Database) -> None:
     args = ["nama09999", "Kim", "kata0", "OR", "kata1", "OR", "Seoul"] + [
-        f"Nama{i:05d}" for i in range(43)]  # 50 words
+        f"Nama{i:05d}" for i in range(43)
+    ]  # 50 words
     statements: list[str] = []
     big_db.conn.set_trace_callback(statements.append)
     reply = run(big_db, "/subscribe " + " ".join(args))
     big_db.conn.set_trace_callback(None)
-    assert reply.text.splitlines()[0].startswith(
-        "Langganan aktif untuk: Nama09999, Kim, Nama00000")
+    assert reply.text.splitlines()[0].startswith("Langganan aktif untuk: Nama09999, Kim, Nama00000")
     assert "Seoul" in reply.text.splitlines()[-1] and "kata0" in reply.text.splitlines()[-1]
     keyword_lookups = [s for s in statements if "FROM keywords" in s]
     assert len(keyword_lookups) <= 10, len(keyword_lookups)
-    plan = " ".join(str(row) for row in big_db.conn.execute(
-        "EXPLAIN QUERY PLAN SELECT id FROM keywords WHERE norm IN (?)", ["kim"]))
+    plan = " ".join(
+        str(row)
+        for row in big_db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM keywords WHERE norm IN (?)", ["kim"]
+        )
+    )
     assert "keywords_norm" in plan
 
 
@@ -953,8 +959,10 @@ def test_an_older_database_gets_the_keyword_index_on_start(tmp_path: Path) -> No
     conn = sqlite3.connect(path)
     for statement in MIGRATIONS[0]:  # a database made by the first schema
         conn.execute(statement)
-    conn.executemany("INSERT INTO keywords (query, created_at) VALUES (?, '2024')",
-                     [("Kim",), ("Ünal",), ('"Kim Jong Un"',)])
+    conn.executemany(
+        "INSERT INTO keywords (query, created_at) VALUES (?, '2024')",
+        [("Kim",), ("Ünal",), ('"Kim Jong Un"',)],
+    )
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -966,8 +974,19 @@ def test_an_older_database_gets_the_keyword_index_on_start(tmp_path: Path) -> No
 
 
 def test_latest_names_wire_tags_like_alerts_do(db: Database) -> None:
-    save_articles(db, [ArticleIn(
-        title="Rudal baru diuji", text="Korea Utara menguji rudal baru pada Senin pagi.",
-        url="https://example.test/w1", source="ant", published=when(9), lang="id")])
+    save_articles(
+        db,
+        [
+            ArticleIn(
+                title="Rudal baru diuji",
+                text="Korea Utara menguji rudal baru pada Senin pagi.",
+                url="https://example.test/w1",
+                source="ant",
+                published=when(9),
+                lang="id",
+            )
+        ],
+    )
     assert run(db, "/latest").text.splitlines()[1] == (
-        "1. Rudal baru diuji (Antara) https://example.test/w1")
+        "1. Rudal baru diuji (Antara) https://example.test/w1"
+    )

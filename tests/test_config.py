@@ -35,8 +35,11 @@ def test_defaults_when_keys_are_absent(tmp_path: Path) -> None:
 
 
 def test_secrets_come_from_env(tmp_path: Path) -> None:
-    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "SLACK_BOT_TOKEN": "xoxb-1",
-           "SLACK_SIGNING_SECRET": "s3cret"}
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s3cret",
+    }
     config = load_config(write(tmp_path, ""), env=env)
     assert config.telegram is not None and config.telegram.token == "123:abc"
     assert config.slack is not None and config.slack.signing_secret == "s3cret"
@@ -44,8 +47,9 @@ def test_secrets_come_from_env(tmp_path: Path) -> None:
 
 
 def test_file_value_wins_over_env(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, '[telegram]\ntoken = "from-file"\n'),
-                         env={"TELEGRAM_BOT_TOKEN": "from-env"})
+    config = load_config(
+        write(tmp_path, '[telegram]\ntoken = "from-file"\n'), env={"TELEGRAM_BOT_TOKEN": "from-env"}
+    )
     assert config.telegram is not None and config.telegram.token == "from-file"
 
 
@@ -56,8 +60,10 @@ def test_file_value_wins_over_env(tmp_path: Path) -> None:
         ("[schedule]\nchek_seconds = 5", "unknown key 'schedule.chek_seconds'"),
         ("[schedule]\ncheck_seconds = 'often'", "'schedule.check_seconds' must be an integer"),
         ("[schedule]\ncheck_seconds = true", "'schedule.check_seconds' must be an integer"),
-        ("[schedule]\ncheck_seconds = 0",
-         "'schedule.check_seconds' must be between 1 and 86400, got 0"),
+        (
+            "[schedule]\ncheck_seconds = 0",
+            "'schedule.check_seconds' must be between 1 and 86400, got 0",
+        ),
         ("keywords = 'Kim'", "'keywords' must be a list"),
         ("keywords = [1]", "'keywords[0]' must be a string"),
         ("default_language = 'fr'", "'default_language' must be one of id, en"),
@@ -115,8 +121,9 @@ def test_every_number_has_a_range(tmp_path: Path, key: str, low: int, high: int)
     for bad in (low - 1, high + 1, 2**63 - 1):
         with pytest.raises(ConfigError) as info:
             load_config(write(tmp_path, _toml_for(key, bad)), env={})
-        assert str(info.value) == (f"{tmp_path / 'config.toml'}: '{name}' must be between"
-                                   f" {low} and {high}, got {bad}")
+        assert str(info.value) == (
+            f"{tmp_path / 'config.toml'}: '{name}' must be between {low} and {high}, got {bad}"
+        )
 
 
 def test_every_integer_key_is_in_the_range_table() -> None:
@@ -145,8 +152,10 @@ def test_store_folder_must_exist(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "[store]\npath = 'data/k.db'"), env={})
     with pytest.raises(ConfigError) as info:
         check_store_folder(config)
-    assert str(info.value) == (f"{tmp_path / 'config.toml'}: 'store.path' folder does not exist:"
-                               f" {tmp_path.resolve() / 'data'}")
+    assert str(info.value) == (
+        f"{tmp_path / 'config.toml'}: 'store.path' folder does not exist:"
+        f" {tmp_path.resolve() / 'data'}"
+    )
     (tmp_path / "data").mkdir()
     assert check_store_folder(config) == tmp_path.resolve() / "data" / "k.db"
 
@@ -156,15 +165,21 @@ def test_a_claim_lease_too_short_for_delivery_is_refused(tmp_path: Path) -> None
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(info.value) == (
-        f"{path}: 'schedule.claim_lease_seconds' must be between 3 and 3600, got 2")
-    assert load_config(write(tmp_path, "[schedule]\nclaim_lease_seconds = 3"),
-                       env={}).schedule.claim_lease_seconds == 3
+        f"{path}: 'schedule.claim_lease_seconds' must be between 3 and 3600, got 2"
+    )
+    assert (
+        load_config(
+            write(tmp_path, "[schedule]\nclaim_lease_seconds = 3"), env={}
+        ).schedule.claim_lease_seconds
+        == 3
+    )
 
 
 def test_max_attempts_is_configurable_and_at_least_one(tmp_path: Path) -> None:
     assert load_config(EXAMPLE, env={}).schedule.max_attempts == 20
     config = load_config(write(tmp_path, "[schedule]\nmax_attempts = 5"), env={})
     assert config.schedule.max_attempts == 5
-    with pytest.raises(ConfigError,
-                       match=r"'schedule\.max_attempts' must be between 1 and 1000, got 0"):
+    with pytest.raises(
+        ConfigError, match=r"'schedule\.max_attempts' must be between 1 and 1000, got 0"
+    ):
         load_config(write(tmp_path, "[schedule]\nmax_attempts = 0"), env={})

@@ -31,8 +31,7 @@ TEXTS = [
 
 
 def make_articles(texts: list[str]) -> list[ArticleIn]:
-    return [ArticleIn(text=t, source="tes", lang="id", origin=f"t{i}") for i, t in
-            enumerate(texts)]
+    return [ArticleIn(text=t, source="tes", lang="id", origin=f"t{i}") for i, t in enumerate(texts)]
 
 
 @pytest.fixture
@@ -90,8 +89,11 @@ async def test_transient_failures_retry_until_delivered(setup) -> None:
     save_articles(db, make_articles(TEXTS[:1]))
     matching_pass(db)
     sender = RecordingSender()
-    sender.fail("1", SendResult(RETRY, retry_after=0.1, error="429 Too Many Requests"),
-                SendResult(RETRY, retry_after=0.1, error="429 Too Many Requests"))
+    sender.fail(
+        "1",
+        SendResult(RETRY, retry_after=0.1, error="429 Too Many Requests"),
+        SendResult(RETRY, retry_after=0.1, error="429 Too Many Requests"),
+    )
     sender.fail("2", SendResult(RETRY, error="HTTP 502"))
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone)
     delivery_backoff = delivery.backoff_seconds
@@ -101,8 +103,11 @@ async def test_transient_failures_retry_until_delivered(setup) -> None:
     finally:
         delivery.backoff_seconds = delivery_backoff
     assert sorted(addr for addr, _ in sender.sent) == ["1", "2", "3"]
-    rows = dict(db.conn.execute(
-        "SELECT c.address, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id"))
+    rows = dict(
+        db.conn.execute(
+            "SELECT c.address, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id"
+        )
+    )
     assert rows == {"1": 1, "2": 2, "3": 1}  # a 429 wait is not an attempt
     assert db.outbox.counts() == {"sent": 3}
 
@@ -157,8 +162,15 @@ async def test_keyword_edits_take_effect_at_the_next_pass_without_restart(setup)
     assert sender.sent == []
     db.keywords.add("beras", "telegram:1")  # follow-all chats get it at once
     db.keywords.remove("rudal", "telegram:1")
-    save_articles(db, make_articles(["Stok beras nasional aman hingga akhir tahun, kata Bulog.",
-                                       "Rudal baru diuji di gurun, kata juru bicara militer."]))
+    save_articles(
+        db,
+        make_articles(
+            [
+                "Stok beras nasional aman hingga akhir tahun, kata Bulog.",
+                "Rudal baru diuji di gurun, kata juru bicara militer.",
+            ]
+        ),
+    )
     await service.match_and_deliver()
     assert {a.keywords for _, a in sender.sent} == {("beras",)} and len(sender.sent) == 3
 
@@ -170,8 +182,10 @@ async def test_two_instances_on_one_database_send_each_alert_once(setup, connect
     matching_pass(db)
     assert matching_pass(other).queued == 0
     one, two = RecordingSender(), RecordingSender()
-    await asyncio.gather(Deliverer(db, {"telegram": one}).deliver_due(batch=2),
-                         Deliverer(other, {"telegram": two}).deliver_due(batch=2))
+    await asyncio.gather(
+        Deliverer(db, {"telegram": one}).deliver_due(batch=2),
+        Deliverer(other, {"telegram": two}).deliver_due(batch=2),
+    )
     sent = [(addr, alert.title) for addr, alert in one.sent + two.sent]
     assert len(sent) == 9 and len(set(sent)) == 9
     assert db.outbox.counts() == {"sent": 9}
@@ -185,7 +199,8 @@ STORE_FAULTS = ["database or disk is full", "database is locked"]
 def outbox_rows(db) -> list[tuple]:
     return db.conn.execute(
         "SELECT c.address, o.status, o.attempts, o.last_error FROM outbox o"
-        " JOIN chats c ON c.id = o.chat_id ORDER BY o.id").fetchall()
+        " JOIN chats c ON c.id = o.chat_id ORDER BY o.id"
+    ).fetchall()
 
 
 @pytest.mark.parametrize("fault", STORE_FAULTS)
@@ -214,13 +229,22 @@ async def test_no_next_alert_goes_out_while_the_last_one_cannot_be_recorded(
     save_articles(db, make_articles(TEXTS[:1]))
     matching_pass(db)
     sender = RecordingSender()
-    monkeypatch.setattr(db.outbox, "mark_sent",
-                        FailingStore(db.outbox.mark_sent, 3, fault, sender.events))
+    monkeypatch.setattr(
+        db.outbox, "mark_sent", FailingStore(db.outbox.mark_sent, 3, fault, sender.events)
+    )
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone, concurrency=1)
     await drain(db, deliverer.deliver_due)
     assert [kind for kind, _ in sender.events] == [
-        "send", "record failed", "record failed", "record failed", "recorded",
-        "send", "recorded", "send", "recorded"]
+        "send",
+        "record failed",
+        "record failed",
+        "record failed",
+        "recorded",
+        "send",
+        "recorded",
+        "send",
+        "recorded",
+    ]
     assert db.outbox.counts() == {"sent": 3}
 
 
@@ -236,9 +260,11 @@ async def test_a_row_that_keeps_failing_is_marked_failed_after_max_attempts(
     monkeypatch.setattr(delivery, "backoff_seconds", lambda attempts, rng=None: 0.01)
     deliverer = Deliverer(db, {"telegram": sender}, config.timezone, max_attempts=3)
     await drain(db, deliverer.deliver_due)
-    assert outbox_rows(db) == [("1", "failed", 3, "RuntimeError: boom"),
-                               ("2", "sent", 1, None),  # five 429 waits did not count
-                               ("3", "sent", 1, None)]
+    assert outbox_rows(db) == [
+        ("1", "failed", 3, "RuntimeError: boom"),
+        ("2", "sent", 1, None),  # five 429 waits did not count
+        ("3", "sent", 1, None),
+    ]
     assert sender.events.count(("send", "1")) == 3
     gave_up = [r for r in caplog.records if "giving up" in r.getMessage()]
     assert len(gave_up) == 1 and "RuntimeError: boom" in gave_up[0].getMessage()
@@ -286,7 +312,8 @@ async def test_a_claim_waiting_for_pacing_keeps_its_lease(setup, connect) -> Non
 
     await asyncio.gather(
         Deliverer(db, {"telegram": one}, config.timezone, lease_seconds=1.0).deliver_due(),
-        second_instance())
+        second_instance(),
+    )
     assert two.sent == [] and len(one.sent) == 6
     assert db.outbox.counts() == {"sent": 6}
 
@@ -310,8 +337,9 @@ async def test_rendering_runs_off_the_event_loop(setup, monkeypatch) -> None:
 
     monkeypatch.setattr(delivery, "render_item", render_needing_the_loop)
     sender = RecordingSender()
-    await asyncio.gather(Deliverer(db, {"telegram": sender}, config.timezone).deliver_due(),
-                         let_go())
+    await asyncio.gather(
+        Deliverer(db, {"telegram": sender}, config.timezone).deliver_due(), let_go()
+    )
     assert len(sender.sent) == 3 and sender.calls == 3
     assert db.outbox.counts() == {"sent": 3}
 
@@ -344,9 +372,11 @@ async def test_a_failing_feed_wake_up_is_logged_not_lost(setup, monkeypatch, cap
     from tests.fakes import serve_on_loopback
 
     config, db, _ = setup
-    rss = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Uji</title><item>"
-           "<title>Uji coba rudal</title><link>https://kabar.example/rudal</link>"
-           f"<description>{TEXTS[0]}</description></item></channel></rss>")
+    rss = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Uji</title><item>"
+        "<title>Uji coba rudal</title><link>https://kabar.example/rudal</link>"
+        f"<description>{TEXTS[0]}</description></item></channel></rss>"
+    )
 
     async def feed(request: web.Request) -> web.Response:
         return web.Response(text=rss, content_type="application/rss+xml")

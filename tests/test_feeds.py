@@ -28,8 +28,10 @@ ETAG = '"rss-v1"'
 LAST_MODIFIED = "Tue, 14 May 2024 09:00:00 GMT"
 CAP = 1024 * 1024
 SLOW_SECONDS = 3.0
-EMPTY_FEED = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-              b"<title>Sepi</title><link>https://sepi.example.id/</link></channel></rss>")
+EMPTY_FEED = (
+    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+    b"<title>Sepi</title><link>https://sepi.example.id/</link></channel></rss>"
+)
 
 
 def _gzip_zeros(size: int) -> bytes:
@@ -213,7 +215,8 @@ async def test_first_fetch_then_not_modified(
         "Floods cut off mountain villages",
     ]
     assert first.batch.articles[0].url == (
-        "https://warta.example.id/dunia/uji-rudal?utm_source=rss&utm_campaign=feed&page=2")
+        "https://warta.example.id/dunia/uji-rudal?utm_source=rss&utm_campaign=feed&page=2"
+    )
     assert first.batch.articles[0].origin == f"{base}/rss"
     assert first.batch.articles[0].source == "Warta Contoh"
     assert len(first.batch.rejected) == 1  # the too-short photo entry

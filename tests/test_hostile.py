@@ -465,9 +465,13 @@ def one_item_document(kind: str, text: str) -> bytes:
     if kind in ("json", "jsonl"):
         item = {"title": text[:80], "text": body, "url": "https://berita.example/a"}
         return json.dumps([item] if kind == "json" else item).encode("utf-8", "surrogatepass")
-    return ("<rss version='2.0'><channel><title>t</title><item><title>" + html.escape(text[:80])
-            + "</title><link>https://berita.example/a</link><description>" + html.escape(body)
-            + "</description></item></channel></rss>").encode("utf-8", "surrogatepass")
+    return (
+        "<rss version='2.0'><channel><title>t</title><item><title>"
+        + html.escape(text[:80])
+        + "</title><link>https://berita.example/a</link><description>"
+        + html.escape(body)
+        + "</description></item></channel></rss>"
+    ).encode("utf-8", "surrogatepass")
 
 
 @FAST
@@ -741,8 +745,10 @@ class _FeedServer(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/empty":
-            body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Sepi</title>'
-                    b"</channel></rss>")
+            body = (
+                b'<?xml version="1.0"?><rss version="2.0"><channel><title>Sepi</title>'
+                b"</channel></rss>"
+            )
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
         else:
@@ -785,8 +791,10 @@ def test_kabar_ingest_never_prints_feed_credentials(feed_base: str, tmp_path, ca
     config.write_text('[store]\npath = "k.db"\n')
     assert main(["ingest", "--config", str(config), f"{feed_base}/broken"]) == 1
     out, err = capsys.readouterr()
-    assert out.splitlines()[1] == f"rejected: {feed_base.replace('reader:s3cret', '***')}" \
-                                  "/broken: HTTP 500"
+    assert (
+        out.splitlines()[1] == f"rejected: {feed_base.replace('reader:s3cret', '***')}"
+        "/broken: HTTP 500"
+    )
     assert "s3cret" not in out + err
 
 

@@ -87,8 +87,11 @@ def test_catalog_values_are_non_empty_strings(package: str, lang: str) -> None:
 def test_catalog_placeholders_match_across_languages(package: str) -> None:
     catalogs = {lang: _grouped(package, lang) for lang in LANGUAGES}
     for key in catalogs[LANGUAGES[0]]:
-        fields = {f"{lang}:{form}": frozenset(placeholders(text))
-                  for lang, catalog in catalogs.items() for form, text in catalog[key].items()}
+        fields = {
+            f"{lang}:{form}": frozenset(placeholders(text))
+            for lang, catalog in catalogs.items()
+            for form, text in catalog[key].items()
+        }
         assert len(set(fields.values())) == 1, f"{package}: {key}: {fields}"
 
 
@@ -156,8 +159,10 @@ def test_load_catalog_is_cached_and_read_only() -> None:
 
 
 def test_importing_does_no_catalog_io() -> None:
-    code = ("import bot.alerts.alert, bot.alerts.i18n;"
-            " print(bot.alerts.i18n.load_catalog.cache_info().currsize)")
+    code = (
+        "import bot.alerts.alert, bot.alerts.i18n;"
+        " print(bot.alerts.i18n.load_catalog.cache_info().currsize)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -219,9 +224,11 @@ def test_plural_forms_are_chosen_by_count() -> None:
     one = catalog.t("en", "list.some", count=1, keywords="Kim")
     assert one == "This chat is subscribed to 1 keyword: Kim."
     assert catalog.t("en", "list.some", count=2, keywords="Kim, rudal").startswith(
-        "This chat is subscribed to 2 keywords:")
+        "This chat is subscribed to 2 keywords:"
+    )
     assert catalog.t("id", "list.some", count=1, keywords="Kim") == (
-        "Chat ini berlangganan 1 kata kunci: Kim.")
+        "Chat ini berlangganan 1 kata kunci: Kim."
+    )
     with pytest.raises(KeyError):
         catalog.t("en", "list.some", keywords="Kim")  # a plural message needs its count
 

@@ -105,10 +105,16 @@ def test_import_has_no_side_effects() -> None:
     [
         (INDONESIAN.upper(), "id"),
         (ENGLISH.upper(), "en"),
-        ("KOREA UTARA KEMBALI MELUNCURKAN RUDAL BALISTIK KE ARAH LAUT JEPANG PADA SELASA PAGI,"
-         " MENURUT KEPALA STAF GABUNGAN KOREA SELATAN.", "id"),
-        ("NORTH KOREA FIRED A BALLISTIC MISSILE TOWARDS THE SEA OF JAPAN ON TUESDAY MORNING,"
-         " SOUTH KOREA'S JOINT CHIEFS OF STAFF SAID.", "en"),
+        (
+            "KOREA UTARA KEMBALI MELUNCURKAN RUDAL BALISTIK KE ARAH LAUT JEPANG PADA SELASA PAGI,"
+            " MENURUT KEPALA STAF GABUNGAN KOREA SELATAN.",
+            "id",
+        ),
+        (
+            "NORTH KOREA FIRED A BALLISTIC MISSILE TOWARDS THE SEA OF JAPAN ON TUESDAY MORNING,"
+            " SOUTH KOREA'S JOINT CHIEFS OF STAFF SAID.",
+            "en",
+        ),
     ],
 )
 def test_caps_only_paragraph_is_detected_as_its_language(text: str, expected: str) -> None:

@@ -13,8 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "store")
 
 ENTRY = ("bot.cli", "bot.__main__", "bot.demo", "bot.platforms")
-CORE = ("bot.ingest", "bot.matching", "bot.alerts", "bot.delivery", "bot.config",
-        "bot.stories")
+CORE = ("bot.ingest", "bot.matching", "bot.alerts", "bot.delivery", "bot.config", "bot.stories")
 # layer -> the layers it may import (its own included)
 LAYERS = {
     "entry": {"entry", "handlers", "app", "core", "store"},
@@ -85,7 +84,8 @@ def test_imports_point_one_way(name: str) -> None:
     if own is None:
         return  # the bare `bot` package
     wrong = sorted(
-        f"{target} ({layer(target)})" for target in imports(MODULES[name])
+        f"{target} ({layer(target)})"
+        for target in imports(MODULES[name])
         if target in MODULES and layer(target) and layer(target) not in LAYERS[own]
     )
     assert wrong == [], f"{name} ({own}) imports upward"
@@ -94,7 +94,8 @@ def test_imports_point_one_way(name: str) -> None:
 @pytest.mark.parametrize("library", sorted(OWNERS))
 def test_each_library_is_imported_only_by_its_owner(library: str) -> None:
     users = sorted(
-        name for name, path in MODULES.items()
+        name
+        for name, path in MODULES.items()
         if any(t == library or t.startswith(library + ".") for t in imports(path))
     )
     assert [name for name in users if not _within(name, OWNERS[library])] == []

@@ -359,9 +359,11 @@ def test_matching_pass_skips_a_stored_bad_query_with_one_warning(caplog) -> None
     db = open_store(":memory:")
     for query in ("(", "Kim", '"Jong Un'):  # stored by an older Kabar or by hand
         db.conn.execute("INSERT INTO keywords (query, created_at) VALUES (?, '2024')", [query])
-    db.conn.execute("INSERT INTO articles (content_hash, text, ingested_at) VALUES"
-                    " ('h1', 'Kim Jong Un meninjau uji coba.', ?), ('h2', 'Kim lagi.', ?)",
-                    [NOW, NOW])
+    db.conn.execute(
+        "INSERT INTO articles (content_hash, text, ingested_at) VALUES"
+        " ('h1', 'Kim Jong Un meninjau uji coba.', ?), ('h2', 'Kim lagi.', ?)",
+        [NOW, NOW],
+    )
     chat = db.chats.ensure("telegram", "42", "id")
     db.chats.subscribe(chat, db.keywords.all())
     caplog.set_level("WARNING")
@@ -483,8 +485,27 @@ WORDS = [
     "Pu\u200btin", "\u200bKim", "Kim\u200b", "\u200b", "𝐊im", "🚀", "2024", "ＫＩＭ", "missiles",
     "Kims", "masalah", "U", "S",
 ]  # fmt: skip
-SEPARATORS = [" ", " ", "-", "“", "”", "'", "_", ", ", "\n", "\u00a0", "—", "", "(", ")", ". ",
-              "\n\n", " https://x.id/kim-rudal ", "; ", "."]
+SEPARATORS = [
+    " ",
+    " ",
+    "-",
+    "“",
+    "”",
+    "'",
+    "_",
+    ", ",
+    "\n",
+    "\u00a0",
+    "—",
+    "",
+    "(",
+    ")",
+    ". ",
+    "\n\n",
+    " https://x.id/kim-rudal ",
+    "; ",
+    ".",
+]
 
 
 def reference_spans(term: Term, tokens: list[Token], text: str) -> list[tuple[int, int]]:
@@ -492,8 +513,9 @@ def reference_spans(term: Term, tokens: list[Token], text: str) -> list[tuple[in
     spans = []
     for i, token in enumerate(tokens):
         following = tokens[i + 1 : i + len(term.words)]
-        if (any(v in token.forms for v in english_variants(term.words[0]))
-                and continues(term.words[1:], [token, *following], text)):
+        if any(v in token.forms for v in english_variants(term.words[0])) and continues(
+            term.words[1:], [token, *following], text
+        ):
             spans.append((token.start, (following[-1] if following else token).end))
     return spans
 
@@ -504,8 +526,10 @@ def continues(words: tuple[str, ...], tokens: list[Token], text: str) -> bool:
     following = tokens[1:]
     return len(following) == len(words) and all(
         not clause_break(text, prev.start, prev.end, t.start)
-        and (any(v in t.forms for v in english_variants(word))
-             or (len(word) < 3 and word in clitic_stems(t.forms[0], 2)))
+        and (
+            any(v in t.forms for v in english_variants(word))
+            or (len(word) < 3 and word in clitic_stems(t.forms[0], 2))
+        )
         for word, prev, t in zip(words, tokens, following, strict=False)
     )
 
@@ -518,16 +542,23 @@ def reference_match(queries: list[str], text: str, title: str) -> list[QueryMatc
         in_body: list[tuple[int, int]] = []
         in_title: list[tuple[int, int]] = []
         for alt in parse_query(query).alternatives:
-            present = [t for t in (*alt.include, *alt.exclude)
-                       if reference_spans(t, body, text)
-                       or reference_spans(t, head, title)]
+            present = [
+                t
+                for t in (*alt.include, *alt.exclude)
+                if reference_spans(t, body, text) or reference_spans(t, head, title)
+            ]
             if set(alt.include) <= set(present) and not set(alt.exclude) & set(present):
                 for term in alt.include:
                     in_body += reference_spans(term, body, text)
                     in_title += reference_spans(term, head, title)
         if in_body or in_title:
-            found.append(QueryMatch(query, tuple(merge_spans(in_body, touching=False)),
-                                    tuple(merge_spans(in_title, touching=False))))
+            found.append(
+                QueryMatch(
+                    query,
+                    tuple(merge_spans(in_body, touching=False)),
+                    tuple(merge_spans(in_title, touching=False)),
+                )
+            )
     return found
 
 
@@ -549,10 +580,13 @@ def test_root_word_dictionary_is_read_on_first_use_only() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, bot.matching.index, bot.matching.tokens;"
-            " assert bot.matching.tokens.root_words.cache_info()"
-            ".currsize == 0; print(len(bot.matching.tokens.root_words()) > 25000,"
-            " 'Sastrawi' in ' '.join(sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, bot.matching.index, bot.matching.tokens;"
+        " assert bot.matching.tokens.root_words.cache_info()"
+        ".currsize == 0; print(len(bot.matching.tokens.root_words()) > 25000,"
+        " 'Sastrawi' in ' '.join(sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.split() == ["True", "True"]

@@ -23,8 +23,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.support import drain
 
 # PTB itself reads RetryAfter.retry_after while building the exception.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:.*`retry_after` will be of type:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
 
 class Clock:
@@ -60,8 +59,12 @@ def test_global_window_caps_the_rate() -> None:
 
 def test_per_target_spacing_and_group_minute_limit() -> None:
     clock = Clock()
-    pacer = Pacer(target_limits=lambda t: (Limit(1, 1.05), Limit(20, 61.0)) if t.startswith("-")
-                  else (Limit(1, 1.05),), clock=clock)
+    pacer = Pacer(
+        target_limits=lambda t: (
+            (Limit(1, 1.05), Limit(20, 61.0)) if t.startswith("-") else (Limit(1, 1.05),)
+        ),
+        clock=clock,
+    )
     private = send_times(pacer, clock, ["7"] * 5)
     assert all(b - a >= 1.05 - 1e-9 for a, b in itertools.pairwise(private))
     group = send_times(pacer, clock, ["-100"] * 25)
@@ -107,8 +110,7 @@ def store_pacers(tmp_path: Path, clock: Clock, *limits: Limit) -> list[Pacer]:
     pacers = []
     for _ in range(2):
         shared = open_store(tmp_path / "k.db").pacing("telegram", clock=clock)
-        pacers.append(Pacer((Limit(3, 1.0),), lambda target: limits, clock=clock,
-                            shared=shared))
+        pacers.append(Pacer((Limit(3, 1.0),), lambda target: limits, clock=clock, shared=shared))
     return pacers
 
 
@@ -177,25 +179,47 @@ async def test_two_deliverers_on_one_file_keep_the_telegram_limits(tmp_path: Pat
     db = open_store(tmp_path / "k.db")
     db.keywords.seed(["Putin", "rudal"])
     for address in range(2001, 2041):
-        db.chats.subscribe(db.chats.ensure("telegram", str(address), "id"),
-                  [db.keywords.find("Putin")])
+        db.chats.subscribe(
+            db.chats.ensure("telegram", str(address), "id"), [db.keywords.find("Putin")]
+        )
     db.chats.subscribe(db.chats.ensure("telegram", "2100", "id"), [db.keywords.find("rudal")])
-    save_articles(db, [ArticleIn(text=f"Presiden Putin menerima delegasi dagang nomor {i}"
-                                        " di Kremlin pada Kamis siang.", source="tes", lang="id")
-                         for i in range(2)]
-                    + [ArticleIn(text=f"Latihan ke-{i} menguji sistem pencegat rudal jarak"
-                                      " menengah di pangkalan udara.", source="tes", lang="id")
-                       for i in range(5)])
+    save_articles(
+        db,
+        [
+            ArticleIn(
+                text=f"Presiden Putin menerima delegasi dagang nomor {i}"
+                " di Kremlin pada Kamis siang.",
+                source="tes",
+                lang="id",
+            )
+            for i in range(2)
+        ]
+        + [
+            ArticleIn(
+                text=f"Latihan ke-{i} menguji sistem pencegat rudal jarak"
+                " menengah di pangkalan udara.",
+                source="tes",
+                lang="id",
+            )
+            for i in range(5)
+        ],
+    )
     assert matching_pass(db).queued == 85
     connections = [db, open_store(tmp_path / "k.db")]
     bots = [Bot(fake.token, base_url=fake.base_url) for _ in connections]
     try:
         for bot in bots:
             await bot.initialize()
-        deliverers = [Deliverer(c, {"telegram": TelegramSender(b, c)})
-                      for c, b in zip(connections, bots, strict=True)]
-        await asyncio.gather(*(drain(c, partial(d.deliver_due, batch=10), timeout=60)
-                               for c, d in zip(connections, deliverers, strict=True)))
+        deliverers = [
+            Deliverer(c, {"telegram": TelegramSender(b, c)})
+            for c, b in zip(connections, bots, strict=True)
+        ]
+        await asyncio.gather(
+            *(
+                drain(c, partial(d.deliver_due, batch=10), timeout=60)
+                for c, d in zip(connections, deliverers, strict=True)
+            )
+        )
     finally:
         for bot in bots:
             await bot.shutdown()

@@ -79,8 +79,9 @@ def test_json_list(tmp_path: Path) -> None:
     batch, origin = load("articles.json", tmp_path)
     first, second = batch.articles
     assert first.title == "Harga beras naik menjelang Ramadan"
-    assert first.url == ("https://Berita.Example.ID/ekonomi/harga-beras/"
-                         "?utm_source=telegram&utm_medium=social&id=42")  # 'link' alias, as is
+    assert first.url == (
+        "https://Berita.Example.ID/ekonomi/harga-beras/?utm_source=telegram&utm_medium=social&id=42"
+    )  # 'link' alias, as is
     assert canonical_url(first.url) == "https://berita.example.id/ekonomi/harga-beras?id=42"
     assert first.source == "Berita Contoh"
     assert first.published == datetime(2024, 3, 5, 1, 30, tzinfo=UTC)
@@ -186,8 +187,9 @@ def test_rss_feed(tmp_path: Path) -> None:
     batch, origin = load("feed_rss.xml", tmp_path)
     kim, floods = batch.articles
     assert kim.title == "Kim Jong Un pantau uji coba rudal jelajah baru"
-    assert kim.url == ("https://warta.example.id/dunia/uji-rudal"
-                       "?utm_source=rss&utm_campaign=feed&page=2")  # the article's own link
+    assert kim.url == (
+        "https://warta.example.id/dunia/uji-rudal?utm_source=rss&utm_campaign=feed&page=2"
+    )  # the article's own link
     assert kim.source == "Warta Contoh"
     assert kim.published == datetime(2024, 5, 14, 3, 15, tzinfo=UTC)
     assert kim.lang == "id"
@@ -358,7 +360,14 @@ def test_too_large_reason(size: int, cap: int, reason: str) -> None:
 def test_format_size() -> None:
     sizes = (0, 999, 1000, 1024, 1500, 5_000_000, 5 * 1024 * 1024, 8_400_000_000)
     assert [format_size(n) for n in sizes] == [
-        "0 B", "999 B", "1 kB", "1 kB", "1.5 kB", "5 MB", "5.2 MB", "8.4 GB"
+        "0 B",
+        "999 B",
+        "1 kB",
+        "1 kB",
+        "1.5 kB",
+        "5 MB",
+        "5.2 MB",
+        "8.4 GB",
     ]
 
 
@@ -414,19 +423,32 @@ def test_timezone_aware_everywhere(tmp_path: Path) -> None:
 
 
 def test_feed_and_json_items_with_implausible_dates_are_kept_undated() -> None:
-    item = ("<item><title>Kim {n}</title><link>https://x.id/{n}</link><pubDate>{date}</pubDate>"
-            "<description>Kim Jong Un meninjau uji coba rudal baru ke-{n} di pesisir timur."
-            "</description></item>")
-    dates = ["Sat, 01 Jan 0999 00:00:00 GMT", "Fri, 01 Jan 2999 00:00:00 GMT",
-             "Tue, 05 Mar 2024 08:30:00 +0700"]
+    item = (
+        "<item><title>Kim {n}</title><link>https://x.id/{n}</link><pubDate>{date}</pubDate>"
+        "<description>Kim Jong Un meninjau uji coba rudal baru ke-{n} di pesisir timur."
+        "</description></item>"
+    )
+    dates = [
+        "Sat, 01 Jan 0999 00:00:00 GMT",
+        "Fri, 01 Jan 2999 00:00:00 GMT",
+        "Tue, 05 Mar 2024 08:30:00 +0700",
+    ]
     items = "".join(item.format(n=n, date=d) for n, d in enumerate(dates))
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}'
     batch = parse_bytes((feed + "</channel></rss>").encode(), "f.xml", max_bytes=CAP)
     assert [a.published for a in batch.articles] == [
-        None, None, datetime(2024, 3, 5, 1, 30, tzinfo=UTC)]
+        None,
+        None,
+        datetime(2024, 3, 5, 1, 30, tzinfo=UTC),
+    ]
     text = "Kim Jong Un meninjau uji coba rudal baru di pesisir timur pagi ini."
-    lines = [json.dumps({"text": f"{text} {n}", "published": v})
-             for n, v in enumerate(["999-01-01", -1, 1709600000])]
+    lines = [
+        json.dumps({"text": f"{text} {n}", "published": v})
+        for n, v in enumerate(["999-01-01", -1, 1709600000])
+    ]
     batch = parse_bytes("\n".join(lines).encode(), "a.jsonl", max_bytes=CAP)
     assert [a.published for a in batch.articles] == [
-        None, None, datetime.fromtimestamp(1709600000, UTC)]
+        None,
+        None,
+        datetime.fromtimestamp(1709600000, UTC),
+    ]

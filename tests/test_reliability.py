@@ -47,8 +47,9 @@ base_url = "{tg.base_url}"
 
 
 def telegram_received(tg: FakeTelegram) -> Counter[tuple[int, int]]:
-    return Counter((m["chat_id"], int(found.group(1))) for m in tg.sent
-                   if (found := TITLE.search(m["text"])))
+    return Counter(
+        (m["chat_id"], int(found.group(1))) for m in tg.sent if (found := TITLE.search(m["text"]))
+    )
 
 
 async def test_sigterm_during_delivery_sends_nothing_twice_and_loses_nothing(

@@ -247,7 +247,8 @@ def test_snippet_contains_the_match_and_highlights_exactly_it(
     alert = alert_for(text, word, language=language)
     # an untitled article's first sentence is its title: a match there is highlighted there
     marked = [alert.snippet[a:b] for a, b in alert.highlights] + [
-        alert.title[a:b] for a, b in alert.title_highlights]
+        alert.title[a:b] for a, b in alert.title_highlights
+    ]
     assert len(alert.snippet) <= 250
     assert marked and all(m == word for m in marked)
     telegram, _, blocks, console = render_all(alert)
@@ -316,8 +317,9 @@ def test_snippet_without_spans_is_the_start_of_the_text() -> None:
 
 def test_part_of_a_word_match_is_exact_in_telegram_and_whole_word_in_slack() -> None:
     text = "Militer menyatakan rudalnya jatuh di laut."
-    alert = build_alert(article(text, title="Uji coba"), ["rudal"], [(19, 24)],
-                        language="id")  # "rudal|nya"
+    alert = build_alert(
+        article(text, title="Uji coba"), ["rudal"], [(19, 24)], language="id"
+    )  # "rudal|nya"
     telegram, _, blocks, console = render_all(alert)
     assert "<b>rudal</b>nya" in telegram
     assert "*rudalnya*" in blocks[1]["text"]["text"]  # Slack only bolds on word boundaries
@@ -613,16 +615,23 @@ PINNED_SNIPPET = (
 )
 PINNED_URL = "https://berita.example/korea/kim-putin"
 PINNED_LABELS = {
-    "id": ("Kata kunci: Kim, Putin", "Sumber: Antara", "Terbit: 13 Sep 2023 14:05 WIB",
-           "Baca selengkapnya"),
-    "en": ("Keywords: Kim, Putin", "Source: Antara", "Published: 13 Sep 2023, 14:05 WIB",
-           "Read more"),
+    "id": (
+        "Kata kunci: Kim, Putin",
+        "Sumber: Antara",
+        "Terbit: 13 Sep 2023 14:05 WIB",
+        "Baca selengkapnya",
+    ),
+    "en": (
+        "Keywords: Kim, Putin",
+        "Source: Antara",
+        "Published: 13 Sep 2023, 14:05 WIB",
+        "Read more",
+    ),
 }
 
 
 def pinned_alert(language: str) -> Alert:
-    return alert_for(ID_TEXT, "Kim", "Putin", language=language, title=PINNED_TITLE,
-                     source="ant")
+    return alert_for(ID_TEXT, "Kim", "Putin", language=language, title=PINNED_TITLE, source="ant")
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
@@ -630,7 +639,8 @@ def test_whole_telegram_alert(language: str) -> None:
     keywords, source, published, more = PINNED_LABELS[language]
     assert to_telegram_html(pinned_alert(language)) == (
         "<b>Kim &amp; Putin &lt;bertemu&gt; di Vostochny</b>\n"
-        + PINNED_SNIPPET.format(b="<b>", e="</b>") + "\n\n"
+        + PINNED_SNIPPET.format(b="<b>", e="</b>")
+        + "\n\n"
         + f"{keywords}\n{source} · {published}\n"
         + f'<a href="{PINNED_URL}">{more}</a>'
     )
@@ -650,8 +660,10 @@ def test_whole_slack_alert(language: str) -> None:
         {"type": "header", "text": {"type": "plain_text", "text": escaped_title}},
         {"type": "section", "text": mrkdwn(PINNED_SNIPPET.format(b="*", e="*"))},
         {"type": "section", "text": mrkdwn(keywords)},
-        {"type": "context", "elements": [mrkdwn(source), mrkdwn(published),
-                                         mrkdwn(f"<{PINNED_URL}|{more}>")]},
+        {
+            "type": "context",
+            "elements": [mrkdwn(source), mrkdwn(published), mrkdwn(f"<{PINNED_URL}|{more}>")],
+        },
     ]
 
 
@@ -659,7 +671,9 @@ def test_whole_slack_alert(language: str) -> None:
 def test_whole_console_alert(language: str) -> None:
     keywords, source, published, more = PINNED_LABELS[language]
     assert to_console(pinned_alert(language)) == (
-        f"{PINNED_TITLE}\n" + PINNED_SNIPPET.format(b="«", e="»") + "\n\n"
+        f"{PINNED_TITLE}\n"
+        + PINNED_SNIPPET.format(b="«", e="»")
+        + "\n\n"
         + f"{keywords}\n{source} · {published}\n{more}: {PINNED_URL}"
     )
 
@@ -671,8 +685,9 @@ def test_whole_console_alert(language: str) -> None:
     ("language", "label", "other"),
     [("id", "Diterima:", "Terbit:"), ("en", "Received:", "Published:")],
 )
-def test_an_undated_article_shows_when_it_was_received(language: str, label: str,
-                                                       other: str) -> None:
+def test_an_undated_article_shows_when_it_was_received(
+    language: str, label: str, other: str
+) -> None:
     alert = build_alert(article(published=None), ["Kim"], [], language=language)
     telegram, _, blocks, console = render_all(alert)
     for text in (telegram, str(blocks[-1]), console):
@@ -692,8 +707,16 @@ def test_seed_wire_texts_title_snippet_and_source(sample: str, word: str, source
 
     path = Path(__file__).parent.parent / "bot" / "samples" / sample
     [parsed] = read_file(path, max_bytes=10**6).articles  # no title line, a "(ant)" tag
-    stored = Article(1, parsed.text, parsed.title, parsed.url, parsed.source, parsed.published,
-                     parsed.lang, INGESTED)
+    stored = Article(
+        1,
+        parsed.text,
+        parsed.title,
+        parsed.url,
+        parsed.source,
+        parsed.published,
+        parsed.lang,
+        INGESTED,
+    )
     alert = build_alert(stored, [word], spans_of(parsed.text, word), language="id")
     title = alert.title.removesuffix("…")
     assert parsed.text.startswith(title)
@@ -704,9 +727,9 @@ def test_seed_wire_texts_title_snippet_and_source(sample: str, word: str, source
 def test_source_names() -> None:
     from bot.alerts.alert import source_name
 
-    assert [source_name(s) for s in ("ant", "ANT", "ant/ida", "Reuters", "bbn", "Warta Contoh",
-                                     "")] == ["Antara", "Antara", "Antara", "Reuters", "bbn",
-                                              "Warta Contoh", ""]
+    assert [
+        source_name(s) for s in ("ant", "ANT", "ant/ida", "Reuters", "bbn", "Warta Contoh", "")
+    ] == ["Antara", "Antara", "Antara", "Reuters", "bbn", "Warta Contoh", ""]
 
 
 @pytest.mark.parametrize("language", ["id", "en"])

@@ -19,19 +19,28 @@ from tests.support import RecordingSender
 ITEM = """<item><title>{title}</title><link>https://kabar.example/{slug}</link>
 <guid>{guid}</guid><description>{text}</description></item>"""
 ITEMS = [
-    ("Uji coba rudal di laut timur", "rudal-laut",
-     "Korea Utara menembakkan rudal jarak pendek ke laut timur, kata militer Korea Selatan pagi"
-     " ini."),
-    ("Pasar saham menguat", "saham",
-     "Indeks harga saham gabungan ditutup menguat didorong saham perbankan dan energi hari ini."),
+    (
+        "Uji coba rudal di laut timur",
+        "rudal-laut",
+        "Korea Utara menembakkan rudal jarak pendek ke laut timur, kata militer Korea Selatan pagi"
+        " ini.",
+    ),
+    (
+        "Pasar saham menguat",
+        "saham",
+        "Indeks harga saham gabungan ditutup menguat didorong saham perbankan dan energi hari ini.",
+    ),
 ]
 
 
 def rss(guid_suffix: str = "") -> bytes:
-    items = "".join(ITEM.format(title=t, slug=s, guid=f"{s}{guid_suffix}", text=x)
-                    for t, s, x in ITEMS)
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Uji</title>{items}'
-            "</channel></rss>").encode()
+    items = "".join(
+        ITEM.format(title=t, slug=s, guid=f"{s}{guid_suffix}", text=x) for t, s, x in ITEMS
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Uji</title>{items}'
+        "</channel></rss>"
+    ).encode()
 
 
 @pytest.fixture
@@ -42,8 +51,9 @@ async def feed_server() -> AsyncIterator[tuple[str, dict[str, int]]]:
         hits["good"] = hits.get("good", 0) + 1
         if request.headers.get("If-None-Match") == '"v1"':
             return web.Response(status=304)
-        return web.Response(body=rss(), content_type="application/rss+xml",
-                            headers={"ETag": '"v1"'})
+        return web.Response(
+            body=rss(), content_type="application/rss+xml", headers={"ETag": '"v1"'}
+        )
 
     async def broken(request: web.Request) -> web.Response:
         hits["broken"] = hits.get("broken", 0) + 1
@@ -60,8 +70,9 @@ async def feed_server() -> AsyncIterator[tuple[str, dict[str, int]]]:
 
     async def html(request: web.Request) -> web.Response:
         hits["html"] = hits.get("html", 0) + 1
-        return web.Response(text="<!doctype html><html><body>Bukan feed</body></html>",
-                            content_type="text/html")
+        return web.Response(
+            text="<!doctype html><html><body>Bukan feed</body></html>", content_type="text/html"
+        )
 
     async def huge(request: web.Request) -> web.StreamResponse:
         hits["huge"] = hits.get("huge", 0) + 1
@@ -73,9 +84,16 @@ async def feed_server() -> AsyncIterator[tuple[str, dict[str, int]]]:
         return response
 
     app = web.Application()
-    app.add_routes([web.get("/good", good), web.get("/broken", broken),
-                    web.get("/unstable", unstable), web.get("/hang", hang),
-                    web.get("/html", html), web.get("/huge", huge)])
+    app.add_routes(
+        [
+            web.get("/good", good),
+            web.get("/broken", broken),
+            web.get("/unstable", unstable),
+            web.get("/hang", hang),
+            web.get("/html", html),
+            web.get("/huge", huge),
+        ]
+    )
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -86,9 +104,14 @@ async def feed_server() -> AsyncIterator[tuple[str, dict[str, int]]]:
 
 
 def make_service(tmp_path: Path, feeds: list[str], **schedule: int):
-    config = config_from_dict({"store": {"path": str(tmp_path / "k.db")},
-                               "feeds": [{"url": u} for u in feeds],
-                               "schedule": schedule}, env={})
+    config = config_from_dict(
+        {
+            "store": {"path": str(tmp_path / "k.db")},
+            "feeds": [{"url": u} for u in feeds],
+            "schedule": schedule,
+        },
+        env={},
+    )
     db = open_store(tmp_path / "k.db")
     db.keywords.seed(config.keywords)
     db.feeds.sync([(u, "", 60) for u in feeds])
@@ -144,8 +167,9 @@ async def test_changing_guids_do_not_duplicate_alerts(feed_server, tmp_path) -> 
 async def test_scheduler_runs_jobs_with_stable_ids(feed_server, tmp_path) -> None:
     base, hits = feed_server
     urls = [f"{base}/good", f"{base}/broken"]
-    config, _db, service, sender = make_service(tmp_path, urls, check_seconds=1,
-                                               deliver_seconds=1, feed_seconds=1)
+    config, _db, service, sender = make_service(
+        tmp_path, urls, check_seconds=1, deliver_seconds=1, feed_seconds=1
+    )
     scheduler = build_scheduler(config, service)
     ids = sorted(job.id for job in scheduler.get_jobs())
     assert ids == sorted(["match", "deliver", "cleanup", *map(feed_job_id, urls)])
@@ -166,9 +190,9 @@ async def test_bad_feeds_back_off_while_the_good_one_is_served(feed_server, tmp_
 
     base, hits = feed_server
     bad = [f"{base}/hang", f"{base}/html", f"{base}/huge", f"{base}/broken"]
-    config, db, service, sender = make_service(tmp_path, [*bad, f"{base}/good"],
-                                               check_seconds=1, deliver_seconds=1,
-                                               feed_seconds=1)
+    config, db, service, sender = make_service(
+        tmp_path, [*bad, f"{base}/good"], check_seconds=1, deliver_seconds=1, feed_seconds=1
+    )
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     scheduler = build_scheduler(config, service)
     scheduler.start()
@@ -178,8 +202,11 @@ async def test_bad_feeds_back_off_while_the_good_one_is_served(feed_server, tmp_
         scheduler.shutdown(wait=False)
     assert len(sender.sent) == 1  # the good feed's matching article, despite the others
     assert hits["good"] >= 2
-    for url, error in ((f"{base}/html", "not a feed"), (f"{base}/huge", "feed too large"),
-                       (f"{base}/broken", "HTTP 500")):
+    for url, error in (
+        (f"{base}/html", "not a feed"),
+        (f"{base}/huge", "feed too large"),
+        (f"{base}/broken", "HTTP 500"),
+    ):
         row = db.feeds.get(url)
         assert row.failures == 1 and error in row.last_error  # polled once, then backing off
     assert hits["hang"] == 1  # never two polls of one feed at once

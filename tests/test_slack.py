@@ -59,8 +59,13 @@ def make_config(tmp_path: Path, fake: FakeSlack, **slack: Any) -> Config:
         {
             "keywords": KEYWORDS,
             "store": {"path": str(tmp_path / "kabar.db")},
-            "slack": {"bot_token": TOKEN, "signing_secret": SECRET, "base_url": fake.base_url,
-                      "admins": [ADMIN], **slack},
+            "slack": {
+                "bot_token": TOKEN,
+                "signing_secret": SECRET,
+                "base_url": fake.base_url,
+                "admins": [ADMIN],
+                **slack,
+            },
         },
         env={},
     )
@@ -231,8 +236,11 @@ async def test_lang_switches_replies_to_english(bot: Bot) -> None:
 
 
 async def test_latest_is_acknowledged_at_once_and_answered_at_response_url(bot: Bot) -> None:
-    add_articles(bot.db, ("Uji rudal di pesisir", "Korea Utara meluncurkan rudal lagi."),
-                 ("Harga beras", "Harga beras turun setelah panen raya."))
+    add_articles(
+        bot.db,
+        ("Uji rudal di pesisir", "Korea Utara meluncurkan rudal lagi."),
+        ("Harga beras", "Harga beras turun setelah panen raya."),
+    )
     started = time.monotonic()
     response = await bot.command("latest")
     assert time.monotonic() - started < 3.0
@@ -323,11 +331,15 @@ async def test_forged_signature_is_rejected(bot: Bot) -> None:
     now = int(time.time())
     forged = await bot.post(body, timestamp=now, signature=sign(body, now, "wrong-secret"))
     assert forged.status_code == 401
-    missing = await bot.http.post(EVENTS_PATH, content=body.encode(),
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    missing = await bot.http.post(
+        EVENTS_PATH,
+        content=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert missing.status_code == 401
-    tampered = await bot.post(body.replace("start", "stop"), timestamp=now,
-                              signature=sign(body, now))
+    tampered = await bot.post(
+        body.replace("start", "stop"), timestamp=now, signature=sign(body, now)
+    )
     assert tampered.status_code == 401
     assert bot.db.chats.get("slack", CHANNEL) is None
 
@@ -365,12 +377,16 @@ async def test_a_replayed_request_is_refused(bot: Bot) -> None:
     assert bot.subscriptions() == []  # the replayed subscribe changed nothing
 
 
-def signed_headers(body: str, timestamp: int | str, *extra: tuple[str, str]
-                   ) -> list[tuple[str, str]]:
+def signed_headers(
+    body: str, timestamp: int | str, *extra: tuple[str, str]
+) -> list[tuple[str, str]]:
     """Raw request headers (a list, so a header can come twice), `extra` ones first."""
-    return [*extra, ("Content-Type", "application/x-www-form-urlencoded"),
-            ("X-Slack-Request-Timestamp", str(timestamp)),
-            ("X-Slack-Signature", sign(body, int(timestamp)))]
+    return [
+        *extra,
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("X-Slack-Request-Timestamp", str(timestamp)),
+        ("X-Slack-Signature", sign(body, int(timestamp))),
+    ]
 
 
 async def test_an_extra_signature_header_is_refused_and_cannot_replay(bot: Bot) -> None:
@@ -382,11 +398,17 @@ async def test_an_extra_signature_header_is_refused_and_cannot_replay(bot: Bot) 
     assert first.status_code == 200 and bot.subscriptions() == ["Kim"]
     await bot.command("stop")
     for junk in ("v0=junk", "v0=other"):
-        replay = await bot.http.post(EVENTS_PATH, content=body.encode(), headers=signed_headers(
-            body, now, ("X-Slack-Signature", junk)))
+        replay = await bot.http.post(
+            EVENTS_PATH,
+            content=body.encode(),
+            headers=signed_headers(body, now, ("X-Slack-Signature", junk)),
+        )
         assert replay.status_code == 401
-    twice = await bot.http.post(EVENTS_PATH, content=body.encode(), headers=signed_headers(
-        body, now, ("X-Slack-Request-Timestamp", str(now))))
+    twice = await bot.http.post(
+        EVENTS_PATH,
+        content=body.encode(),
+        headers=signed_headers(body, now, ("X-Slack-Request-Timestamp", str(now))),
+    )
     assert twice.status_code == 401
     assert bot.subscriptions() == []  # no replay ran
 
@@ -404,9 +426,15 @@ async def test_concurrent_copies_of_one_request_run_once(bot: Bot) -> None:
 async def test_a_non_numeric_timestamp_is_refused_not_an_error(bot: Bot) -> None:
     body = urlencode(bot.form("start", USER, CHANNEL))
     for stamp in ("soon", "1e9", "", "-5", "17000000000000"):
-        response = await bot.http.post(EVENTS_PATH, content=body.encode(), headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sign(body, 0)})
+        response = await bot.http.post(
+            EVENTS_PATH,
+            content=body.encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": sign(body, 0),
+            },
+        )
         assert response.status_code == 401, stamp
     assert bot.db.chats.get("slack", CHANNEL) is None
 
@@ -450,8 +478,11 @@ async def test_rejected_token_stops_the_start(tmp_path: Path, fake: FakeSlack) -
     db = open_store(store_path(config))
     platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
     try:
-        with pytest.raises(ConfigError, match=r"^'slack\.bot_token' was rejected by Slack"
-                                               r" \(invalid_auth;"):
+        with pytest.raises(
+            ConfigError,
+            match=r"^'slack\.bot_token' was rejected by Slack"
+            r" \(invalid_auth;",
+        ):
             await platform.start(None, listen=True)
     finally:
         await platform.stop()
@@ -465,7 +496,7 @@ async def test_kabar_run_with_a_revoked_token_exits_with_one_line(
     config = tmp_path / "config.toml"
     config.write_text(f"""keywords = ["Kim"]
 [store]
-path = "{tmp_path / 'kabar.db'}"
+path = "{tmp_path / "kabar.db"}"
 [slack]
 bot_token = "xoxb-revoked"
 signing_secret = "{SECRET}"
@@ -474,13 +505,22 @@ host = "127.0.0.1"
 port = {free_port()}
 """)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config), cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await asyncio.wait_for(process.communicate(), 60)
     errors = [line for line in err.decode().splitlines() if "error" in line.lower()]
     assert process.returncode == 2, err.decode()
-    assert errors == [f"kabar: error: 'slack.bot_token' was rejected by Slack (invalid_auth;"
-                      f" {fake.base_url})"]
+    assert errors == [
+        f"kabar: error: 'slack.bot_token' was rejected by Slack (invalid_auth; {fake.base_url})"
+    ]
     assert "Traceback" not in err.decode()
 
 
@@ -494,8 +534,10 @@ def free_port() -> int:
 
 
 HOSTILE_TITLE = "Kim <!channel> <script>alert(1)</script>"
-HOSTILE_TEXT = ("Kim Jong Un <!here> menyapa <@U123> saat uji rudal <script>x</script> di"
-                " pesisir timur & barat.")
+HOSTILE_TEXT = (
+    "Kim Jong Un <!here> menyapa <@U123> saat uji rudal <script>x</script> di"
+    " pesisir timur & barat."
+)
 
 
 async def test_alert_is_escaped_and_never_pings(bot: Bot) -> None:
@@ -576,8 +618,13 @@ async def test_channel_not_found_marks_the_chat_inactive(bot: Bot) -> None:
 # ---------------------------------------------------------------- the sender on its own
 
 
-ALERT = Alert(language="id", keywords=("Kim",), title="Kim <!channel>", snippet="Kim menyapa.",
-              highlights=((0, 3),))
+ALERT = Alert(
+    language="id",
+    keywords=("Kim",),
+    title="Kim <!channel>",
+    snippet="Kim menyapa.",
+    highlights=((0, 3),),
+)
 
 
 @pytest.fixture
@@ -601,8 +648,10 @@ async def test_rate_limit_carries_retry_after(fake: FakeSlack, sender: SlackSend
     assert fake.attempts_to("C1") == 1  # slack_sdk did not retry on its own
 
 
-@pytest.mark.parametrize("error", ["ratelimited", "internal_error", "fatal_error",
-                                   "service_unavailable", "something_new"])
+@pytest.mark.parametrize(
+    "error",
+    ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "something_new"],
+)
 async def test_transient_errors_retry(fake: FakeSlack, sender: SlackSender, error: str) -> None:
     fake.fail(api_error(error))
     result = await sender.send("C1", ALERT)
@@ -628,8 +677,7 @@ async def test_bad_token_waits_for_every_channel(fake: FakeSlack) -> None:
     assert "invalid_auth" in result.error
 
 
-async def test_invalid_blocks_fall_back_to_plain_text(fake: FakeSlack, sender: SlackSender
-                                                      ) -> None:
+async def test_invalid_blocks_fall_back_to_plain_text(fake: FakeSlack, sender: SlackSender) -> None:
     fake.fail(api_error("invalid_blocks"))
     result = await sender.send("C1", ALERT)
     assert result.outcome == SENT
@@ -689,8 +737,7 @@ async def test_socket_mode_handler_is_built_on_the_configured_api(
     config = make_config(tmp_path, fake, app_token="xapp-1-test")
     db = open_store(store_path(config))
     try:
-        handler = socket_mode_handler(build_app(config, db, {"team_id": "T0TEST"}),
-                                     "xapp-1-test")
+        handler = socket_mode_handler(build_app(config, db, {"team_id": "T0TEST"}), "xapp-1-test")
         assert handler.app_token == "xapp-1-test"
         assert handler.client.web_client.base_url == fake.base_url
         await handler.close_async()

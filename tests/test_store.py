@@ -12,21 +12,38 @@ from store import open_store
 from store.models import ArticleIn, Queued
 from store.schema import SCHEMA_VERSION
 
-BODY = ("Pemerintah mengumumkan uji coba rudal jarak menengah di pesisir selatan pada Selasa"
-        " pagi, disaksikan para pejabat pertahanan.")
+BODY = (
+    "Pemerintah mengumumkan uji coba rudal jarak menengah di pesisir selatan pada Selasa"
+    " pagi, disaksikan para pejabat pertahanan."
+)
 OTHER = "The space agency said the new weather satellite reached orbit after a smooth launch."
 
 
 def article(text: str = BODY, url: str = "", title: str = "") -> ArticleIn:
-    return ArticleIn(text=text, url=url, title=title, source="tes", lang="id",
-                     published=datetime(2026, 11, 20, 3, 0, tzinfo=UTC), origin="test")
+    return ArticleIn(
+        text=text,
+        url=url,
+        title=title,
+        source="tes",
+        lang="id",
+        published=datetime(2026, 11, 20, 3, 0, tzinfo=UTC),
+        origin="test",
+    )
 
 
 def test_new_database_is_migrated_and_in_wal_mode(db) -> None:
     assert db.schema_version == SCHEMA_VERSION
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert {"articles", "articles_fts", "feeds", "keywords", "chats", "subscriptions", "outbox",
-            "audit"} <= set(db.db.table_names())
+    assert {
+        "articles",
+        "articles_fts",
+        "feeds",
+        "keywords",
+        "chats",
+        "subscriptions",
+        "outbox",
+        "audit",
+    } <= set(db.db.table_names())
     assert db.integrity_ok()
 
 
@@ -49,7 +66,8 @@ def test_fts_index_follows_inserts(db) -> None:
 def test_same_url_with_tracking_parameters_is_a_duplicate(db) -> None:
     first = save_articles(db, [article(url="https://news.example/a?id=7&utm_source=x")])
     second = save_articles(
-        db, [article(OTHER, url="https://NEWS.example/a?utm_medium=rss&id=7#top")])
+        db, [article(OTHER, url="https://NEWS.example/a?utm_medium=rss&id=7#top")]
+    )
     assert len(first.new_ids) == 1 and second.new_ids == []
     assert second.duplicates == [("test", "same URL already stored")]
     assert db.articles.count() == 1
@@ -57,8 +75,11 @@ def test_same_url_with_tracking_parameters_is_a_duplicate(db) -> None:
 
 def test_same_text_from_a_file_and_a_feed_is_stored_once(db) -> None:
     from_file = article(BODY)
-    from_feed = article("  " + BODY.upper().replace(" ", "\n ") + "  ",
-                        url="https://feed.example/x", title="Uji coba rudal")
+    from_feed = article(
+        "  " + BODY.upper().replace(" ", "\n ") + "  ",
+        url="https://feed.example/x",
+        title="Uji coba rudal",
+    )
     report = save_articles(db, [from_file, from_feed])
     assert len(report.new_ids) == 1
     assert report.duplicates[0][1] == "same text already stored"
@@ -190,10 +211,11 @@ def test_no_store_operation_leaves_a_transaction_open(tmp_path: Path) -> None:
         ("remove_keyword", lambda: db.keywords.remove("Putin", "t")),
         ("ensure_chat", setup_chat),
         ("set_language", lambda: db.chats.set_language(state["chat"], "en")),
-        ("subscribe", lambda: db.chats.subscribe(state["chat"], db.keywords.all(),
-                                              follow_all=True)),
-        ("unsubscribe", lambda: db.chats.unsubscribe(state["chat"],
-                                                  db.keywords.all()[:1])),
+        (
+            "subscribe",
+            lambda: db.chats.subscribe(state["chat"], db.keywords.all(), follow_all=True),
+        ),
+        ("unsubscribe", lambda: db.chats.unsubscribe(state["chat"], db.keywords.all()[:1])),
         ("insert_articles + record_matches", queue),
         ("claim_due", claim),
         ("renew_lease", lambda: db.outbox.renew_lease([item(0), item(1)], 60)),
@@ -208,12 +230,21 @@ def test_no_store_operation_leaves_a_transaction_open(tmp_path: Path) -> None:
         ("set_active", lambda: db.chats.set_active(state["chat"].id, False, "blocked")),
         ("migrate_chat", lambda: db.chats.migrate("telegram", "42", "-10042")),
         ("sync_feeds", lambda: db.feeds.sync([("https://feed.example/rss", "F", 300)])),
-        ("record_poll", lambda: db.feeds.record_poll("https://feed.example/rss", etag="e",
-                                                  last_modified=None, error=None,
-                                                  next_in_seconds=300)),
+        (
+            "record_poll",
+            lambda: db.feeds.record_poll(
+                "https://feed.example/rss",
+                etag="e",
+                last_modified=None,
+                error=None,
+                next_in_seconds=300,
+            ),
+        ),
         ("record_audit", lambda: db.audit.record("t", "test.action", "x")),
-        ("search + latest", lambda: (db.articles.search("rudal"),
-                                     db.articles.latest(), db.outbox.counts())),
+        (
+            "search + latest",
+            lambda: (db.articles.search("rudal"), db.articles.latest(), db.outbox.counts()),
+        ),
         ("delete_sent_older_than", lambda: db.outbox.delete_sent_older_than(90)),
         ("delete_older_than", lambda: db.articles.delete_older_than(90)),
     ]
@@ -228,7 +259,6 @@ def test_no_store_operation_leaves_a_transaction_open(tmp_path: Path) -> None:
 
 def test_a_failed_commit_leaves_no_transaction_open(db) -> None:
     import sqlite3
-
 
     with pytest.raises(sqlite3.IntegrityError), db.transaction():
         db.conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT, which fails
@@ -300,18 +330,19 @@ def test_timestamps_are_stored_fixed_width_and_read_back() -> None:
 def test_an_unreadable_row_never_stops_a_pass_or_latest(db, caplog) -> None:
     from bot.matching.passes import matching_pass
 
-    ids = save_articles(db, [article(), article(BODY + " Lagi."), article(BODY + " Dua.")]
-                          ).new_ids
+    ids = save_articles(db, [article(), article(BODY + " Lagi."), article(BODY + " Dua.")]).new_ids
     db.keywords.seed(["rudal"])
     db.chats.subscribe(db.chats.ensure("telegram", "42", "id"), db.keywords.all(), follow_all=True)
-    db.conn.execute("UPDATE articles SET published = '999-01-01T00:00:00.000000Z' WHERE id = ?",
-                    [ids[0]])  # what an older version stored for <pubDate>... 0999
+    db.conn.execute(
+        "UPDATE articles SET published = '999-01-01T00:00:00.000000Z' WHERE id = ?", [ids[0]]
+    )  # what an older version stored for <pubDate>... 0999
     db.conn.execute("UPDATE articles SET ingested_at = 'kemarin' WHERE id = ?", [ids[1]])
     db.conn.commit()
     result = matching_pass(db)
     assert (result.checked, result.queued) == (2, 2)
-    assert db.conn.execute("SELECT count(*) FROM articles WHERE checked_at IS NULL"
-                           ).fetchone()[0] == 0  # the unreadable one too: never retried
+    assert (
+        db.conn.execute("SELECT count(*) FROM articles WHERE checked_at IS NULL").fetchone()[0] == 0
+    )  # the unreadable one too: never retried
     assert f"article {ids[1]} skipped: unreadable row" in caplog.text
     latest = {a.id: a for a in db.articles.latest(5)}
     assert sorted(latest) == [ids[0], ids[2]]
@@ -327,12 +358,15 @@ def test_stored_url_is_the_articles_own_link_and_dedup_uses_the_canonical_one(db
         return json.dumps({"text": text, "url": url}).encode()
 
     own = "https://News.example/berita/rudal/?xtor=RSS-3&id=7"
-    [new] = save_articles(db, parse_bytes(doc(own, BODY), "a.json", max_bytes=10**6).articles
-                            ).new_ids
+    [new] = save_articles(
+        db, parse_bytes(doc(own, BODY), "a.json", max_bytes=10**6).articles
+    ).new_ids
     row = db.conn.execute("SELECT url, canonical_url FROM articles WHERE id = ?", [new]).fetchone()
     assert row == (own, "https://news.example/berita/rudal?id=7")
     assert db.articles.get(new).url == own  # what alerts and /stories link to
-    for variant in ("https://news.example/berita/rudal?id=7&msclkid=abc",
-                    "https://news.example/berita/rudal?ocid=xyz&id=7#top"):
+    for variant in (
+        "https://news.example/berita/rudal?id=7&msclkid=abc",
+        "https://news.example/berita/rudal?ocid=xyz&id=7#top",
+    ):
         again = parse_bytes(doc(variant, OTHER), "b.json", max_bytes=10**6).articles
         assert save_articles(db, again).duplicates == [("b.json", "same URL already stored")]

@@ -27,21 +27,32 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_stories_json_groups_one_event_and_keeps_others_apart(capsys, config: Path,
-                                                             tmp_path: Path) -> None:
+def test_stories_json_groups_one_event_and_keeps_others_apart(
+    capsys, config: Path, tmp_path: Path
+) -> None:
     feed = tmp_path / "later.json"
-    feed.write_text(json.dumps([{
-        "title": "Putin dan Xi Jinping bertemu di Beijing",
-        "text": "Presiden Rusia Vladimir Putin bertemu Presiden China Xi Jinping di Beijing"
-                " untuk membahas perdagangan energi dan proyek pipa gas baru.",
-        "url": "https://news.example/putin-xi?utm_source=feed&id=7",
-        "source": "Warta Contoh", "published": "2099-01-01T00:00:00Z",
-    }, {
-        "title": "Putin meets Xi in Beijing",
-        "text": "Russian President Vladimir Putin met Chinese President Xi Jinping in Beijing.",
-        "url": "https://news.example/en/putin-xi", "source": "Example Wire",
-        "published": "2023-09-20T03:00:00Z",
-    }]))
+    feed.write_text(
+        json.dumps(
+            [
+                {
+                    "title": "Putin dan Xi Jinping bertemu di Beijing",
+                    "text": "Presiden Rusia Vladimir Putin bertemu Presiden China Xi Jinping"
+                    " di Beijing untuk membahas perdagangan energi dan proyek pipa gas baru.",
+                    "url": "https://news.example/putin-xi?utm_source=feed&id=7",
+                    "source": "Warta Contoh",
+                    "published": "2099-01-01T00:00:00Z",
+                },
+                {
+                    "title": "Putin meets Xi in Beijing",
+                    "text": "Russian President Vladimir Putin met Chinese President Xi Jinping"
+                    " in Beijing.",
+                    "url": "https://news.example/en/putin-xi",
+                    "source": "Example Wire",
+                    "published": "2023-09-20T03:00:00Z",
+                },
+            ]
+        )
+    )
     files = [str(p) for p in sorted(MEETING.glob("*.txt"))]
     code, out, _ = run(capsys, "ingest", "--config", str(config), *files)
     assert code == 0 and out.startswith("new 4,")

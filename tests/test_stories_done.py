@@ -14,14 +14,19 @@ from bot.cli import main
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_telegram import TOKEN, USERNAME, follow, start_kabar
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:.*`retry_after` will be of type:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
 REPO = Path(__file__).resolve().parent.parent
 MEETING = REPO / "tests" / "fixtures" / "story_meeting"
 ENGLISH = MEETING / "en_vostochny_meeting.txt"
-SEEDS = next((p for p in (REPO.parent / "shared" / "seeds", REPO.parent.parent / "shared"
-                          / "seeds") if p.is_dir()), None)
+SEEDS = next(
+    (
+        p
+        for p in (REPO.parent / "shared" / "seeds", REPO.parent.parent / "shared" / "seeds")
+        if p.is_dir()
+    ),
+    None,
+)
 CHAT = 4242
 
 
@@ -32,8 +37,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-async def ingest_then_alert(fake: FakeTelegram, tmp_path: Path, files: list[Path],
-                            capsys) -> str:
+async def ingest_then_alert(fake: FakeTelegram, tmp_path: Path, files: list[Path], capsys) -> str:
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "kabar.db"}"\n')
     kabar = await start_kabar(fake, tmp_path, listen=False)
@@ -54,7 +58,8 @@ def also_line(text: str) -> str:
 
 
 async def test_two_indonesian_outlets_and_an_english_one_make_one_alert(
-        fake: FakeTelegram, tmp_path: Path, capsys) -> None:
+    fake: FakeTelegram, tmp_path: Path, capsys
+) -> None:
     files = [MEETING / "id_wire_vostochny.txt", MEETING / "id_rewrite_vostochny.txt", ENGLISH]
     text = await ingest_then_alert(fake, tmp_path, files, capsys)
     assert "Sumber: wrt" in text  # the first article's own source
@@ -63,7 +68,8 @@ async def test_two_indonesian_outlets_and_an_english_one_make_one_alert(
 
 
 async def test_an_unrelated_article_in_the_same_ingest_is_its_own_alert(
-        fake: FakeTelegram, tmp_path: Path, capsys) -> None:
+    fake: FakeTelegram, tmp_path: Path, capsys
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "kabar.db"}"\n')
     kabar = await start_kabar(fake, tmp_path, listen=False)
@@ -82,13 +88,16 @@ async def test_an_unrelated_article_in_the_same_ingest_is_its_own_alert(
 
 @pytest.mark.skipif(SEEDS is None, reason="../shared/seeds is not present")
 async def test_the_shared_seeds_plus_an_english_article_make_one_alert(
-        fake: FakeTelegram, tmp_path: Path, capsys) -> None:
+    fake: FakeTelegram, tmp_path: Path, capsys
+) -> None:
     assert SEEDS is not None
     seeds = sorted(SEEDS.glob("*.txt"))
     assert len(seeds) == 2
     text = await ingest_then_alert(fake, tmp_path, [*seeds, ENGLISH], capsys)
-    named = [text.split("Sumber: ")[1].split(" ·")[0].split("\n")[0],
-             *also_line(text).removeprefix("Juga diberitakan: ").split(", ")]
+    named = [
+        text.split("Sumber: ")[1].split(" ·")[0].split("\n")[0],
+        *also_line(text).removeprefix("Juga diberitakan: ").split(", "),
+    ]
     assert len(named) == 3 and "kabar-en" in named
     # the second seed carries no source tag and no link: it is named by its file
     assert seeds[1].name in named

@@ -110,8 +110,9 @@ def test_order_of_unrelated_stories_does_not_change_related_grouping(seed: int) 
     order can move a borderline article; see the report in bench/bench_stories.py.)"""
     items = load_eval_set()
     rng = Random(seed)
-    jittered = sorted(items, key=lambda it: it.article.published.timestamp()
-                      + rng.uniform(0, 6 * 3600))
+    jittered = sorted(
+        items, key=lambda it: it.article.published.timestamp() + rng.uniform(0, 6 * 3600)
+    )
     order: list[str] = []
     queues: dict[str, list[str]] = {}
     for it in items:
@@ -129,15 +130,23 @@ def test_boilerplate_and_source_tags_are_dropped() -> None:
 
 
 def _article(i: int, lang: str, text: str, when: str) -> StoryInput:
-    return StoryInput(id=i, title="", text=text, lang=lang, source="t",
-                      published=datetime.fromisoformat(when).replace(tzinfo=UTC))
+    return StoryInput(
+        id=i,
+        title="",
+        text=text,
+        lang=lang,
+        source="t",
+        published=datetime.fromisoformat(when).replace(tzinfo=UTC),
+    )
 
 
 def test_numbers_and_days_are_the_same_feature_in_both_languages() -> None:
-    ind = features_of(_article(1, "id", "Sekitar 30.000 tentara ikut pada Rabu (13/9) lalu.",
-                               "2023-09-13T03:00"))
-    eng = features_of(_article(2, "en", "About 30,000 troops took part on Wednesday.",
-                               "2023-09-13T05:00"))
+    ind = features_of(
+        _article(1, "id", "Sekitar 30.000 tentara ikut pada Rabu (13/9) lalu.", "2023-09-13T03:00")
+    )
+    eng = features_of(
+        _article(2, "en", "About 30,000 troops took part on Wednesday.", "2023-09-13T05:00")
+    )
     shared = set(ind.terms) & set(eng.terms)
     assert {"n:30000", "d:2023-09-13", "x:army"} <= shared
 
@@ -170,7 +179,8 @@ class SqliteSource:
     def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
         self.store.conn.execute(
             "INSERT INTO articles (id, content_hash, text, ingested_at) VALUES (?, ?, ?, ?)",
-            [article_id, f"h{article_id}", "x", "2023-09-13T00:00:00.000000Z"])
+            [article_id, f"h{article_id}", "x", "2023-09-13T00:00:00.000000Z"],
+        )
         self.store.stories.add(article_id, features, story_id)
 
 
@@ -186,8 +196,9 @@ def test_index_rebuilt_from_stored_features_continues_the_same_stories() -> None
     items = load_eval_set()
     head, tail = items[:50], items[50:]
     live = StoryIndex()
-    stored = [(it.article.id, features_of(it.article).to_json(), live.assign(it.article))
-              for it in head]
+    stored = [
+        (it.article.id, features_of(it.article).to_json(), live.assign(it.article)) for it in head
+    ]
     rebuilt_source = SqliteSource()
     for aid, raw, story in stored:
         rebuilt_source.add(aid, StoryFeatures.from_json(raw), story)

@@ -14,13 +14,25 @@ EVAL = {it.key: it.article for it in load_eval_set()}
 
 
 def ingest(db, *keys: str) -> None:
-    save_articles(db, [ArticleIn(text=EVAL[k].text, title=EVAL[k].title, source=EVAL[k].source,
-                                 lang=EVAL[k].lang, published=EVAL[k].published,
-                                 url=f"https://news.example/{k}") for k in keys])
+    save_articles(
+        db,
+        [
+            ArticleIn(
+                text=EVAL[k].text,
+                title=EVAL[k].title,
+                source=EVAL[k].source,
+                lang=EVAL[k].lang,
+                published=EVAL[k].published,
+                url=f"https://news.example/{k}",
+            )
+            for k in keys
+        ],
+    )
 
 
-@pytest.mark.parametrize(("lang", "more", "one"), [("id", "+3 sumber", "+1 sumber"),
-                                                   ("en", "+3 sources", "+1 source")])
+@pytest.mark.parametrize(
+    ("lang", "more", "one"), [("id", "+3 sumber", "+1 sumber"), ("en", "+3 sources", "+1 source")]
+)
 def test_latest_is_one_line_per_story(db, lang: str, more: str, one: str) -> None:
     ingest(db, "s02a", "s02c", "s01a", "s01b", "s01c", "s01d", "s04a")
     lines = run(db, "/latest", lang=lang).text.splitlines()

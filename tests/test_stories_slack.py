@@ -25,8 +25,14 @@ CHANNEL = "C0STORY"
 
 def article(key: str) -> ArticleIn:
     a = EVAL[key]
-    return ArticleIn(text=a.text, title=a.title, source=a.source, lang=a.lang,
-                     published=a.published, url=f"https://news.example/{key}")
+    return ArticleIn(
+        text=a.text,
+        title=a.title,
+        source=a.source,
+        lang=a.lang,
+        published=a.published,
+        url=f"https://news.example/{key}",
+    )
 
 
 class Desk:
@@ -49,9 +55,13 @@ class Desk:
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     fake = await FakeSlack("xoxb-test").start()
-    config = config_from_dict({"store": {"path": str(tmp_path / "k.db")},
-                               "slack": {"bot_token": "xoxb-test", "signing_secret": "s",
-                                         "base_url": fake.base_url}}, env={})
+    config = config_from_dict(
+        {
+            "store": {"path": str(tmp_path / "k.db")},
+            "slack": {"bot_token": "xoxb-test", "signing_secret": "s", "base_url": fake.base_url},
+        },
+        env={},
+    )
     db = open_store(tmp_path / "k.db")
     db.keywords.seed(config.keywords)
     chat = db.chats.ensure("slack", CHANNEL, "en")
@@ -73,8 +83,10 @@ async def test_later_articles_update_the_first_message(desk: Desk) -> None:
     await desk.check()
     assert len(desk.fake.messages_to(CHANNEL)) == 1 and len(desk.fake.updates) == 1
     text = desk.text()
-    assert ("Also reported by: <https://news.example/s01d|Global Dispatch>,"
-            " <https://news.example/s01a|Warta Nusantara>") in text
+    assert (
+        "Also reported by: <https://news.example/s01d|Global Dispatch>,"
+        " <https://news.example/s01a|Warta Nusantara>"
+    ) in text
     statuses = desk.db.conn.execute("SELECT kind, status, message_id FROM outbox").fetchall()
     ts = desk.fake.messages_to(CHANNEL)[0]["ts"]
     assert statuses == [("send", "sent", ts), ("edit", "sent", ts), ("edit", "sent", ts)]
@@ -108,8 +120,13 @@ async def test_a_deleted_message_gets_a_thread_reply(desk: Desk) -> None:
 async def test_an_article_cannot_ping_the_channel_through_the_sources_line(desk: Desk) -> None:
     desk.ingest("s01c")
     await desk.check()
-    evil = ArticleIn(text=EVAL["s01d"].text, title=EVAL["s01d"].title, lang="en",
-                     source="<!channel> *Bold* & co", published=EVAL["s01d"].published)
+    evil = ArticleIn(
+        text=EVAL["s01d"].text,
+        title=EVAL["s01d"].title,
+        lang="en",
+        source="<!channel> *Bold* & co",
+        published=EVAL["s01d"].published,
+    )
     save_articles(desk.db, [evil])
     await desk.check()
     text = desk.text()

@@ -27,15 +27,21 @@ ITEMS = load_eval_set()
 
 def article_in(item: Labelled) -> ArticleIn:
     a = item.article
-    return ArticleIn(text=a.text, title=a.title, source=a.source, lang=a.lang,
-                     published=a.published, url=f"https://news.example/{item.key}",
-                     origin=item.key)
+    return ArticleIn(
+        text=a.text,
+        title=a.title,
+        source=a.source,
+        lang=a.lang,
+        published=a.published,
+        url=f"https://news.example/{item.key}",
+        origin=item.key,
+    )
 
 
 def stored_partition(db) -> set[frozenset[str]]:
     rows = db.conn.execute(
-        "SELECT s.story_id, a.origin FROM story_articles s JOIN articles a"
-        " ON a.id = s.article_id").fetchall()
+        "SELECT s.story_id, a.origin FROM story_articles s JOIN articles a ON a.id = s.article_id"
+    ).fetchall()
     groups: dict[int, set[str]] = {}
     for story, origin in rows:
         groups.setdefault(story, set()).add(origin)
@@ -58,15 +64,20 @@ def test_every_stored_article_gets_exactly_one_story_at_ingest(db) -> None:
     assert stored_partition(db) == memory_partition(ITEMS)
     # a story id is the id of the article that started it
     for story, founder in db.conn.execute(
-            "SELECT story_id, min(article_id) FROM story_articles GROUP BY story_id"):
+        "SELECT story_id, min(article_id) FROM story_articles GROUP BY story_id"
+    ):
         assert story == founder
 
 
 def test_syndicated_copies_share_a_story_and_reingest_changes_nothing(db) -> None:
     picked = [it for it in ITEMS if it.key in ("s01a", "s01b", "s04a")]
     first = save_articles(db, [article_in(it) for it in picked])
-    by_origin = dict(db.conn.execute(
-        "SELECT a.origin, s.story_id FROM articles a JOIN story_articles s ON s.article_id = a.id"))
+    by_origin = dict(
+        db.conn.execute(
+            "SELECT a.origin, s.story_id FROM articles a"
+            " JOIN story_articles s ON s.article_id = a.id"
+        )
+    )
     assert by_origin["s01a"] == by_origin["s01b"] != by_origin["s04a"]
     again = save_articles(db, [article_in(it) for it in picked])
     assert again.new_ids == [] and len(again.duplicates) == 3
@@ -84,7 +95,9 @@ def test_two_instances_taking_turns_agree_with_one(db, connect) -> None:
 def test_story_keys_are_found_by_key_and_time(db) -> None:
     plan = db.conn.execute(
         "EXPLAIN QUERY PLAN SELECT article_id FROM story_keys WHERE key = ? AND published"
-        " BETWEEN ? AND ? ORDER BY published DESC LIMIT 5", ["x", "a", "b"]).fetchall()
+        " BETWEEN ? AND ? ORDER BY published DESC LIMIT 5",
+        ["x", "a", "b"],
+    ).fetchall()
     assert any("story_keys_by_key" in row[-1] for row in plan)
 
 
@@ -100,9 +113,19 @@ def _old_database(path: Path, items: Sequence[Labelled]) -> None:
         conn.execute(
             "INSERT INTO articles (id, url, content_hash, title, text, source, published, lang,"
             " origin, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [i, "", f"hash-{i}", a.title, a.text, a.source,
-             a.published.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), a.lang, it.key,
-             "2026-11-20T00:00:00.000000Z"])
+            [
+                i,
+                "",
+                f"hash-{i}",
+                a.title,
+                a.text,
+                a.source,
+                a.published.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                a.lang,
+                it.key,
+                "2026-11-20T00:00:00.000000Z",
+            ],
+        )
     conn.close()
 
 

@@ -21,8 +21,7 @@ from tests.fakes.telegram_api import FakeTelegram, cant_edit, edit_not_found
 from tests.support import drain
 from tests.test_telegram import TOKEN, USERNAME, Kabar, follow, start_kabar
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:.*`retry_after` will be of type:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
 EVAL = {it.key: it.article for it in load_eval_set()}
 CHAT = 1001
@@ -30,9 +29,15 @@ CHAT = 1001
 
 def story_article(key: str) -> ArticleIn:
     a = EVAL[key]
-    return ArticleIn(text=a.text, title=a.title, source=a.source, lang=a.lang,
-                     published=a.published, url=f"https://news.example/{key}?a=1&b=2",
-                     origin=f"{key}.json")
+    return ArticleIn(
+        text=a.text,
+        title=a.title,
+        source=a.source,
+        lang=a.lang,
+        published=a.published,
+        url=f"https://news.example/{key}?a=1&b=2",
+        origin=f"{key}.json",
+    )
 
 
 def ingest(db, *keys: str) -> list[int]:
@@ -70,8 +75,9 @@ async def test_later_articles_edit_the_first_alert_in_place(kabar: Kabar) -> Non
     [edit] = fake.edits
     assert edit["message_id"] == alert["message_id"] and edit["parse_mode"] == "HTML"
     text = fake.messages_to(CHAT)[0]["text"]
-    assert ('Juga diberitakan: <a href="https://news.example/s01b?a=1&amp;b=2">Kabar Harian'
-            '</a>') in text
+    assert (
+        'Juga diberitakan: <a href="https://news.example/s01b?a=1&amp;b=2">Kabar Harian</a>'
+    ) in text
     # two more outlets arriving together: one edit naming all three others
     ingest(db, "s01c", "s01d")
     await kabar.check()
@@ -112,8 +118,7 @@ async def test_newly_matched_keywords_join_the_keyword_line(kabar: Kabar) -> Non
 
 
 @pytest.mark.parametrize("refusal", [cant_edit, edit_not_found])
-async def test_a_refused_edit_becomes_a_reply_to_the_first_alert(kabar: Kabar,
-                                                                 refusal) -> None:
+async def test_a_refused_edit_becomes_a_reply_to_the_first_alert(kabar: Kabar, refusal) -> None:
     fake, db = kabar.fake, kabar.db
     ingest(db, "s01a")
     await kabar.check()
@@ -156,7 +161,8 @@ async def test_reingesting_the_story_sends_and_edits_nothing_more(kabar: Kabar) 
 
 
 async def test_an_edit_lost_to_a_crash_is_redone_never_a_second_message(
-        kabar: Kabar, tmp_path: Path) -> None:
+    kabar: Kabar, tmp_path: Path
+) -> None:
     fake, db = kabar.fake, kabar.db
     ingest(db, "s01a")
     await kabar.check()
@@ -166,10 +172,10 @@ async def test_an_edit_lost_to_a_crash_is_redone_never_a_second_message(
     dying = open_store(tmp_path / "kabar.db")
     [claimed] = dying.outbox.claim_due(10, lease_seconds=0.5)
     assert claimed.kind == "edit" and claimed.head_message_id
-    alert = await kabar.service.deliverer._story_alert(claimed, db.articles.get(
-        claimed.article_id))
-    assert (await kabar.platform.sender.edit(str(CHAT), claimed.head_message_id, alert)
-            ).outcome == "sent"
+    alert = await kabar.service.deliverer._story_alert(claimed, db.articles.get(claimed.article_id))
+    assert (
+        await kabar.platform.sender.edit(str(CHAT), claimed.head_message_id, alert)
+    ).outcome == "sent"
     dying.close()
     assert statuses(db)[1][1] == "sending"
     await asyncio.sleep(0.6)  # the dead instance's lease runs out
@@ -179,14 +185,14 @@ async def test_an_edit_lost_to_a_crash_is_redone_never_a_second_message(
     assert sum(1 for m, _ in fake.calls if m == "editmessagetext") == 2
 
 
-async def test_two_instances_send_one_message_per_story(fake: FakeTelegram,
-                                                        tmp_path: Path) -> None:
+async def test_two_instances_send_one_message_per_story(fake: FakeTelegram, tmp_path: Path) -> None:
     one = await start_kabar(fake, tmp_path)
     try:
         follow(one.db, CHAT)
         other_db = open_store(tmp_path / "kabar.db")
-        other = Service(one.config, other_db, {"telegram": TelegramSender(one.platform.sender.bot,
-                                                                          other_db)})
+        other = Service(
+            one.config, other_db, {"telegram": TelegramSender(one.platform.sender.bot, other_db)}
+        )
         ingest(one.db, "s01a")
         await asyncio.gather(one.check(), other.match_and_deliver())
         ingest(other_db, "s01b", "s01c")

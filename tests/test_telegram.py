@@ -54,23 +54,28 @@ REPO = Path(__file__).resolve().parent.parent
 TOKEN = "123:TEST"
 USERNAME = "KabarTestBot"
 ADMIN = 1
-KIM_RUDAL = ("Pemimpin Korea Utara Kim Jong Un menyaksikan peluncuran rudal balistik antarbenua"
-             " dari pantai timur pada Selasa pagi, kata kantor berita KCNA.")
+KIM_RUDAL = (
+    "Pemimpin Korea Utara Kim Jong Un menyaksikan peluncuran rudal balistik antarbenua"
+    " dari pantai timur pada Selasa pagi, kata kantor berita KCNA."
+)
 KIM_ONLY = [
     "Kim Jong Un mengunjungi pabrik traktor di provinsi Hamgyong Selatan dan memuji para pekerja"
     " atas target produksi tahun ini.",
     "Kim Jong Un membuka sekolah baru di Pyongyang dan berpidato tentang pendidikan generasi muda"
     " negeri itu.",
 ]
-RUDAL_ONLY = ("Militer Jepang melacak sebuah rudal yang jatuh di luar zona ekonomi eksklusif negara"
-              " itu pada Rabu malam.")
-PUTIN = ("Presiden Rusia Vladimir Putin menerima kunjungan delegasi dagang dari Jakarta di Kremlin"
-         " pada Kamis siang.")
+RUDAL_ONLY = (
+    "Militer Jepang melacak sebuah rudal yang jatuh di luar zona ekonomi eksklusif negara"
+    " itu pada Rabu malam."
+)
+PUTIN = (
+    "Presiden Rusia Vladimir Putin menerima kunjungan delegasi dagang dari Jakarta di Kremlin"
+    " pada Kamis siang."
+)
 REFUSED = Catalog("handlers").t("id", "admin.refused")
 
 # PTB itself reads RetryAfter.retry_after while building the exception.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:.*`retry_after` will be of type:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
 
 @dataclass
@@ -107,8 +112,7 @@ class Kabar:
 def make_config(fake: FakeTelegram, tmp_path: Path, **telegram: Any) -> Config:
     return config_from_dict(
         {
-            "telegram": {"token": TOKEN, "base_url": fake.base_url, "admins": [ADMIN],
-                         **telegram},
+            "telegram": {"token": TOKEN, "base_url": fake.base_url, "admins": [ADMIN], **telegram},
             "store": {"path": str(tmp_path / "kabar.db")},
         },
         env={},
@@ -132,11 +136,19 @@ async def start_kabar(
 
 
 def add_articles(db: Database, *texts: str) -> None:
-    report = save_articles(db, [
-        ArticleIn(text=text, title=f"Berita hari ini nomor {zlib.crc32(text.encode()) % 1000}",
-                  source="tes", lang="id", url=f"https://kabar.example/{zlib.crc32(text.encode())}")
-        for text in texts
-    ])
+    report = save_articles(
+        db,
+        [
+            ArticleIn(
+                text=text,
+                title=f"Berita hari ini nomor {zlib.crc32(text.encode()) % 1000}",
+                source="tes",
+                lang="id",
+                url=f"https://kabar.example/{zlib.crc32(text.encode())}",
+            )
+            for text in texts
+        ],
+    )
     assert len(report.new_ids) == len(texts)
 
 
@@ -149,7 +161,9 @@ def follow(db: Database, address: int, *queries: str) -> None:
 def outbox_rows(db: Database, address: int) -> list[tuple[str, int, str | None]]:
     return db.conn.execute(
         "SELECT o.status, o.attempts, o.message_id FROM outbox o JOIN chats c ON c.id = o.chat_id"
-        " WHERE c.address = ? ORDER BY o.id", [str(address)]).fetchall()
+        " WHERE c.address = ? ORDER BY o.id",
+        [str(address)],
+    ).fetchall()
 
 
 @pytest.fixture
@@ -197,8 +211,9 @@ async def test_private_chat_start_alert_lang_unsubscribe_stop(kabar: Kabar) -> N
     add_articles(db, RUDAL_ONLY)
     await kabar.check()
     assert len(kabar.alerts(1001)) == 2
-    assert all(m.get("parse_mode") is None for m in fake.messages_to(1001)
-               if m not in kabar.alerts(1001))  # replies are plain text
+    assert all(
+        m.get("parse_mode") is None for m in fake.messages_to(1001) if m not in kabar.alerts(1001)
+    )  # replies are plain text
 
 
 async def test_group_commands_addressed_to_this_bot_only(kabar: Kabar) -> None:
@@ -214,8 +229,9 @@ async def test_group_commands_addressed_to_this_bot_only(kabar: Kabar) -> None:
     assert len(fake.messages_to(-2001)) == 2
     assert "/nonsense" in await kabar.say(1002, "/nonsense")  # a private chat always gets one
     assert "rudal" in await kabar.say(1002, "/sub rudal")  # aliases work too
-    assert [k.query for k in kabar.db.chats.keywords(kabar.db.chats.get("telegram", "1002"))] \
-        == ["rudal"]
+    assert [k.query for k in kabar.db.chats.keywords(kabar.db.chats.get("telegram", "1002"))] == [
+        "rudal"
+    ]
 
 
 async def test_admin_edits_keywords_and_others_are_refused(kabar: Kabar) -> None:
@@ -248,7 +264,8 @@ async def test_command_menu_in_both_languages(kabar: Kabar) -> None:
     catalog = Catalog("handlers")
     for lang in ("id", "en"):
         assert [c["description"] for c in menus[lang]] == [
-            catalog.t(lang, f"menu.{verb}") for verb in VERBS]
+            catalog.t(lang, f"menu.{verb}") for verb in VERBS
+        ]
     assert menus["id"][0]["description"] == "Berlangganan semua kata kunci"
     assert menus[""] == menus["id"] != menus["en"]  # no language: default_language ("id")
     await kabar.fake.wait_for(lambda: kabar.fake.allowed_updates)
@@ -258,9 +275,14 @@ async def test_command_menu_in_both_languages(kabar: Kabar) -> None:
 async def test_menu_without_language_follows_default_language(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
-    config = config_from_dict({"default_language": "en", "telegram": {
-        "token": TOKEN, "base_url": fake.base_url}, "store": {"path": str(tmp_path / "k.db")}},
-        env={})
+    config = config_from_dict(
+        {
+            "default_language": "en",
+            "telegram": {"token": TOKEN, "base_url": fake.base_url},
+            "store": {"path": str(tmp_path / "k.db")},
+        },
+        env={},
+    )
     db = open_store(tmp_path / "k.db")
     platform = TelegramPlatform(config, db)
     try:
@@ -325,8 +347,9 @@ async def test_blocked_or_missing_chat_is_marked_inactive(kabar: Kabar) -> None:
     await kabar.check()
     assert len(kabar.alerts(1202)) == 2
     for gone in (1201, 1203):
-        assert db.conn.execute("SELECT active FROM chats WHERE address = ?",
-                               [str(gone)]).fetchone() == (0,)
+        assert db.conn.execute(
+            "SELECT active FROM chats WHERE address = ?", [str(gone)]
+        ).fetchone() == (0,)
         assert [row[0] for row in outbox_rows(db, gone)] == ["skipped", "skipped"]
         assert fake.attempts_to(gone) == 1 and not kabar.alerts(gone)
     assert "Kabar" in await kabar.say(1201, "/start")  # unblocked and back
@@ -378,8 +401,9 @@ async def test_sender_maps_bot_api_errors(fake: FakeTelegram, tmp_path: Path) ->
     bot = Bot(TOKEN, base_url=fake.base_url, request=HTTPXRequest(read_timeout=0.5))
     await bot.initialize()
     sender = TelegramSender(bot, db)
-    alert = Alert(language="id", keywords=("Kim",), title="Judul", snippet="Kim tiba.",
-                  highlights=((0, 3),))
+    alert = Alert(
+        language="id", keywords=("Kim",), title="Judul", snippet="Kim tiba.", highlights=((0, 3),)
+    )
     cases: list[tuple[Failure, str, float | None]] = [
         (too_many_requests(1), RETRY, 1.0),
         (server_error(), RETRY, None),
@@ -440,13 +464,24 @@ async def test_pacing_keeps_within_telegram_limits(fake: FakeTelegram, tmp_path:
         for address in range(2001, 2061):
             follow(kabar.db, address, "Putin")
         follow(kabar.db, 2100, "rudal")
-        drills = [f"Latihan ke-{i} menguji sistem pencegat rudal jarak menengah di pangkalan"
-                  f" udara nomor {i}." for i in range(5)]
+        drills = [
+            f"Latihan ke-{i} menguji sistem pencegat rudal jarak menengah di pangkalan"
+            f" udara nomor {i}."
+            for i in range(5)
+        ]
         add_articles(kabar.db, PUTIN)
-        save_articles(kabar.db, [  # a week apart: five stories, not one story edited
-            ArticleIn(text=text, source="tes", lang="id",
-                      published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * i))
-            for i, text in enumerate(drills)])
+        save_articles(
+            kabar.db,
+            [  # a week apart: five stories, not one story edited
+                ArticleIn(
+                    text=text,
+                    source="tes",
+                    lang="id",
+                    published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * i),
+                )
+                for i, text in enumerate(drills)
+            ],
+        )
         await kabar.check()
     finally:
         await kabar.close()
@@ -494,8 +529,14 @@ def free_port() -> int:
 async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, tmp_path: Path) -> None:
     pytest.importorskip("tornado", reason="webhook mode needs python-telegram-bot[webhooks]")
     port = free_port()
-    config = make_config(fake, tmp_path, mode="webhook", webhook_port=port,
-                         webhook_url="https://kabar.example/tg/hook", webhook_secret="s3cret")
+    config = make_config(
+        fake,
+        tmp_path,
+        mode="webhook",
+        webhook_port=port,
+        webhook_url="https://kabar.example/tg/hook",
+        webhook_secret="s3cret",
+    )
     db = open_store(tmp_path / "kabar.db")
     db.keywords.seed(config.keywords)
     platform = TelegramPlatform(config, db)
@@ -552,14 +593,23 @@ async def test_kabar_run_with_the_api_unreachable_is_one_line(tmp_path: Path) ->
     APScheduler's job chatter stays out of the log at INFO."""
     base_url = f"http://127.0.0.1:{free_port()}/bot"  # a closed loopback port
     config = tmp_path / "config.toml"
-    config.write_text(f'keywords = ["Kim"]\n[store]\npath = "{tmp_path / "k.db"}"\n'
-                      f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\n')
-    done = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    config.write_text(
+        f'keywords = ["Kim"]\n[store]\npath = "{tmp_path / "k.db"}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{base_url}"\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done.stderr
     errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
-    assert errors == [f"kabar: error: the Telegram Bot API at 'telegram.base_url' ({base_url})"
-                      " is unreachable: httpx.ConnectError: All connection attempts failed"]
+    assert errors == [
+        f"kabar: error: the Telegram Bot API at 'telegram.base_url' ({base_url})"
+        " is unreachable: httpx.ConnectError: All connection attempts failed"
+    ]
     assert "Traceback" not in done.stderr and "apscheduler" not in done.stderr
 
 
@@ -574,7 +624,6 @@ async def test_kabar_run_logs_no_per_job_scheduler_chatter(caplog) -> None:
         ran.set()
         await asyncio.sleep(1.5)  # still running at its next tick: that run is skipped
 
-
     try:
         for level, expected in ((logging.INFO, False), (logging.DEBUG, True)):
             configure_logging(level)
@@ -587,8 +636,12 @@ async def test_kabar_run_logs_no_per_job_scheduler_chatter(caplog) -> None:
             await asyncio.wait_for(ran.wait(), 10)
             await asyncio.sleep(1.2)
             scheduler.shutdown(wait=False)
-            chatter = [r for r in caplog.records if r.name.startswith("apscheduler")
-                       and (r.levelno < logging.WARNING or "skipped" in r.getMessage())]
+            chatter = [
+                r
+                for r in caplog.records
+                if r.name.startswith("apscheduler")
+                and (r.levelno < logging.WARNING or "skipped" in r.getMessage())
+            ]
             assert bool(chatter) is expected, (level, [r.getMessage() for r in chatter])
     finally:
         logging.getLogger("apscheduler").setLevel(logging.NOTSET)
@@ -642,7 +695,9 @@ def test_retry_after_in_seconds_either_way(monkeypatch, timedelta_env: str) -> N
 
 
 def test_html_to_plain_keeps_text_and_link() -> None:
-    text = '<b>Uji <u>rudal</u></b>\nA &amp; B &lt;x&gt;\n<a href="https://e.x/?a=1&amp;b=2">Baca</a>'
+    text = (
+        '<b>Uji <u>rudal</u></b>\nA &amp; B &lt;x&gt;\n<a href="https://e.x/?a=1&amp;b=2">Baca</a>'
+    )
     assert html_to_plain(text) == "Uji rudal\nA & B <x>\nBaca: https://e.x/?a=1&b=2"
 
 

@@ -140,8 +140,9 @@ def source_name(source: str) -> str:
     """``"ant"`` -> ``"Antara"`` (``SOURCE_NAMES``); any other source as written."""
     source = " ".join(source.split())
     key = source.lower()
-    return SOURCE_NAMES.get(key) or SOURCE_NAMES.get(key.split("/", 1)[0] if "/" in key
-                                                      else "", source)
+    return SOURCE_NAMES.get(key) or SOURCE_NAMES.get(
+        key.split("/", 1)[0] if "/" in key else "", source
+    )
 
 
 def make_snippet(
@@ -249,7 +250,10 @@ def mention_of(article: Article, origin: str = "") -> Mention:
 
 
 def story_alert(
-    alert: Alert, others: Sequence[tuple[Mention, Sequence[str]]], *, reply: bool = False,
+    alert: Alert,
+    others: Sequence[tuple[Mention, Sequence[str]]],
+    *,
+    reply: bool = False,
 ) -> Alert:
     """``alert`` (the story's first article in this chat) with the other outlets that reported
     the story (each once, not the first one's own; at most ALSO_LIMIT named, then "+N") and
@@ -263,5 +267,10 @@ def story_alert(
             seen[key] = mention
         keywords.extend(kws)
     named = tuple(seen.values())
-    return replace(alert, keywords=_unique(keywords), also=named[:ALSO_LIMIT],
-                   also_more=max(0, len(named) - ALSO_LIMIT), reply=reply)
+    return replace(
+        alert,
+        keywords=_unique(keywords),
+        also=named[:ALSO_LIMIT],
+        also_more=max(0, len(named) - ALSO_LIMIT),
+        reply=reply,
+    )

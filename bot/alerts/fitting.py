@@ -115,8 +115,12 @@ def compose_message(parts: Mapping[str, str]) -> str:
 
 
 def also_line(
-    label: str, names: Sequence[str], more: str, escape: Callable[[str], str],
-    linked: Sequence[str] | None = None, budget: int = 900,
+    label: str,
+    names: Sequence[str],
+    more: str,
+    escape: Callable[[str], str],
+    linked: Sequence[str] | None = None,
+    budget: int = 900,
 ) -> str:
     """``Label name, name … +N more``: ``linked`` (already formatted links, one per name)
     when they fit ``budget`` units, else the escaped names; "" without names."""

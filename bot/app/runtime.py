@@ -25,8 +25,11 @@ class Platform(Protocol):
     """A chat platform adapter: a Sender for alerts and, when listening, command handling.
     The entry points build them (``bot.platforms``); the app never imports an adapter."""
 
-    name: str
-    sender: Sender
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sender(self) -> Sender: ...
 
     async def start(self, service: Service | None, *, listen: bool) -> None: ...
 
@@ -51,9 +54,11 @@ async def _check_once(config: Config, db: Store, platforms: list[Platform]) -> i
             await platform.stop()
     waiting = db.outbox.counts().get("pending", 0)
     checked, queued = (result.checked, result.queued) if result else (0, 0)
-    print(f"checked {counted(checked, 'article')}, queued {counted(queued, 'alert')};"
-          f" sent {stats.sent}, retry later {stats.retried}, chats gone {stats.gone};"
-          f" {waiting} waiting")
+    print(
+        f"checked {counted(checked, 'article')}, queued {counted(queued, 'alert')};"
+        f" sent {stats.sent}, retry later {stats.retried}, chats gone {stats.gone};"
+        f" {waiting} waiting"
+    )
     return 0
 
 
@@ -91,11 +96,14 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
-    db.feeds.sync([(f.url, f.name, feed_interval(config, f.interval_seconds))
-                   for f in config.feeds])
+    db.feeds.sync(
+        [(f.url, f.name, feed_interval(config, f.interval_seconds)) for f in config.feeds]
+    )
     if not platforms:
-        log.warning("no platform configured ([telegram] token or [slack] bot_token): alerts are"
-                    " queued and will be sent once one is")
+        log.warning(
+            "no platform configured ([telegram] token or [slack] bot_token): alerts are"
+            " queued and will be sent once one is"
+        )
     service = Service(config, db, {p.name: p.sender for p in platforms})
     scheduler = build_scheduler(config, service)
     stop = asyncio.Event()
@@ -109,9 +117,12 @@ async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
             await platform.start(service, listen=True)
             started.append(platform)
         scheduler.start()
-        log.info("kabar running: %s; %d feeds; database %s",
-                 ", ".join(p.name for p in platforms) or "no platform", len(config.feeds),
-                 store_path(config))
+        log.info(
+            "kabar running: %s; %d feeds; database %s",
+            ", ".join(p.name for p in platforms) or "no platform",
+            len(config.feeds),
+            store_path(config),
+        )
         await stop.wait()
     finally:
         log.info("stopping")
@@ -139,8 +150,9 @@ def guard_store(scheduler: AsyncIOScheduler, db: Store, stop: asyncio.Event) -> 
     return broken
 
 
-def _guarded(func: Callable[..., Awaitable[Any]], db: Store, stop: asyncio.Event,
-             broken: list[StoreError]) -> Callable[..., Awaitable[Any]]:
+def _guarded(
+    func: Callable[..., Awaitable[Any]], db: Store, stop: asyncio.Event, broken: list[StoreError]
+) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(func)
     async def job(*args: Any) -> Any:
         if broken:

@@ -28,16 +28,30 @@ def build_scheduler(config: Config, service: Service) -> AsyncIOScheduler:
     """A scheduler (not started) with the match, deliver, cleanup and per-feed jobs."""
     scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
     now = datetime.now(UTC)
-    scheduler.add_job(service.match_and_deliver, "interval",
-                      seconds=config.schedule.check_seconds,
-                      id="match", replace_existing=True, next_run_time=now)
-    scheduler.add_job(service.deliver, "interval", seconds=config.schedule.deliver_seconds,
-                      id="deliver", replace_existing=True, next_run_time=now)
-    scheduler.add_job(service.cleanup, "interval", hours=6, id="cleanup",
-                      replace_existing=True, next_run_time=now + timedelta(minutes=5))
+    for job_id, job, seconds in (
+        ("match", service.match_and_deliver, config.schedule.check_seconds),
+        ("deliver", service.deliver, config.schedule.deliver_seconds),
+    ):
+        scheduler.add_job(
+            job, "interval", seconds=seconds, id=job_id, replace_existing=True, next_run_time=now
+        )
+    scheduler.add_job(
+        service.cleanup,
+        "interval",
+        hours=6,
+        id="cleanup",
+        replace_existing=True,
+        next_run_time=now + timedelta(minutes=5),
+    )
     for feed in config.feeds:
         interval = feed_interval(config, feed.interval_seconds)
-        scheduler.add_job(service.poll_feed, "interval", seconds=interval,
-                          id=feed_job_id(feed.url), replace_existing=True, next_run_time=now,
-                          args=[feed.url, interval])
+        scheduler.add_job(
+            service.poll_feed,
+            "interval",
+            seconds=interval,
+            id=feed_job_id(feed.url),
+            replace_existing=True,
+            next_run_time=now,
+            args=[feed.url, interval],
+        )
     return scheduler

@@ -50,9 +50,13 @@ class Service:
     ) -> None:
         self.config = config
         self.db = db
-        self.deliverer = Deliverer(db, senders, config.timezone,
-                                   lease_seconds=config.schedule.claim_lease_seconds,
-                                   max_attempts=config.schedule.max_attempts)
+        self.deliverer = Deliverer(
+            db,
+            senders,
+            config.timezone,
+            lease_seconds=config.schedule.claim_lease_seconds,
+            max_attempts=config.schedule.max_attempts,
+        )
         self._index_cache = IndexCache()
         self._match_lock = asyncio.Lock()
         self._match_again = False
@@ -78,8 +82,7 @@ class Service:
     def _background_done(self, task: asyncio.Task) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("matching and delivery after a feed poll failed",
-                      exc_info=task.exception())
+            log.error("matching and delivery after a feed poll failed", exc_info=task.exception())
 
     async def close(self) -> None:
         if self._client is not None:
@@ -98,8 +101,11 @@ class Service:
                 results.append(await self._one_pass())
         result = add_results(results)
         if result.queued:
-            log.info("matched %s, queued %s", counted(result.matched, "article"),
-                     counted(result.queued, "alert"))
+            log.info(
+                "matched %s, queued %s",
+                counted(result.matched, "article"),
+                counted(result.queued, "alert"),
+            )
         return result
 
     async def _one_pass(self) -> PassResult:
@@ -139,18 +145,23 @@ class Service:
         state = FeedState(row.etag, row.last_modified) if row else FeedState()
         if self._client is None:
             self._client = make_client()
-        result = await fetch_feed(self._client, url, state,
-                                  max_bytes=self.config.ingest.max_bytes)
-        report = (store_batch(self.db, result.batch, stories_config(self.config))
-                  if result.batch.articles else None)
+        result = await fetch_feed(self._client, url, state, max_bytes=self.config.ingest.max_bytes)
+        report = (
+            store_batch(self.db, result.batch, stories_config(self.config))
+            if result.batch.articles
+            else None
+        )
         failures = (row.failures + 1 if row else 1) if result.error else 0
         next_in = feed_backoff(interval, failures)
-        self.db.feeds.record_poll(url, etag=result.state.etag,
-                    last_modified=result.state.last_modified, error=result.error,
-                    next_in_seconds=next_in)
+        self.db.feeds.record_poll(
+            url,
+            etag=result.state.etag,
+            last_modified=result.state.last_modified,
+            error=result.error,
+            next_in_seconds=next_in,
+        )
         if result.error:
-            log.warning("feed %s: %s (next try in %.0f s)", redact_url(url), result.error,
-                        next_in)
+            log.warning("feed %s: %s (next try in %.0f s)", redact_url(url), result.error, next_in)
         if report and report.new:
             log.info("feed %s: %s", redact_url(url), report.summary())
             self.wake_matching()

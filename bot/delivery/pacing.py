@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+
+from store.base import Pacing
 
 
 @dataclass(frozen=True)
@@ -43,25 +44,6 @@ class Window:
         self.times.append(at)
 
 
-class SlotAnswer(Protocol):
-    granted: bool
-    slot_id: int | None
-    wait: float
-    whole_platform: bool
-    blocked: bool
-
-
-class SharedPacing(Protocol):
-    """Send slots kept where every process sees them (``Store.pacing``)."""
-
-    def reserve(self, target: str, global_limits: Sequence[Limit],
-                target_limits: Sequence[Limit]) -> SlotAnswer: ...
-
-    def settle(self, slot_id: int) -> None: ...
-
-    def block(self, target: str | None, seconds: float) -> None: ...
-
-
 class Pacer:
     """Tracks global and per-target windows plus per-target blocks (429 retry-after)."""
 
@@ -70,7 +52,7 @@ class Pacer:
         global_limits: tuple[Limit, ...] = (),
         target_limits: Callable[[str], tuple[Limit, ...]] = lambda target: (),
         clock: Callable[[], float] = time.monotonic,
-        shared: SharedPacing | None = None,
+        shared: Pacing | None = None,
     ) -> None:
         self.clock = clock
         self.shared = shared
@@ -92,8 +74,14 @@ class Pacer:
     def target_ready_at(self, target: str) -> float:
         """When this target's own limits and blocks allow a send (ignoring global limits)."""
         times = [w.ready_at() for w in self._windows(target)]
-        return max([self._blocked.get(target, 0.0), self._global_blocked,
-                    self._held.get(target, 0.0), *times])
+        return max(
+            [
+                self._blocked.get(target, 0.0),
+                self._global_blocked,
+                self._held.get(target, 0.0),
+                *times,
+            ]
+        )
 
     def global_ready_at(self) -> float:
         return max([0.0, self._global_held, *(w.ready_at() for w in self._global)])
@@ -162,8 +150,11 @@ class Pacer:
     def forget_idle(self, older_than: float = 3600.0) -> None:
         """Drop bookkeeping for targets not used for a while (bounded memory)."""
         cutoff = self.clock() - older_than
-        for target in [t for t, ws in self._targets.items()
-                       if all(not w.times or w.times[-1] < cutoff for w in ws)]:
+        for target in [
+            t
+            for t, ws in self._targets.items()
+            if all(not w.times or w.times[-1] < cutoff for w in ws)
+        ]:
             del self._targets[target]
         for target in [t for t, until in self._blocked.items() if until < cutoff]:
             del self._blocked[target]

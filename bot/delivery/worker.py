@@ -137,8 +137,7 @@ class Deliverer:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.pacers = {  # backed by the store: the limits hold for every process on it
-            name: Pacer(sender.global_limits, sender.target_limits,
-                        shared=db.pacing(name))
+            name: Pacer(sender.global_limits, sender.target_limits, shared=db.pacing(name))
             for name, sender in senders.items()
         }
         for platform, address, ago in db.outbox.recent_sends(RECENT_SECONDS):
@@ -162,8 +161,9 @@ class Deliverer:
         async with self._lock:
             done = 0
             while done < limit and not self._stopping:
-                items = self.db.outbox.claim_due(min(batch, limit - done), self.lease_seconds,
-                                  self.senders)
+                items = self.db.outbox.claim_due(
+                    min(batch, limit - done), self.lease_seconds, self.senders
+                )
                 if not items:
                     break
                 done += len(items)
@@ -182,8 +182,11 @@ class Deliverer:
         self.stop()
         for wait, cancel in ((grace, False), (CANCEL_GRACE_SECONDS, True)):
             if cancel:
-                log.warning("delivery still busy after %.0f s: cancelling %d sends in flight",
-                            grace, len(self._in_flight))
+                log.warning(
+                    "delivery still busy after %.0f s: cancelling %d sends in flight",
+                    grace,
+                    len(self._in_flight),
+                )
                 for task, _ in list(self._in_flight.values()):
                     task.cancel()
             try:
@@ -225,8 +228,9 @@ class Deliverer:
                 item = queues[key].popleft()
                 if not queues[key]:
                     del queues[key]
-                task = asyncio.create_task(self._deliver_one(
-                    item, articles.get(item.article_id), alerts, stats))
+                task = asyncio.create_task(
+                    self._deliver_one(item, articles.get(item.article_id), alerts, stats)
+                )
                 in_flight[key] = (task, item)
         finally:
             await self._finish(queues, in_flight, released, stop_waiter)
@@ -239,8 +243,8 @@ class Deliverer:
         Nothing new goes out while a send could not be recorded, or once stopping."""
         if self._stopping or self._recording or len(in_flight) >= self.concurrency:
             return None, float("inf")
-        for key in stats.gone_targets:  # its waiting rows were skipped in the store
-            queues.pop(key, None)
+        for gone in stats.gone_targets:  # its waiting rows were skipped in the store
+            queues.pop(gone, None)
         self._defer_far_targets(queues, in_flight, stats)
         key, wait = self._next_ready(queues, in_flight)
         return key, (wait if key is not None else float("inf"))
@@ -265,8 +269,9 @@ class Deliverer:
         except OperationError as exc:
             log.warning("could not renew the lease of %d alerts: %s", len(held), exc)
 
-    async def _finish(self, queues: dict, in_flight: dict, released: list[int],
-                      stop_waiter: asyncio.Future) -> None:
+    async def _finish(
+        self, queues: dict, in_flight: dict, released: list[int], stop_waiter: asyncio.Future
+    ) -> None:
         """After the loop (normally, cancelled or on an error): no send task is left behind,
         and the rows not sent go back to the store."""
         stop_waiter.cancel()
@@ -283,8 +288,11 @@ class Deliverer:
             try:
                 self.db.outbox.release(leftover)
             except OperationError as exc:
-                log.warning("could not hand back %d alerts (retried when their lease ends): %s",
-                            len(leftover), exc)
+                log.warning(
+                    "could not hand back %d alerts (retried when their lease ends): %s",
+                    len(leftover),
+                    exc,
+                )
 
     def _next_ready(
         self, queues: dict[Target, deque[OutboxItem]], in_flight: dict
@@ -297,8 +305,9 @@ class Deliverer:
             at = self.pacers[key[0]].ready_at(key[1])
             # ties (many targets ready now) go to the longest queue, so one busy chat is
             # not kept waiting behind every other chat's single alert
-            if at < best_at or (at == best_at and best is not None
-                                and len(queues[key]) > len(queues[best])):
+            if at < best_at or (
+                at == best_at and best is not None and len(queues[key]) > len(queues[best])
+            ):
                 best, best_at = key, at
         if best is None:
             return None, 0.0
@@ -324,9 +333,12 @@ class Deliverer:
                 queue = queues[key]
                 while queue:
                     try:
-                        self.db.outbox.mark_retry(queue[0].id,
-                                                  "waiting for the platform's rate limit",
-                                                  wait, count_attempt=False)
+                        self.db.outbox.mark_retry(
+                            queue[0].id,
+                            "waiting for the platform's rate limit",
+                            wait,
+                            count_attempt=False,
+                        )
                     except OperationError as exc:  # kept here (and renewed) until it works
                         log.warning("could not defer outbox row %s: %s", queue[0].id, exc)
                         return
@@ -335,7 +347,10 @@ class Deliverer:
                 del queues[key]
 
     async def _deliver_one(
-        self, item: OutboxItem, article: Article | None, alerts: dict[tuple, asyncio.Future],
+        self,
+        item: OutboxItem,
+        article: Article | None,
+        alerts: dict[tuple, asyncio.Future],
         stats: DeliveryStats,
     ) -> None:
         if article is None:  # removed by retention while queued
@@ -353,7 +368,10 @@ class Deliverer:
         await self._record_until_done(item, result, stats, time.monotonic() - started)
 
     async def _transmit(
-        self, sender: Sender, item: OutboxItem, article: Article,
+        self,
+        sender: Sender,
+        item: OutboxItem,
+        article: Article,
         alerts: dict[tuple, asyncio.Future],
     ) -> SendResult:
         """Send, edit or reply, as the row's kind says. A story's first message carrying no
@@ -374,18 +392,25 @@ class Deliverer:
         head_id = item.head_id if item.head_id is not None else item.id
         rows = self.db.outbox.thread(head_id)
         carried = set(item.row_ids)
-        first_row = None if item.kind == REPLY else next((r for r in rows if r.id == head_id),
-                                                         None)
-        shown = [r for r in rows if r.id != head_id
-                 and (r.id in carried or (first_row is not None and r.status == "sent"))]
+        first_row = None if item.kind == REPLY else next((r for r in rows if r.id == head_id), None)
+        shown = [
+            r
+            for r in rows
+            if r.id != head_id
+            and (r.id in carried or (first_row is not None and r.status == "sent"))
+        ]
         wanted = {r.article_id for r in shown} | ({first_row.article_id} if first_row else set())
         found = self.db.articles.get_many(wanted)
         first = (found.get(first_row.article_id) if first_row else None) or article
         keywords = _merged(first_row.keywords if first_row else (), shown)
-        others = [(mention_of(found[r.article_id], r.origin), r.keywords) for r in shown
-                  if r.article_id in found and (first_row is None or r.article_id != first.id)]
+        others = [
+            (mention_of(found[r.article_id], r.origin), r.keywords)
+            for r in shown
+            if r.article_id in found and (first_row is None or r.article_id != first.id)
+        ]
         base = await asyncio.to_thread(
-            render_item, dataclasses.replace(item, keywords=keywords), first, self.timezone)
+            render_item, dataclasses.replace(item, keywords=keywords), first, self.timezone
+        )
         return story_alert(base, others, reply=item.kind == REPLY)
 
     async def _render(
@@ -397,7 +422,8 @@ class Deliverer:
         future = alerts.get(key)
         if future is None:
             future = alerts[key] = asyncio.ensure_future(
-                asyncio.to_thread(render_item, item, article, self.timezone))
+                asyncio.to_thread(render_item, item, article, self.timezone)
+            )
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return await asyncio.shield(future)
 
@@ -417,8 +443,13 @@ class Deliverer:
                     tries += 1
                     if tries == 1:
                         self._recording.add(item.id)
-                        log.error("outbox row %s: %s, but recording it failed (%s); no alert is"
-                                  " sent until it is recorded", item.id, result.outcome, exc)
+                        log.error(
+                            "outbox row %s: %s, but recording it failed (%s); no alert is"
+                            " sent until it is recorded",
+                            item.id,
+                            result.outcome,
+                            exc,
+                        )
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RECORD_RETRY_MAX_SECONDS)
         except asyncio.CancelledError:
@@ -438,8 +469,12 @@ class Deliverer:
         try:
             self._record(item, result, stats, elapsed)
         except OperationError:
-            log.error("outbox row %s: %s, but it could not be recorded before stopping; it"
-                      " may be sent again", item.id, result.outcome)
+            log.error(
+                "outbox row %s: %s, but it could not be recorded before stopping; it"
+                " may be sent again",
+                item.id,
+                result.outcome,
+            )
 
     def _record(
         self, item: OutboxItem, result: SendResult, stats: DeliveryStats, elapsed: float = 0.0
@@ -450,8 +485,7 @@ class Deliverer:
             stats.sent += 1
         elif result.outcome == REFUSED:  # the edit will never be made: a reply goes instead
             self.db.outbox.to_reply(item.id, result.error)
-            log.info("outbox row %s: edit refused (%s); replying instead", item.id,
-                     result.error)
+            log.info("outbox row %s: edit refused (%s); replying instead", item.id, result.error)
             stats.retried += 1
         elif result.outcome == GONE:
             self.db.chats.set_active(item.chat_id, False, result.error)
@@ -480,8 +514,9 @@ class Deliverer:
             pacer.block(item.address, result.retry_after)
         elif item.attempts + 1 >= self.max_attempts:
             self.db.outbox.mark_failed(item.id, error)
-            log.error("outbox row %s failed %d times, giving up: %s", item.id,
-                      item.attempts + 1, error)
+            log.error(
+                "outbox row %s failed %d times, giving up: %s", item.id, item.attempts + 1, error
+            )
             stats.failed += 1
             stats.errors.append(error)
             return

@@ -63,8 +63,9 @@ _GLUED_TAG_RE = re.compile(rf"(?<=[.!?\"'”’»])[^\S\n]*{_TAG_TOKEN}[^\S\n]*\
 
 _TAG_NAME_RE = re.compile(r"[a-zA-Z][^\t\n\r\f />\x00]*")
 _RAW_TEXT_TAGS = frozenset({"script", "style"})  # their content is never parsed for tags
-_RAW_TEXT_END = {tag: re.compile(rf"</{tag}(?=[\t\n\r\f />])", re.IGNORECASE)
-                 for tag in _RAW_TEXT_TAGS}
+_RAW_TEXT_END = {
+    tag: re.compile(rf"</{tag}(?=[\t\n\r\f />])", re.IGNORECASE) for tag in _RAW_TEXT_TAGS
+}
 
 
 def _tag_end(raw: str, pos: int) -> int:

@@ -16,12 +16,15 @@ from store.models import ArticleIn, InsertReport
 
 def with_keys(item: ArticleIn) -> ArticleIn:
     """``item`` with its dedup keys filled in."""
-    return dataclasses.replace(item, canonical_url=canonical_url(item.url),
-                               content_hash=content_hash(item.text))
+    return dataclasses.replace(
+        item, canonical_url=canonical_url(item.url), content_hash=content_hash(item.text)
+    )
 
 
 def save_articles(
-    store: Store, items: Iterable[ArticleIn], stories: GroupConfig | None = None,
+    store: Store,
+    items: Iterable[ArticleIn],
+    stories: GroupConfig | None = None,
 ) -> InsertReport:
     """Store new articles in one transaction; one already stored (same canonical URL or same
     normalised text) is reported as a duplicate and left untouched. Each new article gets its

@@ -175,8 +175,7 @@ async def _download(
 ) -> _Download:
     headers = _conditional_headers(state)
     plain, auth = _split_credentials(url)
-    async with client.stream("GET", plain, headers=headers, timeout=timeout,
-                             auth=auth) as response:
+    async with client.stream("GET", plain, headers=headers, timeout=timeout, auth=auth) as response:
         status = response.status_code
         if status == 304:
             return _Download(status, None, _new_state(response, state))
@@ -189,8 +188,11 @@ async def _download(
             return _Download(status, None, state, error)
         except _Refused as exc:
             return _Download(status, None, state, str(exc))
-        headers = {k.lower(): v for k, v in response.headers.items()
-                   if k.lower() not in ("content-encoding", "content-length")}  # decoded here
+        headers = {
+            k.lower(): v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-encoding", "content-length")
+        }  # decoded here
         return _Download(status, body, _new_state(response, state), headers=headers)
 
 
@@ -224,8 +226,12 @@ async def fetch_feed(
         return _failure(got.status, state, "empty response")
     try:  # parsing (feedparser, langdetect) is CPU work: keep it off the event loop
         batch = await asyncio.to_thread(
-            parse_document, got.body, without_credentials(url), kind="xml",
-            max_bytes=max_bytes, headers=got.headers,
+            parse_document,
+            got.body,
+            without_credentials(url),
+            kind="xml",
+            max_bytes=max_bytes,
+            headers=got.headers,
         )
     except DocumentError as exc:
         return _failure(got.status, state, str(exc))

@@ -358,8 +358,10 @@ def _feed_source(feed: Mapping[str, Any], origin: str) -> str:
 def _bozo_message(exc: BaseException) -> str:
     """One line from feedparser's bozo exception (SAX errors get line/column)."""
     get_message = getattr(exc, "getMessage", None)
-    if callable(get_message) and hasattr(exc, "getLineNumber"):
-        return f"{get_message()} at line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
+    get_line = getattr(exc, "getLineNumber", None)
+    get_column = getattr(exc, "getColumnNumber", None)
+    if callable(get_message) and callable(get_line) and callable(get_column):
+        return f"{get_message()} at line {get_line()}, column {get_column()}"
     return " ".join(str(exc).split()) or type(exc).__name__
 
 

@@ -34,7 +34,9 @@ def is_url(source: str) -> bool:
 
 
 def store_batch(
-    db: Store, batch: IngestBatch, stories: GroupConfig | None = None,
+    db: Store,
+    batch: IngestBatch,
+    stories: GroupConfig | None = None,
 ) -> IngestReport:
     """Insert a parsed batch (each new article gets its story); duplicates and rejections are
     counted, never fatal."""
@@ -99,6 +101,9 @@ async def _fetch_all(urls: Iterable[str], max_bytes: int) -> IngestBatch:
 
 
 def ingest_sources(
-    db: Store, sources: Sequence[str], max_bytes: int, stories: GroupConfig | None = None,
+    db: Store,
+    sources: Sequence[str],
+    max_bytes: int,
+    stories: GroupConfig | None = None,
 ) -> IngestReport:
     return store_batch(db, load_sources(sources, max_bytes), stories)

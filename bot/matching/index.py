@@ -197,8 +197,9 @@ class KeywordIndex:
                 else:
                     spans_of_term = spans
                 found.setdefault(term_id, []).extend(spans_of_term)
-        return {term_id: tuple(merge_spans(spans, touching=False))
-                for term_id, spans in found.items()}
+        return {
+            term_id: tuple(merge_spans(spans, touching=False)) for term_id, spans in found.items()
+        }
 
     def _resolve(self, raw: str, memo: _Memo) -> tuple[int, ...]:
         """Term ids whose first word equals any form of ``raw``; remembered in ``memo``."""
@@ -226,8 +227,11 @@ class KeywordIndex:
             previous = start
             for word in words[1:]:
                 token = next_token(text, end, patterns)
-                if (token is None or clause_break(text, previous, end, token[1])
-                        or not phrase_word_matches(token[0], word)):
+                if (
+                    token is None
+                    or clause_break(text, previous, end, token[1])
+                    or not phrase_word_matches(token[0], word)
+                ):
                     break
                 previous, end = trim_span(*token)
             else:

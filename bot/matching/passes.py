@@ -63,7 +63,8 @@ def warn_rejected(index: KeywordIndex) -> None:
         log.warning(
             "skipping %d stored keyword(s) that do not parse (fix or remove them with"
             " `kabar keywords remove`): %s",
-            len(index.rejected), "; ".join(str(exc) for exc in index.rejected),
+            len(index.rejected),
+            "; ".join(str(exc) for exc in index.rejected),
         )
 
 
@@ -91,7 +92,9 @@ class PassResult:
 
 
 def matching_batches(
-    db: Store, batch_size: int = 500, dry_run: bool = False,
+    db: Store,
+    batch_size: int = 500,
+    dry_run: bool = False,
     index: KeywordIndex | None = None,
 ) -> Iterator[PassResult]:
     """Check every unchecked article, one batch at a time: queue its alerts and mark it
@@ -113,8 +116,12 @@ def matching_batches(
 def add_results(results: Iterable[PassResult]) -> PassResult:
     total = PassResult(0, 0, 0, [])
     for result in results:
-        total = PassResult(total.checked + result.checked, total.matched + result.matched,
-                           total.queued + result.queued, total.details + result.details)
+        total = PassResult(
+            total.checked + result.checked,
+            total.matched + result.matched,
+            total.queued + result.queued,
+            total.details + result.details,
+        )
     return total
 
 

@@ -59,8 +59,7 @@ MESSAGES: dict[str, str] = {
     "only_exclusions_alt": "alternative {index} of {total} has only exclusions ({terms}); add a"
     " term to look for, e.g. Kim -Kardashian",
     "requires_and_excludes": "query both requires and excludes {term}",
-    "requires_and_excludes_alt": "alternative {index} of {total} both requires and excludes"
-    " {term}",
+    "requires_and_excludes_alt": "alternative {index} of {total} both requires and excludes {term}",
 }
 
 
@@ -145,8 +144,10 @@ def parse_query(text: str) -> Query:
     alternatives = tuple(
         _alternative(group, index, len(groups)) for index, group in enumerate(groups, 1)
     )
-    longest = max((len(term.words) for alt in alternatives
-                   for term in (*alt.include, *alt.exclude)), default=0)
+    longest = max(
+        (len(term.words) for alt in alternatives for term in (*alt.include, *alt.exclude)),
+        default=0,
+    )
     if longest > MAX_PHRASE_WORDS:
         raise QueryError("phrase_too_long", count=longest, limit=MAX_PHRASE_WORDS)
     return Query(canonical, alternatives)

@@ -209,8 +209,9 @@ def _forms(raw: str) -> tuple[str, ...]:
 
 def _is_name_with_lah(raw: str, word: str) -> bool:
     """A capitalised token ending in -lah whose stem is a root word of 4+ letters."""
-    return (raw[:1].isupper() and word.endswith("lah") and len(word) >= 7
-            and word[:-3] in root_words())
+    return (
+        raw[:1].isupper() and word.endswith("lah") and len(word) >= 7 and word[:-3] in root_words()
+    )
 
 
 @lru_cache(maxsize=1 << 14)

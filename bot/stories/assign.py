@@ -20,8 +20,14 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # an unreadable row: a story of its ow
 
 def story_input(article: Article) -> StoryInput:
     """The grouper's view of a stored article (an undated one: the time it was stored)."""
-    return StoryInput(id=article.id, title=article.title, text=article.text, lang=article.lang,
-                      source=article.source, published=article.published or article.ingested_at)
+    return StoryInput(
+        id=article.id,
+        title=article.title,
+        text=article.text,
+        lang=article.lang,
+        source=article.source,
+        published=article.published or article.ingested_at,
+    )
 
 
 def assign_stored(store: Store, ids: Iterable[int], config: GroupConfig) -> dict[int, int]:
@@ -39,8 +45,7 @@ def assign_stored(store: Store, ids: Iterable[int], config: GroupConfig) -> dict
             store.stories.add(article_id, StoryFeatures("other", NEVER, ()), article_id)
             assigned[article_id] = article_id
             continue
-        assigned[article_id] = index.assign_features(article_id,
-                                                     features_of(story_input(article)))
+        assigned[article_id] = index.assign_features(article_id, features_of(story_input(article)))
     return assigned
 
 

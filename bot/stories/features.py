@@ -13,22 +13,64 @@ from .text import clean_lines, number_value, sentences, tokens
 WEIGHTS = {"e": 3.0, "x": 2.0, "n": 2.5, "d": 1.0, "w": 1.0}
 
 _WEEKDAYS = {
-    "senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "sabtu": 5, "minggu": 6,
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+    "senin": 0,
+    "selasa": 1,
+    "rabu": 2,
+    "kamis": 3,
+    "jumat": 4,
+    "sabtu": 5,
+    "minggu": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
     "sunday": 6,
 }
 _MONTHS = {
-    "januari": 1, "january": 1, "jan": 1, "februari": 2, "february": 2, "feb": 2,
-    "maret": 3, "march": 3, "mar": 3, "april": 4, "apr": 4, "mei": 5, "may": 5,
-    "juni": 6, "june": 6, "jun": 6, "juli": 7, "july": 7, "jul": 7,
-    "agustus": 8, "august": 8, "aug": 8, "agu": 8, "september": 9, "sept": 9, "sep": 9,
-    "oktober": 10, "october": 10, "oct": 10, "okt": 10, "november": 11, "nov": 11,
-    "desember": 12, "december": 12, "dec": 12, "des": 12,
+    "januari": 1,
+    "january": 1,
+    "jan": 1,
+    "februari": 2,
+    "february": 2,
+    "feb": 2,
+    "maret": 3,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "mei": 5,
+    "may": 5,
+    "juni": 6,
+    "june": 6,
+    "jun": 6,
+    "juli": 7,
+    "july": 7,
+    "jul": 7,
+    "agustus": 8,
+    "august": 8,
+    "aug": 8,
+    "agu": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "oktober": 10,
+    "october": 10,
+    "oct": 10,
+    "okt": 10,
+    "november": 11,
+    "nov": 11,
+    "desember": 12,
+    "december": 12,
+    "dec": 12,
+    "des": 12,
 }
 _POSSESSIVE = re.compile(r"['’]s?$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
 _CASED = {"as", "us", "ri", "pm", "un", "zee", "ktt", "uav"}  # only when written in capitals
-_STOP = frozenset("""
+_STOP = frozenset(
+    """
 yang dan di ke dari untuk dengan pada ini itu tersebut akan telah sudah juga tidak bahwa
 dalam oleh atau karena sebagai para kata katanya mengatakan menyebut menurut sekitar lebih
 kepada antara setelah sebelum saat ketika hingga sampai masih belum bisa dapat harus ada
@@ -40,7 +82,8 @@ could will can may might also not no than then there here which who whom whose w
 where while after before about into over under more most some any all each other such only
 own same so very just now new last next year years week day days time had has have do does
 did according officials official including since around about nearly almost per
-""".split())
+""".split()
+)
 
 
 def features_of(article: StoryInput) -> StoryFeatures:
@@ -56,8 +99,9 @@ def features_of(article: StoryInput) -> StoryFeatures:
         _add_terms(terms, tokens(sent), article.lang, cased, ref.date(), title=False)
     if article.title.strip():
         _add_terms(terms, tokens(article.title), article.lang, cased, ref.date(), title=True)
-    return StoryFeatures(lang=article.lang, published=article.published,
-                         buckets=band_keys(sig), terms=terms)
+    return StoryFeatures(
+        lang=article.lang, published=article.published, buckets=band_keys(sig), terms=terms
+    )
 
 
 def _mid_sentence_caps(sents: list[str]) -> set[str]:
@@ -69,8 +113,9 @@ def _mid_sentence_caps(sents: list[str]) -> set[str]:
     return out
 
 
-def _add_terms(terms: dict[str, float], toks: list[str], lang: str, cased: set[str],
-               ref: date, *, title: bool) -> None:
+def _add_terms(
+    terms: dict[str, float], toks: list[str], lang: str, cased: set[str], ref: date, *, title: bool
+) -> None:
     toks = [_POSSESSIVE.sub("", t) or t for t in toks]
     words = [t.lower() for t in toks]
     i = 0
@@ -143,4 +188,3 @@ def _date_key(ref: date, month: int, day: int) -> str | None:
         if d <= ref + timedelta(days=1):
             return "d:" + d.isoformat()
     return None
-

@@ -17,12 +17,12 @@ DATE_CONFLICT = 0.5  # score factor when two articles date their events on diffe
 @dataclass(frozen=True)
 class GroupConfig:
     window_hours: float = 48.0
-    threshold: float = 0.30        # same-language score needed to join
+    threshold: float = 0.30  # same-language score needed to join
     cross_threshold: float = 0.30  # cross-language score needed to join
-    near_copy_bands: int = 2       # shared LSH bands that make a near-copy outright
-    bucket_cap: int = 32           # candidates read per LSH bucket
-    term_cap: int = 64             # candidates read per term; a term this common is ignored
-    rerank: int = 24               # best candidates by term overlap scored in full
+    near_copy_bands: int = 2  # shared LSH bands that make a near-copy outright
+    bucket_cap: int = 32  # candidates read per LSH bucket
+    term_cap: int = 64  # candidates read per term; a term this common is ignored
+    rerank: int = 24  # best candidates by term overlap scored in full
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,9 @@ class Match:
 
 
 class StoryIndex:
-    def __init__(self, source: CandidateSource | None = None,
-                 config: GroupConfig | None = None) -> None:
+    def __init__(
+        self, source: CandidateSource | None = None, config: GroupConfig | None = None
+    ) -> None:
         self.source: CandidateSource = source if source is not None else MemorySource()
         self.config = config or GroupConfig()
 
@@ -69,12 +70,13 @@ class StoryIndex:
                 continue
             for aid in ids:
                 overlap[aid] = overlap.get(aid, 0.0) + weight * weight * rarity[term]
-        ranked = sorted(overlap, key=lambda a: (-overlap[a], -a))[:cfg.rerank]
+        ranked = sorted(overlap, key=lambda a: (-overlap[a], -a))[: cfg.rerank]
         pool = sorted(set(ranked) | set(bands))
         return self._pick(feats, pool, bands, rarity)
 
-    def _pick(self, feats: StoryFeatures, pool: list[int], bands: dict[int, int],
-              rarity: dict[str, float]) -> Match | None:
+    def _pick(
+        self, feats: StoryFeatures, pool: list[int], bands: dict[int, int], rarity: dict[str, float]
+    ) -> Match | None:
         cfg = self.config
         found = self.source.features(pool)
         best: tuple[float, float, int] | None = None
@@ -124,8 +126,9 @@ def _score(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float], keep) -
     size_b = sum(w * w for t, w in b.terms.items() if keep(t))
     if not size_a or not size_b:
         return 0.0
-    shared = sum(w * b.terms[t] * rarity.get(t, 1.0) for t, w in a.terms.items()
-                 if keep(t) and t in b.terms)
+    shared = sum(
+        w * b.terms[t] * rarity.get(t, 1.0) for t, w in a.terms.items() if keep(t) and t in b.terms
+    )
     return shared / math.sqrt(size_a * size_b)
 
 

@@ -186,7 +186,7 @@ def match_at(words: list[str], i: int) -> tuple[str, int] | None:
     """The longest lexicon form starting at ``words[i]``: (concept, length) or None."""
     table = lexicon()
     for n in range(min(max_phrase(), len(words) - i), 0, -1):
-        concept = table.get(tuple(words[i:i + n]))
+        concept = table.get(tuple(words[i : i + n]))
         if concept is not None:
             return concept, n
     return None

@@ -50,9 +50,11 @@ def stories_text(stories: Iterable[StoryRow], timezone: str) -> Iterator[str]:
     """Per story: ``#id  title  (N articles, M sources)``, then one line per article."""
     for story in stories:
         sources = {source_name(a.source) or "?" for a in story.articles}
-        yield (f"#{story.story_id}  {story_title(story.articles)}  ({len(story.articles)}"
-               f" article{'s' * (len(story.articles) != 1)}, {len(sources)}"
-               f" source{'s' * (len(sources) != 1)})")
+        yield (
+            f"#{story.story_id}  {story_title(story.articles)}  ({len(story.articles)}"
+            f" article{'s' * (len(story.articles) != 1)}, {len(sources)}"
+            f" source{'s' * (len(sources) != 1)})"
+        )
         for a in story.articles:
             when = format_time(a.published or a.ingested_at, "en", timezone)
             where = f"  {a.url}" if a.url else ""

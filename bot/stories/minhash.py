@@ -38,16 +38,16 @@ def signature(shingles: Iterable[str]) -> tuple[int, ...]:
     out: list[int] = []
     for i in range(BINS):
         j, hops = i, 0
-        while mins[j] is None:
+        while (found := mins[j]) is None:
             j, hops = (j + 1) % BINS, hops + 1
-        out.append(mins[j] if hops == 0 else _hash64(f"{mins[j]}:{hops}") & _LOW)
+        out.append(found if hops == 0 else _hash64(f"{found}:{hops}") & _LOW)
     return tuple(out)
 
 
 def band_keys(sig: tuple[int, ...]) -> tuple[str, ...]:
     keys = []
     for band in range(BANDS if sig else 0):
-        rows = sig[band * ROWS:(band + 1) * ROWS]
+        rows = sig[band * ROWS : (band + 1) * ROWS]
         raw = b"".join(r.to_bytes(8, "big") for r in rows)
         keys.append(f"m{band:02d}{hashlib.blake2b(raw, digest_size=6).hexdigest()}")
     return tuple(keys)
@@ -56,4 +56,4 @@ def band_keys(sig: tuple[int, ...]) -> tuple[str, ...]:
 def shingles(words: list[str], size: int = 3) -> set[str]:
     if len(words) < size:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}

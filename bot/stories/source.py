@@ -51,7 +51,7 @@ class MemorySource:
             return []
         start = bisect.bisect_left(plist, (lo, -1))
         end = bisect.bisect_right(plist, (hi, 1 << 62))
-        return [aid for _, aid in plist[max(start, end - limit):end][::-1]]
+        return [aid for _, aid in plist[max(start, end - limit) : end][::-1]]
 
     def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
         return {i: self._features[i] for i in ids if i in self._features}

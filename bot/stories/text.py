@@ -6,11 +6,14 @@ import re
 
 _BOILER_LINE = re.compile(
     r"^\s*(baca juga|lihat juga|simak juga|baca selengkapnya|read more|related|see also|"
-    r"reporting by|editing by|writing by|additional reporting)\b", re.IGNORECASE)
+    r"reporting by|editing by|writing by|additional reporting)\b",
+    re.IGNORECASE,
+)
 _BARE_READ_ALSO = re.compile(r"^\s*(baca juga|lihat juga|simak juga)\s*:?\s*$", re.IGNORECASE)
 _SOURCE_TAG = re.compile(r"^\s*\(\s*[a-z]{1,8}(?:\s*/\s*[a-z]{1,8})*\s*\)\s*$", re.IGNORECASE)
 _TRAILING_TAG = re.compile(
-    r"\s*\((?:[a-z]{1,8}(?:/[a-z]{1,8})*|[A-Z][\w.]+(?: [A-Z][\w.]+)+)\)\s*$")
+    r"\s*\((?:[a-z]{1,8}(?:/[a-z]{1,8})*|[A-Z][\w.]+(?: [A-Z][\w.]+)+)\)\s*$"
+)
 _TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|[^\W\d_]+(?:[-'’][^\W_]+)*(?:-\d+)?", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+(?=[“\"A-Z(])")
 

@@ -44,16 +44,18 @@ class ConsoleSender:
         """A terminal cannot change printed text: the alert is printed again, marked as an
         update of the earlier one."""
         label = t(alert.language, "alert.updated")
-        self.stream.write(f"\n[{label}: {message_id}]\n" + to_console(alert, color=self.color)
-                          + "\n")
+        self.stream.write(
+            f"\n[{label}: {message_id}]\n" + to_console(alert, color=self.color) + "\n"
+        )
         self.stream.flush()
         return SendResult(SENT, message_id=message_id)
 
     async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
         self.count += 1
         label = t(alert.language, "alert.in_reply_to")
-        self.stream.write(f"\n[{label} {message_id}]\n" + to_console(alert, color=self.color)
-                          + "\n")
+        self.stream.write(
+            f"\n[{label} {message_id}]\n" + to_console(alert, color=self.color) + "\n"
+        )
         self.stream.flush()
         return SendResult(SENT, message_id=f"console-{self.count}")
 
@@ -71,11 +73,9 @@ class ConsolePlatform:
         return None
 
 
-def console_text(
-    db: Store, settings: Settings, key: str, /, *, chat: str = CHAT, **params: object
-) -> str:
+def console_text(db: Store, settings: Settings, key: str, /, **params: object) -> str:
     """The console's own message ``console.KEY`` in the console chat's language."""
-    row = db.chats.get(PLATFORM, chat)
+    row = db.chats.get(PLATFORM, CHAT)
     lang = resolve_language(row.language if row else settings.default_language)
     return catalog().t(lang, f"console.{key}", **params)
 
@@ -84,6 +84,5 @@ def console_command(
     db: Store, text: str, settings: Settings, chat: str = CHAT, user: str = "demo"
 ) -> Reply:
     """Run one typed command for the console chat."""
-    ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user,
-                         chat_title="terminal")
+    ctx = CommandContext(platform=PLATFORM, chat_address=chat, user_id=user, chat_title="terminal")
     return execute(db, ctx, text, settings)

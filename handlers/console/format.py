@@ -48,9 +48,12 @@ def to_console(alert: Alert, *, color: bool = False) -> str:
         "source": labelled(t(lang, "alert.source"), _console_clean)(*fields["source"]),
         "published": labelled(t(lang, alert.date_label), _console_clean)(*fields["published"]),
         "link": f"{t(lang, 'alert.read_more')}: {url}" if url else "",
-        "also": also_line(t(lang, "alert.also_reported"), [m.name for m in alert.also],
-                          t(lang, "alert.more_sources", n=alert.also_more)
-                          if alert.also_more else "", _console_clean),
+        "also": also_line(
+            t(lang, "alert.also_reported"),
+            [m.name for m in alert.also],
+            t(lang, "alert.more_sources", n=alert.also_more) if alert.also_more else "",
+            _console_clean,
+        ),
     }
     if alert.reply:
         return "\n".join(p for p in (parts["also"], parts["keywords"]) if p)

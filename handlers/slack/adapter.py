@@ -99,10 +99,16 @@ AUTH_ERRORS = frozenset({
     "ekm_access_denied",
 })  # fmt: skip
 INVALID_BLOCKS_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
-MESSAGE_REFUSED_ERRORS = frozenset({
-    "msg_too_long", "no_text", "invalid_arguments", "too_many_attachments", "invalid_blocks",
-    "invalid_blocks_format",
-})  # fmt: skip  this message can never go (after the plain-text retry): FAILED, chat active
+MESSAGE_REFUSED_ERRORS = frozenset(
+    {
+        "msg_too_long",
+        "no_text",
+        "invalid_arguments",
+        "too_many_attachments",
+        "invalid_blocks",
+        "invalid_blocks_format",
+    }
+)  # fmt: skip  this message can never go (after the plain-text retry): FAILED, chat active
 
 # chat.update answers that mean this message will never be updated: reply in its thread instead
 UPDATE_REFUSED_ERRORS = frozenset({
@@ -121,9 +127,7 @@ class SlackSender:
     platform = PLATFORM
     global_limits: tuple[Limit, ...] = (WORKSPACE_LIMIT,)
 
-    def __init__(
-        self, token: str, base_url: str, *, timeout: float = SEND_TIMEOUT_SECONDS
-    ) -> None:
+    def __init__(self, token: str, base_url: str, *, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self.token = token
         self.base_url = base_url
         self.timeout = timeout
@@ -182,9 +186,7 @@ class SlackSender:
     def client(self) -> AsyncWebClient:
         """The Web API client (created on first use, inside the running event loop)."""
         if self._client is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout)
-            )
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
             self._client = AsyncWebClient(
                 token=self.token,
                 base_url=self.base_url,
@@ -195,7 +197,10 @@ class SlackSender:
         return self._client
 
     async def _post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None,
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
         thread_ts: str | None = None,
     ) -> tuple[SendResult, str]:
         """One ``chat.postMessage``: (the result, Slack's error code or "")."""
@@ -218,15 +223,20 @@ def api_error_result(exc: SlackApiError) -> SendResult:
     code = _error_code(exc)
     if status == 429 or code == "ratelimited":
         headers = getattr(exc.response, "headers", None) or {}
-        return SendResult(RETRY, retry_after=retry_after_seconds(headers),
-                          error=f"429 {code or 'ratelimited'}")
+        return SendResult(
+            RETRY, retry_after=retry_after_seconds(headers), error=f"429 {code or 'ratelimited'}"
+        )
     if code in CHANNEL_GONE_ERRORS:
         return SendResult(GONE, error=code)
     if code in MESSAGE_REFUSED_ERRORS:
         return SendResult(FAILED, error=code)
     if code in AUTH_ERRORS:  # the token, not the channel: every channel waits
-        return SendResult(RETRY, retry_after=AUTH_RETRY_SECONDS, whole_platform=True,
-                          error=f"{code}: check [slack] bot_token and the app's scopes")
+        return SendResult(
+            RETRY,
+            retry_after=AUTH_RETRY_SECONDS,
+            whole_platform=True,
+            error=f"{code}: check [slack] bot_token and the app's scopes",
+        )
     return SendResult(RETRY, error=f"{status or '?'} {code or 'error'}")
 
 
@@ -280,8 +290,11 @@ def command_context(command: Mapping[str, Any]) -> CommandContext:
 
 def command_settings(config: Config) -> Settings:
     slack = config.slack or SlackConfig()
-    return Settings(default_language=config.default_language, admins=frozenset(slack.admins),
-                    prefix=COMMAND_PREFIX)
+    return Settings(
+        default_language=config.default_language,
+        admins=frozenset(slack.admins),
+        prefix=COMMAND_PREFIX,
+    )
 
 
 async def answer_command(
@@ -308,9 +321,7 @@ async def answer_command(
         await (respond(**failure) if acked else ack(**failure))
 
 
-async def run_read_only(
-    db: Store, ctx: CommandContext, text: str, settings: Settings
-) -> Reply:
+async def run_read_only(db: Store, ctx: CommandContext, text: str, settings: Settings) -> Reply:
     """A read-only command in a worker thread on its own connection (the event loop keeps
     serving); on the loop for an in-memory database."""
     return await run_off_loop(db, ctx, text, settings)
@@ -330,12 +341,16 @@ def build_app(config: Config, db: Store, auth: Mapping[str, Any]) -> AsyncApp:
     async def authorize() -> AuthorizeResult:
         return installed
 
-    async def same_team(body: dict[str, Any], next: Callable[[], Awaitable[None]]
-                        ) -> BoltResponse | None:
+    async def same_team(
+        body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
         team = request_team(body)
         if team and team != installed.team_id:
-            log.warning("Slack: refused a request from workspace %s (installed: %s)", team,
-                        installed.team_id)
+            log.warning(
+                "Slack: refused a request from workspace %s (installed: %s)",
+                team,
+                installed.team_id,
+            )
             return BoltResponse(status=403, body="")
         await next()
         return None
@@ -371,11 +386,12 @@ async def check_token(client: AsyncWebClient, base_url: str) -> dict[str, Any]:
         response = await client.auth_test()
     except SlackApiError as exc:
         code = _error_code(exc) or f"HTTP {_status(exc) or '?'}"
-        raise ConfigError(f"'slack.bot_token' was rejected by Slack ({code}; {base_url})"
-                          ) from None
+        raise ConfigError(f"'slack.bot_token' was rejected by Slack ({code}; {base_url})") from None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise ConfigError(f"the Slack API at 'slack.base_url' ({base_url}) is unreachable:"
-                          f" {type(exc).__name__} {exc}".rstrip()) from None
+        raise ConfigError(
+            f"the Slack API at 'slack.base_url' ({base_url}) is unreachable:"
+            f" {type(exc).__name__} {exc}".rstrip()
+        ) from None
     return dict(response.data) if isinstance(response.data, dict) else {}
 
 
@@ -429,8 +445,13 @@ class SlackPlatform:
             log.info("Slack: Socket Mode connected (workspace %s)", self.team_id)
             return
         await self._serve_http(self.app)
-        log.info("Slack: listening on http://%s:%d%s (workspace %s)", self.host, self.port,
-                 EVENTS_PATH, self.team_id)
+        log.info(
+            "Slack: listening on http://%s:%d%s (workspace %s)",
+            self.host,
+            self.port,
+            EVENTS_PATH,
+            self.team_id,
+        )
 
     async def stop(self) -> None:
         if self._socket is not None:
@@ -472,6 +493,8 @@ class SlackPlatform:
         except OSError as exc:
             await self._runner.cleanup()
             self._runner = None
-            raise OSError(exc.errno, f"[slack] port: cannot listen on {self.host}:{self.port}"
-                                     f" ({exc.strerror or exc})") from exc
+            raise OSError(
+                exc.errno,
+                f"[slack] port: cannot listen on {self.host}:{self.port} ({exc.strerror or exc})",
+            ) from exc
         self.port = self._runner.addresses[0][1]

@@ -101,7 +101,6 @@ MARKUP_MARKERS = (
 )  # fmt: skip
 
 
-
 # ---------------------------------------------------------------- sending alerts
 
 
@@ -129,20 +128,31 @@ class TelegramSender:
             except BadRequest as exc:
                 if not _mentions(exc, MARKUP_MARKERS):
                     raise
-                log.warning("telegram rejected an alert's HTML for %s (%s); sending plain text",
-                            address, exc.message)
+                log.warning(
+                    "telegram rejected an alert's HTML for %s (%s); sending plain text",
+                    address,
+                    exc.message,
+                )
                 message = await self._send(address, html_to_plain(text), None)
         except TelegramError as exc:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=str(message.message_id))
 
-    async def _send(self, address: str, text: str, parse_mode: str | None,
-                    reply_to: int | None = None) -> Message:
-        reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-                 if reply_to is not None else None)
-        return await self.bot.send_message(chat_id=chat_id(address), text=text,
-                                           parse_mode=parse_mode, link_preview_options=NO_PREVIEW,
-                                           reply_parameters=reply)
+    async def _send(
+        self, address: str, text: str, parse_mode: str | None, reply_to: int | None = None
+    ) -> Message:
+        reply = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
+        return await self.bot.send_message(
+            chat_id=chat_id(address),
+            text=text,
+            parse_mode=parse_mode,
+            link_preview_options=NO_PREVIEW,
+            reply_parameters=reply,
+        )
 
     async def edit(self, address: str, message_id: str, alert: Alert) -> SendResult:
         """editMessageText of the story's alert; REFUSED when Telegram will not edit it (too
@@ -167,10 +177,14 @@ class TelegramSender:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=message_id)
 
-    async def _edit(self, address: str, message_id: int, text: str,
-                    parse_mode: str | None) -> None:
-        await self.bot.edit_message_text(text, chat_id=chat_id(address), message_id=message_id,
-                                         parse_mode=parse_mode, link_preview_options=NO_PREVIEW)
+    async def _edit(self, address: str, message_id: int, text: str, parse_mode: str | None) -> None:
+        await self.bot.edit_message_text(
+            text,
+            chat_id=chat_id(address),
+            message_id=message_id,
+            parse_mode=parse_mode,
+            link_preview_options=NO_PREVIEW,
+        )
 
     async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
         """A short reply to the story's alert (its edit was refused)."""
@@ -198,8 +212,9 @@ class TelegramSender:
         if isinstance(exc, BadRequest):
             return SendResult(GONE if _mentions(exc, GONE_MARKERS) else FAILED, error=error)
         if isinstance(exc, InvalidToken | EndPointNotFound):
-            return SendResult(RETRY, retry_after=WHOLE_PLATFORM_WAIT, error=error,
-                              whole_platform=True)
+            return SendResult(
+                RETRY, retry_after=WHOLE_PLATFORM_WAIT, error=error, whole_platform=True
+            )
         return SendResult(RETRY, error=error)  # TimedOut, NetworkError (5xx, connection)...
 
     def _migrated(self, address: str, new_address: str, error: str) -> SendResult:
@@ -266,11 +281,14 @@ class TelegramPlatform:
         self.telegram = config.telegram
         self.default_language = config.default_language
         self.application = build_application(self.telegram)
-        settings = Settings(default_language=config.default_language,
-                            admins=frozenset(str(a) for a in self.telegram.admins))
+        settings = Settings(
+            default_language=config.default_language,
+            admins=frozenset(str(a) for a in self.telegram.admins),
+        )
         self.sender = TelegramSender(self.application.bot, db)
-        pacer = Pacer(self.sender.global_limits, self.sender.target_limits,
-                      shared=db.pacing(PLATFORM))
+        pacer = Pacer(
+            self.sender.global_limits, self.sender.target_limits, shared=db.pacing(PLATFORM)
+        )
         self.application.bot_data[STATE_KEY] = HandlerState(db, settings, pacer)
         add_handlers(self.application)
 
@@ -298,8 +316,9 @@ class TelegramPlatform:
         try:
             await self.application.initialize()
         except InvalidToken:
-            raise ConfigError("'telegram.token' was rejected by the Telegram Bot API"
-                              f" ({self.telegram.base_url})") from None
+            raise ConfigError(
+                f"'telegram.token' was rejected by the Telegram Bot API ({self.telegram.base_url})"
+            ) from None
         except NetworkError as exc:
             if listen:
                 raise self._unreachable(exc) from None
@@ -308,14 +327,19 @@ class TelegramPlatform:
 
     def _unreachable(self, exc: NetworkError) -> ConfigError:
         """`kabar run` cannot receive commands from an API it cannot reach: one line."""
-        return ConfigError(f"the Telegram Bot API at 'telegram.base_url'"
-                           f" ({self.telegram.base_url}) is unreachable: {exc.message}")
+        return ConfigError(
+            f"the Telegram Bot API at 'telegram.base_url'"
+            f" ({self.telegram.base_url}) is unreachable: {exc.message}"
+        )
 
     async def _listen(self, webhook: bool) -> None:
         app = self.application
+        updater = app.updater
+        if updater is None:  # build_application always gives one
+            raise RuntimeError("the Telegram application has no updater")
         await publish_commands(app.bot, self.default_language)
         if webhook:
-            await app.updater.start_webhook(
+            await updater.start_webhook(
                 listen=self.webhook_listen,
                 port=self.telegram.webhook_port,
                 url_path=urlsplit(self.telegram.webhook_url).path.lstrip("/"),
@@ -325,8 +349,9 @@ class TelegramPlatform:
                 drop_pending_updates=False,
             )
         else:
-            await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
-                                            drop_pending_updates=False)
+            await updater.start_polling(
+                timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
         await app.start()
         log.info("telegram: @%s receiving commands by %s", app.bot.username, self.telegram.mode)
 
@@ -376,11 +401,14 @@ def webhook_secret(telegram: TelegramConfig) -> str:
 
 def check_webhook_config(telegram: TelegramConfig) -> None:
     if not telegram.webhook_url.startswith(("https://", "http://")):
-        raise ConfigError("'telegram.webhook_url' must be the public https URL Telegram posts"
-                          " updates to when telegram.mode = \"webhook\"")
+        raise ConfigError(
+            "'telegram.webhook_url' must be the public https URL Telegram posts"
+            ' updates to when telegram.mode = "webhook"'
+        )
     if importlib.util.find_spec("tornado") is None:
-        raise ConfigError("telegram.mode = \"webhook\" needs python-telegram-bot[webhooks]"
-                          " (tornado) installed")
+        raise ConfigError(
+            'telegram.mode = "webhook" needs python-telegram-bot[webhooks] (tornado) installed'
+        )
 
 
 def quiet_http_logs() -> None:
@@ -404,8 +432,7 @@ async def publish_commands(bot: Bot, default_language: str) -> None:
         try:
             await bot.set_my_commands(command_menu(lang), language_code=language_code)
         except TelegramError as exc:
-            log.warning("telegram: setMyCommands (%s) failed: %s", language_code or "default",
-                        exc)
+            log.warning("telegram: setMyCommands (%s) failed: %s", language_code or "default", exc)
 
 
 # ---------------------------------------------------------------- command handlers
@@ -520,4 +547,3 @@ def addressed_to_bot(message: Message, username: str) -> bool:
 
 def _state(context: ContextTypes.DEFAULT_TYPE) -> HandlerState:
     return context.bot_data[STATE_KEY]
-

@@ -48,8 +48,9 @@ def to_telegram_html(alert: Alert) -> str:
     fields = alert_fields(alert)
     fixed = {"link": link, "also": _also(alert)}
     if alert.reply:  # the short reply to the story's first message: who else, which keywords
-        return "\n".join(p for p in (fixed["also"], renderers["keywords"](*fields["keywords"]))
-                         if p)
+        return "\n".join(
+            p for p in (fixed["also"], renderers["keywords"](*fields["keywords"])) if p
+        )
     return fit_layout(fields, renderers, compose_message, TELEGRAM_LIMIT, fixed)
 
 
@@ -60,8 +61,11 @@ def _also(alert: Alert) -> str:
     linked = []
     for m in alert.also:
         url = safe_link(m.url)
-        linked.append(f'<a href="{html.escape(url, quote=True)}">{_tg_escape(m.name)}</a>'
-                      if url else _tg_escape(m.name))
+        linked.append(
+            f'<a href="{html.escape(url, quote=True)}">{_tg_escape(m.name)}</a>'
+            if url
+            else _tg_escape(m.name)
+        )
     more = t(lang, "alert.more_sources", n=alert.also_more) if alert.also_more else ""
     return also_line(t(lang, "alert.also_reported"), names, more, _tg_escape, linked)
 
@@ -98,4 +102,3 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
         current = line
     parts.append(current)
     return [part for part in parts if part] or ["-"]
-

@@ -29,8 +29,9 @@ def drop_connection(request: web.Request) -> web.Response:
     return web.Response(status=500)
 
 
-async def serve_on_loopback(app: web.Application, shutdown_timeout: float = 1.0
-                            ) -> tuple[web.AppRunner, int]:
+async def serve_on_loopback(
+    app: web.Application, shutdown_timeout: float = 1.0
+) -> tuple[web.AppRunner, int]:
     """Serve `app` on 127.0.0.1 at a free port: (the runner, to clean up; the port)."""
     runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, access_log=None)
     await runner.setup()

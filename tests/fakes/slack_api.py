@@ -161,9 +161,18 @@ class FakeSlack:
         method = request.match_info["method"]
         if method == "auth.test":
             self.auth_tests += 1
-            return _json({"ok": True, "url": "https://kabar-test.slack.com/", "team": "Kabar",
-                          "user": "kabar", "team_id": "T0TEST", "user_id": "UBOT",
-                          "bot_id": "BBOT", "is_enterprise_install": False})
+            return _json(
+                {
+                    "ok": True,
+                    "url": "https://kabar-test.slack.com/",
+                    "team": "Kabar",
+                    "user": "kabar",
+                    "team_id": "T0TEST",
+                    "user_id": "UBOT",
+                    "bot_id": "BBOT",
+                    "is_enterprise_install": False,
+                }
+            )
         if method == "chat.postMessage":
             response = await self._post_message(params)
             return drop_connection(request) if response is DROP else response
@@ -178,8 +187,9 @@ class FakeSlack:
             return _failure(failure)
         if channel in self._gone:
             return _json({"ok": False, "error": self._gone[channel]})
-        message = next((m for m in self.messages if m["channel"] == channel and m["ts"] == ts),
-                       None)
+        message = next(
+            (m for m in self.messages if m["channel"] == channel and m["ts"] == ts), None
+        )
         if message is None:
             return _json({"ok": False, "error": "message_not_found"})
         if self._over_limit(channel):
@@ -204,8 +214,7 @@ class FakeSlack:
         if self._over_limit(channel):
             return _failure(rate_limited(1))
         if not channel or not (params.get("text") or params.get("blocks")):
-            return _json({"ok": False, "error": "channel_not_found" if not channel
-                          else "no_text"})
+            return _json({"ok": False, "error": "channel_not_found" if not channel else "no_text"})
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         message = {
             "channel": channel,
@@ -217,8 +226,14 @@ class FakeSlack:
             "ts": ts,
         }
         self.messages.append(message)
-        return _json({"ok": True, "channel": channel, "ts": ts,
-                      "message": {"text": message["text"], "ts": ts}})
+        return _json(
+            {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {"text": message["text"], "ts": ts},
+            }
+        )
 
     async def _handle_response(self, request: web.Request) -> web.Response:
         payload = await request.json()
@@ -254,15 +269,19 @@ def _blocks(value: Any) -> list[dict[str, Any]]:
     return list(value or [])
 
 
-def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-          ) -> web.Response:
+def _json(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.json_response(body, status=status, headers=headers)
 
 
 def _failure(failure: Failure) -> web.Response:
     headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
     if failure.plain_body:
-        return web.Response(status=failure.status, text=failure.plain_body,
-                            content_type="text/plain", headers=headers)
-    return _json({"ok": False, "error": failure.error or "internal_error"}, failure.status,
-                 headers)
+        return web.Response(
+            status=failure.status,
+            text=failure.plain_body,
+            content_type="text/plain",
+            headers=headers,
+        )
+    return _json({"ok": False, "error": failure.error or "internal_error"}, failure.status, headers)

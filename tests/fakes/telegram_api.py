@@ -51,8 +51,9 @@ class Failure:
 
 
 def too_many_requests(retry_after: int = 1) -> Failure:
-    return Failure(429, f"Too Many Requests: retry after {retry_after}",
-                   {"retry_after": retry_after})
+    return Failure(
+        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+    )
 
 
 def blocked() -> Failure:
@@ -68,14 +69,18 @@ def server_error() -> Failure:
 
 
 def bad_entities() -> Failure:
-    return Failure(400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at"
-                        " byte offset 0")
+    return Failure(
+        400, 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0'
+    )
 
 
 def migrated(new_chat_id: int) -> Failure:
     """The group became a supergroup; every later send to the old id fails the same way."""
-    return Failure(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                   {"migrate_to_chat_id": new_chat_id})
+    return Failure(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        {"migrate_to_chat_id": new_chat_id},
+    )
 
 
 def edit_not_found() -> Failure:
@@ -167,8 +172,9 @@ class FakeTelegram:
 
     def delete(self, chat_id: int, message_id: int) -> None:
         """The message is deleted in the chat (by a user): it can no longer be edited."""
-        self.sent = [m for m in self.sent
-                     if (m["chat_id"], m["message_id"]) != (chat_id, message_id)]
+        self.sent = [
+            m for m in self.sent if (m["chat_id"], m["message_id"]) != (chat_id, message_id)
+        ]
 
     def enforce_limits(self, on: bool = True) -> None:
         """429 (retry_after 1) for a send over 1/s per chat, 20/min per group or 30/s overall."""
@@ -191,8 +197,13 @@ class FakeTelegram:
         title: str = "Test group",
     ) -> dict[str, Any]:
         """A text message (a command when it starts with "/") from a user in a chat."""
-        return self.enqueue({"message": self.message(chat_id, text, user_id=user_id,
-                                                     chat_type=chat_type, title=title)})
+        return self.enqueue(
+            {
+                "message": self.message(
+                    chat_id, text, user_id=user_id, chat_type=chat_type, title=title
+                )
+            }
+        )
 
     def send_channel_post(self, chat_id: int, text: str, title: str = "Test channel") -> dict:
         post = self.message(chat_id, text, chat_type="channel", title=title)
@@ -226,8 +237,12 @@ class FakeTelegram:
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self.chat(chat_id, chat_type, title),
-            "from": {"id": user, "is_bot": False, "first_name": f"User{user}",
-                     "language_code": "id"},
+            "from": {
+                "id": user,
+                "is_bot": False,
+                "first_name": f"User{user}",
+                "language_code": "id",
+            },
         }
         if text is not None:
             message["text"] = text
@@ -249,8 +264,9 @@ class FakeTelegram:
 
     def attempts_to(self, chat_id: int) -> int:
         """sendMessage calls for `chat_id`, failed ones included."""
-        return sum(1 for method, p in self.calls
-                   if method == "sendmessage" and p.get("chat_id") == chat_id)
+        return sum(
+            1 for method, p in self.calls if method == "sendmessage" and p.get("chat_id") == chat_id
+        )
 
     def pending_updates(self) -> int:
         return len(self._updates)
@@ -284,9 +300,17 @@ class FakeTelegram:
         return response
 
     async def _api_getme(self, params: dict[str, Any]) -> web.Response:
-        return _ok({"id": self.bot_id, "is_bot": True, "first_name": "Kabar",
-                    "username": self.username, "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False})
+        return _ok(
+            {
+                "id": self.bot_id,
+                "is_bot": True,
+                "first_name": "Kabar",
+                "username": self.username,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        )
 
     async def _api_deletewebhook(self, params: dict[str, Any]) -> web.Response:
         self.webhook = {}
@@ -297,8 +321,13 @@ class FakeTelegram:
         return _ok(True)
 
     async def _api_getwebhookinfo(self, params: dict[str, Any]) -> web.Response:
-        return _ok({"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                    "pending_update_count": len(self._updates)})
+        return _ok(
+            {
+                "url": self.webhook.get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
+        )
 
     async def _api_close(self, params: dict[str, Any]) -> web.Response:
         return _ok(True)
@@ -361,29 +390,47 @@ class FakeTelegram:
         message_id = next(self._message_ids)
         self.sent.append({**params, "message_id": message_id})
         chat = self.chat(chat_id, chat_type_of(chat_id))
-        return _ok({"message_id": message_id, "date": int(time.time()), "chat": chat,
-                    "from": {"id": self.bot_id, "is_bot": True, "first_name": "Kabar",
-                             "username": self.username},
-                    "text": params["text"]})
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": {
+                    "id": self.bot_id,
+                    "is_bot": True,
+                    "first_name": "Kabar",
+                    "username": self.username,
+                },
+                "text": params["text"],
+            }
+        )
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> web.Response:
         chat_id, message_id = params.get("chat_id"), params.get("message_id")
-        if not isinstance(chat_id, int) or not isinstance(message_id, int) or not params.get(
-                "text"):
+        if (
+            not isinstance(chat_id, int)
+            or not isinstance(message_id, int)
+            or not params.get("text")
+        ):
             return _error(400, "Bad Request: chat_id, message_id and text are required")
         failure = next_failure(self.edit_failures, chat_id, None)
         if failure is not None and failure.status == 0:
             return DROP
         if failure is not None and failure.status != 200:
             return _error(failure.status, failure.description, failure.parameters)
-        message = next((m for m in self.sent if m["chat_id"] == chat_id
-                        and m["message_id"] == message_id), None)
+        message = next(
+            (m for m in self.sent if m["chat_id"] == chat_id and m["message_id"] == message_id),
+            None,
+        )
         if message is None:
             return _error(400, "Bad Request: message to edit not found")
         if message["text"] == params["text"]:
-            return _error(400, "Bad Request: message is not modified: specified new message"
-                               " content and reply markup are exactly the same as a current"
-                               " content and reply markup of the message")
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message"
+                " content and reply markup are exactly the same as a current"
+                " content and reply markup of the message",
+            )
         if self.enforcing and self._over_limit(chat_id):
             self.violations += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
@@ -391,10 +438,21 @@ class FakeTelegram:
         message["parse_mode"] = params.get("parse_mode")
         self.edits.append(dict(params))
         chat = self.chat(chat_id, chat_type_of(chat_id))
-        return _ok({"message_id": message_id, "date": int(time.time()), "chat": chat,
-                    "edit_date": int(time.time()), "text": params["text"],
-                    "from": {"id": self.bot_id, "is_bot": True, "first_name": "Kabar",
-                             "username": self.username}})
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "edit_date": int(time.time()),
+                "text": params["text"],
+                "from": {
+                    "id": self.bot_id,
+                    "is_bot": True,
+                    "first_name": "Kabar",
+                    "username": self.username,
+                },
+            }
+        )
 
     def _next_failure(self, chat_id: int) -> Failure | None:
         return next_failure(self.failures, chat_id, None)
@@ -419,8 +477,10 @@ class FakeTelegram:
 
 def _commands_key(params: dict[str, Any]) -> tuple[str, str]:
     scope = params.get("scope") or {"type": "default"}
-    return (json.dumps(scope, sort_keys=True) if scope != {"type": "default"} else "default",
-            params.get("language_code") or "")
+    return (
+        json.dumps(scope, sort_keys=True) if scope != {"type": "default"} else "default",
+        params.get("language_code") or "",
+    )
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
