@@ -87,7 +87,7 @@ def claim_due(
             " LEFT JOIN outbox h ON h.id = o.head_id"
             " WHERE c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
-            " AND (o.head_id IS NULL OR h.status IN ('sent', 'failed', 'skipped'))"
+            " AND (o.head_id IS NULL OR h.id IS NULL OR h.status IN ('sent', 'failed', 'skipped'))"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
             [*params, limit],
         ).fetchall()
@@ -98,7 +98,9 @@ def claim_due(
             if row_id in taken:
                 continue
             if head_id is not None and head_status != "sent":
-                _promote(db, head_id, row_id)  # claimed as the story's first message next time
+                # the first message was refused, skipped or removed by retention: this row is
+                # the story's first message in the chat now (claimed as such next time)
+                _promote(db, head_id, row_id)
                 taken.add(row_id)
                 continue
             group = _claimable_group(db, row_id, head_id, r[8], now)
