@@ -82,16 +82,12 @@ class Demo:
         report = ingest_sources(
             self.db, [str(path)], self.config.ingest.max_bytes, stories_config(self.config)
         )
-        self.say(
-            "\n"
-            + self.status(
-                "wire",
-                name=path.name,
-                new=report.new,
-                duplicate=report.duplicate,
-                rejected=len(report.rejected),
-            )
-        )
+        counts = {
+            "new": report.new,
+            "duplicate": report.duplicate,
+            "rejected": len(report.rejected),
+        }
+        self.say("\n" + self.status("wire", name=path.name, **counts))
         result = await self.service.match()
         await self.service.deliver()
         if result is not None and report.new and not result.queued:
