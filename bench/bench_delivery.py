@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -66,7 +67,17 @@ async def telegram_bot(
 
 
 def store_article(db: Database, n: int) -> None:
-    save_articles(db, [ArticleIn(text=TEXT.format(n=n), source="bench", lang="id")])
+    save_articles(
+        db,
+        [
+            ArticleIn(  # a week apart: each its own story (a message, not an edit)
+                text=TEXT.format(n=n),
+                source="bench",
+                lang="id",
+                published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * n),
+            )
+        ],
+    )
 
 
 async def throughput(folder: Path, alerts: int) -> tuple[float, int, int]:

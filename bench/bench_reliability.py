@@ -23,6 +23,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.ingest.dedup import save_articles
@@ -127,7 +128,8 @@ def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
                 lang="id",
                 text=f"Korea Utara menembakkan rudal ke-{n} ke laut timur pada pagi hari, kata"
                 " militer Korea Selatan, beberapa hari setelah Kim meninjau pangkalan.",
-            )
+                published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * n),
+            )  # own stories
             for n in range(scenario.articles)
         ],
     )

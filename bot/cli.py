@@ -23,6 +23,8 @@ from bot.ingest.sources import ingest_sources
 from bot.ingest.urls import redact_url
 from bot.matching.passes import ArticleMatches, matching_pass
 from bot.matching.query import QueryError, parse_query
+from bot.stories.assign import backfill, stories_config
+from bot.stories.listing import stories_json, stories_text
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
 
 
@@ -73,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", metavar="PATH", help="the copy to write")
     backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    stories = sub.add_parser("stories", parents=[common], help="list stored stories, newest first")
+    stories.add_argument("--json", action="store_true", help="print one JSON array")
     return parser
 
 
@@ -98,6 +102,7 @@ def configured_store(config: Config) -> Store:
     db = open_store(check_store_folder(config))
     db.keywords.seed(config.keywords)
     db.feeds.seed([(f.url, f.name, f.interval_seconds) for f in config.feeds])
+    backfill(db, stories_config(config))  # articles stored before stories: once, in id order
     return db
 
 
@@ -116,7 +121,9 @@ def warn_keyword_drift(db: Store, config: Config) -> None:
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     try:
         db = configured_store(config)
-        report = ingest_sources(db, args.sources, config.ingest.max_bytes)
+        report = ingest_sources(
+            db, args.sources, config.ingest.max_bytes, stories=stories_config(config)
+        )
     except DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
         if is_corrupt(exc):
             raise  # the damaged-database line, like every other command
@@ -274,6 +281,17 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stories(config: Config, args: argparse.Namespace) -> int:
+    db = configured_store(config)
+    found = db.stories.latest()
+    if args.json:
+        print(stories_json(found))
+    else:
+        for line in stories_text(found, config.timezone):
+            print(line)
+    return 0
+
+
 COMMANDS = {
     "feeds": cmd_feeds,
     "ingest": cmd_ingest,
@@ -283,6 +301,7 @@ COMMANDS = {
     "run": cmd_run,
     "status": cmd_status,
     "backup": cmd_backup,
+    "stories": cmd_stories,
 }
 
 

@@ -48,6 +48,7 @@ RANGES: tuple[tuple[str, int, int], ...] = (
     ("ingest.timeout_seconds", 1, 600),
     ("ingest.backfill_hours", 0, 8_760),
     ("http.port", 0, 65_535),
+    ("stories.window_hours", 1, 8_760),
 )
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
@@ -112,6 +113,11 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
+class StoriesConfig:
+    window_hours: int = 48  # a new article joins a story with an article published this close
+
+
+@dataclass(frozen=True)
 class Config:
     keywords: tuple[str, ...] = DEFAULT_KEYWORDS
     default_language: str = "id"
@@ -125,6 +131,7 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     log_level: str = "info"  # debug | info | warning | error
     log_format: str = "text"  # text | json (one JSON object per line)
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
     source: str = ""  # the file it was read from ("" = built-in defaults)
 
     @property

@@ -18,6 +18,7 @@ from typing import TextIO
 from bot.app.service import Service
 from bot.config import Config, StoreConfig, config_from_dict, load_config, store_path
 from bot.ingest.sources import ingest_sources
+from bot.stories.assign import stories_config
 from handlers.commands import Settings
 from handlers.console.adapter import ConsolePlatform, console_command, console_text
 from store import open_store
@@ -80,7 +81,9 @@ class Demo:
         if not self.wire:
             return False
         path = self.wire.pop(0)
-        report = ingest_sources(self.db, [str(path)], self.config.ingest.max_bytes)
+        report = ingest_sources(
+            self.db, [str(path)], self.config.ingest.max_bytes, stories=stories_config(self.config)
+        )
         counts = {
             "new": report.new,
             "duplicate": report.duplicate,

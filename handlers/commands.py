@@ -356,8 +356,15 @@ def cmd_latest(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     if not args:
-        articles = db.articles.latest(LATEST_COUNT)
-        return _listing(chat, settings, articles, "latest.header", "latest.none")
+        stories = db.stories.latest(LATEST_COUNT)
+        if not stories:
+            return _say(chat, settings, "latest.none")
+        return _story_listing(
+            chat,
+            settings,
+            _t(chat, settings, "latest.header"),
+            [(s.articles[0], s.articles) for s in stories],
+        )
     text = " ".join(args)
     keyword = lookup_keyword(db, text)
     try:
@@ -365,10 +372,17 @@ def cmd_latest(
     except QueryError as exc:
         return _invalid(chat, settings, exc)
     try:
-        articles = matching_articles(db, query, LATEST_COUNT)
+        articles = matching_articles(db, query, LATEST_COUNT * 4)
     except QueryError as exc:  # a stored keyword that no longer parses
         return _invalid(chat, settings, exc)
-    return _listing(chat, settings, articles, "latest.header_for", "latest.none_for", query=query)
+    if not articles:
+        return _say(chat, settings, "latest.none_for", query=query)
+    return _story_listing(
+        chat,
+        settings,
+        _t(chat, settings, "latest.header_for", query=query),
+        _by_story(db, articles),
+    )
 
 
 def cmd_search(
@@ -697,6 +711,39 @@ def _listing(
     untitled = _t(chat, settings, "article.untitled")
     lines = [article_line(n, a, untitled) for n, a in enumerate(articles, 1)]
     return Reply("\n".join([_t(chat, settings, header, **params), *lines]))
+
+
+def _by_story(db: Store, articles: Sequence[Article]) -> list[tuple[Article, list[Article]]]:
+    """The newest matching article of each of the first LATEST_COUNT stories, with the
+    story's articles."""
+    story_of = db.stories.stories(a.id for a in articles)
+    picked: dict[int, Article] = {}
+    for article in articles:
+        picked.setdefault(story_of.get(article.id, -article.id), article)
+        if len(picked) == LATEST_COUNT:
+            break
+    return [(a, db.stories.articles_of(story) if story > 0 else [a]) for story, a in picked.items()]
+
+
+def _story_listing(
+    chat: Chat | None,
+    settings: Settings,
+    header: str,
+    stories: Sequence[tuple[Article, Sequence[Article]]],
+) -> Reply:
+    """One line per story: its article, then ``+N sumber`` for the story's other outlets."""
+    untitled = _t(chat, settings, "article.untitled")
+    lines = [header]
+    for n, (article, members) in enumerate(stories, 1):
+        line = article_line(n, article, untitled)
+        own = source_name(article.source).casefold()
+        others = {
+            source_name(m.source).casefold() or f"#{m.id}" for m in members if m.id != article.id
+        } - {own}
+        if others:
+            line += " " + _t(chat, settings, "latest.more_sources", count=len(others))
+        lines.append(line)
+    return Reply("\n".join(lines))
 
 
 def _ensure_chat(db: Store, ctx: CommandContext, settings: Settings) -> Chat:

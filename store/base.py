@@ -27,6 +27,9 @@ from store.models import (
     Queued,
     Slot,
     StoreStatus,
+    StoryFeatures,
+    StoryRow,
+    ThreadRow,
 )
 
 
@@ -185,6 +188,10 @@ class Outbox(Protocol):
 
     def skip_item(self, item_id: int, reason: str) -> None: ...
 
+    def to_reply(self, item_id: int, error: str) -> None: ...
+
+    def thread(self, head_id: int) -> list[ThreadRow]: ...
+
     def renew_lease(self, item_ids: Iterable[int], lease_seconds: float) -> None: ...
 
     def release(self, item_ids: Iterable[int]) -> None: ...
@@ -210,6 +217,27 @@ class Meta(Protocol):
     def get(self, key: str) -> str | None: ...
 
     def set(self, values: Mapping[str, str]) -> None: ...
+
+
+class Stories(Protocol):
+    """Story grouping's stored state: the candidate source of ``bot.stories.StoryIndex``
+    (``recent``, ``features``, ``stories``, ``add``) and stories as listed."""
+
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]: ...
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]: ...
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]: ...
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None: ...
+
+    def unassigned(self, limit: int = 500) -> list[int]: ...
+
+    def story_of(self, article_id: int) -> int | None: ...
+
+    def latest(self, limit: int | None = None) -> list[StoryRow]: ...
+
+    def articles_of(self, story_id: int) -> list[Article]: ...
 
 
 class LimitLike(Protocol):
@@ -262,6 +290,9 @@ class Store(Protocol):
 
     @property
     def meta(self) -> Meta: ...
+
+    @property
+    def stories(self) -> Stories: ...
 
     @property
     def path(self) -> str:

@@ -3,6 +3,7 @@ nothing of Kabar's: every layer may use them, and every store implementation ret
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -117,6 +118,11 @@ class Queued:
     keywords: tuple[str, ...]
 
 
+# outbox.kind: a new message; an edit of the story's first message in the chat (outbox.head_id);
+# a short reply to it (the platform refused the edit)
+SEND, EDIT, REPLY = "send", "edit", "reply"
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
@@ -128,6 +134,29 @@ class OutboxItem:
     address: str
     language: str
     queued_at: datetime | None = None  # when the match queued it (delivery latency)
+    kind: str = "send"  # "send": a new message; "edit": of the story's first message in the
+    # chat; "reply": a short reply to it (the platform refused the edit)
+    story_id: int | None = None
+    head_id: int | None = None  # the outbox row of that first message (None: this row is it)
+    head_message_id: str | None = None  # the platform's id of that first message
+    group: tuple[int, ...] = ()  # every row this one message carries (this row first)
+
+    @property
+    def row_ids(self) -> tuple[int, ...]:
+        return self.group or (self.id,)
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    """One outbox row of a story's conversation with a chat (its first message or a later
+    article of the story), with what the "also reported by" line needs of its article."""
+
+    id: int
+    article_id: int
+    keywords: tuple[str, ...]
+    kind: str
+    status: str
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -166,3 +195,56 @@ class StoreStatus:
     oldest_pending: datetime | None  # created_at of the oldest row still waiting
     feeds: tuple[FeedHealth, ...]
     meta: dict[str, str]  # recorded by the running service (last matching pass, ...)
+
+
+@dataclass(frozen=True)
+class StoryFeatures:
+    """What the story index (``bot.stories``) keeps per article; enough to rebuild the index
+    from stored rows.
+
+    ``buckets``: MinHash LSH band keys of the body's word shingles (near-copies share some).
+    ``terms``: salient features with their static weight. Keys are prefixed by kind:
+    ``e:`` name, ``x:`` lexicon concept (language-neutral), ``n:`` number, ``d:`` date,
+    ``w:`` plain content word (compared within one language only).
+    """
+
+    lang: str
+    published: datetime
+    buckets: tuple[str, ...]
+    terms: dict[str, float] = field(default_factory=dict)
+
+    def index_keys(self) -> tuple[str, ...]:
+        """Index keys (bucket keys, then the language-neutral terms), the rows to store."""
+        return self.buckets + tuple(t for t in self.terms if not t.startswith("w:"))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "lang": self.lang,
+                "published": self.published.isoformat(),
+                "buckets": list(self.buckets),
+                "terms": self.terms,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> StoryFeatures:
+        d = json.loads(raw)
+        return cls(
+            lang=d["lang"],
+            published=datetime.fromisoformat(d["published"]),
+            buckets=tuple(d["buckets"]),
+            terms={k: float(v) for k, v in d["terms"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    """One story as listed: its id (the founding article's id) and its stored articles,
+    oldest first."""
+
+    story_id: int
+    articles: tuple[Article, ...]

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from store.clock import from_db, now_db, to_db, utcnow
 from store.db import transaction
-from store.models import OutboxItem, Queued
+from store.models import EDIT, REPLY, SEND, OutboxItem, Queued, ThreadRow
 
 
 def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Queued]) -> int:
@@ -22,10 +22,20 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
     added = 0
     with transaction(db):
         for item in queued:
+            story, head = _story_and_head(db, item)
             cursor = db.conn.execute(
                 "INSERT OR IGNORE INTO outbox (article_id, chat_id, keywords, next_attempt_at,"
-                " created_at) VALUES (?, ?, ?, ?, ?)",
-                [item.article_id, item.chat_id, json.dumps(list(item.keywords)), now, now],
+                " created_at, story_id, head_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    item.article_id,
+                    item.chat_id,
+                    json.dumps(list(item.keywords)),
+                    now,
+                    now,
+                    story,
+                    head,
+                    EDIT if head else SEND,
+                ],
             )
             added += cursor.rowcount
         db.conn.executemany(
@@ -35,13 +45,34 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
     return added
 
 
+def _story_and_head(db: Database, item: Queued) -> tuple[int | None, int | None]:
+    """The article's story, and the outbox row of that story's first message to this chat
+    (None: this row is that message). Read inside the writing transaction: one head per
+    (story, chat), whichever instance queues first (index outbox_story_head)."""
+    row = db.conn.execute(
+        "SELECT story_id FROM story_articles WHERE article_id = ?", [item.article_id]
+    ).fetchone()
+    if row is None:
+        return None, None
+    head = db.conn.execute(
+        "SELECT id FROM outbox WHERE story_id = ? AND chat_id = ? AND head_id IS NULL",
+        [row[0], item.chat_id],
+    ).fetchone()
+    return row[0], (head[0] if head else None)
+
+
 def claim_due(
     db: Database, limit: int, lease_seconds: float = 120.0, platforms: Iterable[str] | None = None
 ) -> list[OutboxItem]:
-    """Take up to `limit` rows that are due (or whose lease expired) for active chats, oldest
-    due first. The ``outbox_claim`` index serves that order, so a claim reads about `limit`
-    rows, not every due row (a row being sent was due when it was claimed: its
-    ``next_attempt_at`` is in the past too)."""
+    """Take up to `limit` messages that are due (or whose lease expired) for active chats.
+
+    A story's first message to a chat carries the later articles of the story already queued
+    for it (one message, not a message and an edit). A later article waits until that message
+    is sent, then all of the story's waiting rows of one kind for the chat go as one edit (or
+    one reply), and never while another edit of the same message is in flight: edits of one
+    message are serialised across instances. A later article whose first message was refused
+    or skipped becomes the story's first message in that chat instead. Rows are read in the
+    claim order the ``outbox_claim`` index serves (no sort of every due row)."""
     now = now_db()
     where_platform = ""
     params: list[object] = [now, now, now]
@@ -49,33 +80,141 @@ def claim_due(
         names = list(platforms)
         where_platform = f" AND c.platform IN ({','.join('?' * len(names))})"
         params += names
+    claimed: list[OutboxItem] = []
     with transaction(db):
         rows = db.conn.execute(
             "SELECT o.id, o.article_id, o.chat_id, o.keywords, o.attempts, c.platform,"
-            " c.address, c.language, o.created_at FROM outbox o INDEXED BY outbox_claim"
+            " c.address, c.language, o.kind, o.story_id, o.head_id, h.message_id, h.status,"
+            " o.created_at FROM outbox o INDEXED BY outbox_claim"
             " JOIN chats c ON c.id = o.chat_id"
+            " LEFT JOIN outbox h ON h.id = o.head_id"
             " WHERE o.status IN ('pending', 'sending') AND o.next_attempt_at <= ?"
             " AND c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
+            " AND (o.head_id IS NULL OR h.id IS NULL OR h.status IN ('sent', 'failed', 'skipped'))"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
             [*params, limit],
         ).fetchall()
-        db.conn.executemany(
-            "UPDATE outbox SET status = 'sending', lease_until = ? WHERE id = ?",
-            [(now_db(lease_seconds), row[0]) for row in rows],
+        taken: set[int] = set()
+        lease = now_db(lease_seconds)
+        for r in rows:
+            row_id, head_id, head_status = r[0], r[10], r[12]
+            if row_id in taken:
+                continue
+            if head_id is not None and head_status != "sent":
+                # the first message was refused, skipped or removed by retention: this row is
+                # the story's first message in the chat now (claimed as such next time)
+                _promote(db, head_id, row_id)
+                taken.add(row_id)
+                continue
+            group = _claimable_group(db, row_id, head_id, r[8], now)
+            if not group:
+                continue
+            taken.update(group)
+            db.conn.execute(
+                f"UPDATE outbox SET status = 'sending', lease_until = ? WHERE id IN"
+                f" ({','.join('?' * len(group))})",
+                [lease, *group],
+            )
+            claimed.append(
+                OutboxItem(
+                    row_id,
+                    r[1],
+                    r[2],
+                    tuple(json.loads(r[3])),
+                    r[4],
+                    r[5],
+                    r[6],
+                    r[7],
+                    kind=r[8],
+                    story_id=r[9],
+                    head_id=head_id,
+                    head_message_id=r[11],
+                    group=tuple(group),
+                    queued_at=from_db(r[13]),
+                )
+            )
+    return claimed
+
+
+_WAITING = "(status = 'pending' OR (status = 'sending' AND lease_until <= ?))"
+
+
+def _claimable_group(
+    db: Database,
+    row_id: int,
+    head_id: int | None,
+    kind: str,
+    now: str,
+) -> list[int]:
+    """The rows one message carries: a first message and the story's rows queued behind it;
+    or every waiting row of one kind behind a sent first message ([] while another edit of
+    that message is in flight)."""
+    if head_id is None:
+        rest = db.conn.execute(
+            f"SELECT id FROM outbox WHERE head_id = ? AND {_WAITING} ORDER BY id",
+            [row_id, now],
+        ).fetchall()
+        return [row_id, *(x[0] for x in rest)]
+    busy = db.conn.execute(
+        "SELECT 1 FROM outbox WHERE head_id = ? AND status = 'sending' AND lease_until > ?",
+        [head_id, now],
+    ).fetchone()
+    if busy:
+        return []
+    rest = db.conn.execute(
+        f"SELECT id FROM outbox WHERE head_id = ? AND kind = ? AND id != ? AND {_WAITING}"
+        " ORDER BY id",
+        [head_id, kind, row_id, now],
+    ).fetchall()
+    return [row_id, *(x[0] for x in rest)]
+
+
+def _promote(db: Database, old_head: int, new_head: int) -> None:
+    """The story's first message in the chat was refused or skipped: ``new_head`` (a later
+    article) takes its place, the other rows follow it."""
+    db.conn.execute(
+        "UPDATE outbox SET head_id = ? WHERE head_id = ? AND id != ?",
+        [new_head, old_head, new_head],
+    )
+    db.conn.execute("UPDATE outbox SET head_id = ? WHERE id = ?", [new_head, old_head])
+    db.conn.execute("UPDATE outbox SET head_id = NULL, kind = ? WHERE id = ?", [SEND, new_head])
+
+
+def _carried(db: Database, item_id: int) -> list[int]:
+    """``item_id`` and the rows its message carries (claimed with it, still 'sending')."""
+    row = db.conn.execute(
+        "SELECT head_id, kind, status FROM outbox WHERE id = ?", [item_id]
+    ).fetchone()
+    if row is None or row[2] != "sending":
+        return [item_id]
+    head_id, kind, _ = row
+    if head_id is None:
+        rest = db.conn.execute(
+            "SELECT id FROM outbox WHERE head_id = ? AND status = 'sending'", [item_id]
         )
-    return [
-        OutboxItem(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], from_db(r[8]))
-        for r in rows
-    ]
+    else:
+        rest = db.conn.execute(
+            "SELECT id FROM outbox WHERE head_id = ? AND kind = ? AND status = 'sending'"
+            " AND id != ?",
+            [head_id, kind, item_id],
+        )
+    return [item_id, *(x[0] for x in rest)]
+
+
+def _in(ids: list[int]) -> str:
+    return f"({','.join('?' * len(ids))})"
 
 
 def mark_sent(db: Database, item_id: int, message_id: str | None) -> None:
+    """The message went (or the edit was made): the row and every row it carried are sent,
+    with the message's id (an edit keeps the first message's id)."""
     with transaction(db):
+        ids = _carried(db, item_id)
         db.conn.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, lease_until = NULL,"
-            " attempts = attempts + 1, last_error = NULL WHERE id = ?",
-            [now_db(), message_id, item_id],
+            f" attempts = attempts + 1, last_error = NULL WHERE id IN {_in(ids)}",
+            [now_db(), message_id, *ids],
         )
 
 
@@ -84,30 +223,69 @@ def mark_retry(
 ) -> None:
     """Back to pending, due again after `delay_seconds`; never dropped."""
     with transaction(db):
+        ids = _carried(db, item_id)
         db.conn.execute(
             "UPDATE outbox SET status = 'pending', lease_until = NULL,"
-            " attempts = attempts + ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-            [int(count_attempt), error[:500], now_db(delay_seconds), item_id],
+            f" attempts = attempts + ?, last_error = ?, next_attempt_at = ? WHERE id IN {_in(ids)}",
+            [int(count_attempt), error[:500], now_db(delay_seconds), *ids],
         )
 
 
 def mark_failed(db: Database, item_id: int, error: str) -> None:
     """The platform will never accept this message (not the chat's fault): kept for
-    inspection with status 'failed', not retried."""
+    inspection with status 'failed', not retried. Rows a refused first message carried wait
+    again (one of them becomes the story's first message)."""
     with transaction(db):
+        _release_carried(db, item_id)
+        ids = _carried(db, item_id)
         db.conn.execute(
             "UPDATE outbox SET status = 'failed', lease_until = NULL, attempts = attempts + 1,"
-            " last_error = ? WHERE id = ?",
-            [error[:500], item_id],
+            f" last_error = ? WHERE id IN {_in(ids)}",
+            [error[:500], *ids],
         )
+
+
+def _release_carried(db: Database, item_id: int) -> None:
+    """A first message that will not go: the later rows it carried wait again."""
+    db.conn.execute(
+        "UPDATE outbox SET status = 'pending', lease_until = NULL WHERE head_id = ?"
+        " AND status = 'sending' AND (SELECT head_id FROM outbox WHERE id = ?) IS NULL",
+        [item_id, item_id],
+    )
 
 
 def skip_item(db: Database, item_id: int, reason: str) -> None:
     with transaction(db):
+        _release_carried(db, item_id)
+        ids = _carried(db, item_id)
         db.conn.execute(
-            "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ? WHERE id = ?",
-            [reason[:500], item_id],
+            f"UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ?"
+            f" WHERE id IN {_in(ids)}",
+            [reason[:500], *ids],
         )
+
+
+def to_reply(db: Database, item_id: int, error: str) -> None:
+    """The platform refused to edit the story's first message: the rows of that edit go as
+    one short reply to it instead, at once (paced like any send)."""
+    with transaction(db):
+        ids = _carried(db, item_id)
+        db.conn.execute(
+            f"UPDATE outbox SET kind = '{REPLY}', status = 'pending', lease_until = NULL,"
+            f" last_error = ?, next_attempt_at = ? WHERE id IN {_in(ids)}",
+            [error[:500], now_db(), *ids],
+        )
+
+
+def thread(db: Database, head_id: int) -> list[ThreadRow]:
+    """The story's first message to a chat and every later row of the story for that chat,
+    oldest first."""
+    rows = db.conn.execute(
+        "SELECT o.id, o.article_id, o.keywords, o.kind, o.status, a.origin FROM outbox o"
+        " JOIN articles a ON a.id = o.article_id WHERE o.id = ? OR o.head_id = ? ORDER BY o.id",
+        [head_id, head_id],
+    )
+    return [ThreadRow(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5] or "") for r in rows]
 
 
 def renew_lease(db: Database, item_ids: Iterable[int], lease_seconds: float) -> None:

@@ -151,6 +151,36 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX outbox_claim ON outbox(next_attempt_at, id)"
         " WHERE status IN ('pending', 'sending')",
     ],
+    # 6: stories (bot/stories): one features row per article and one row per index key,
+    # found by (key, published); each outbox row knows its story and, for a later article of a
+    # story already alerted to the chat, the row of that first message (head_id) it edits.
+    # Articles stored before this migration are assigned in id order at the next ingest or
+    # start (meta 'stories_backfill_upto').
+    [
+        """CREATE TABLE story_articles (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL,
+            published TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            features TEXT NOT NULL
+        )""",
+        "CREATE INDEX story_articles_story ON story_articles(story_id)",
+        """CREATE TABLE story_keys (
+            key TEXT NOT NULL,
+            published TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+        )""",
+        "CREATE INDEX story_keys_by_key ON story_keys(key, published)",
+        "CREATE INDEX story_keys_article ON story_keys(article_id)",
+        "ALTER TABLE outbox ADD COLUMN story_id INTEGER",
+        "ALTER TABLE outbox ADD COLUMN head_id INTEGER",
+        "ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'send'",
+        "CREATE UNIQUE INDEX outbox_story_head ON outbox(story_id, chat_id)"
+        " WHERE head_id IS NULL AND story_id IS NOT NULL",
+        "CREATE INDEX outbox_head ON outbox(head_id) WHERE head_id IS NOT NULL",
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'stories_backfill_upto',"
+        " CAST(COALESCE(MAX(id), 0) AS TEXT) FROM articles",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,6 +23,7 @@ from store import feeds as feeds_sql
 from store import keywords as keywords_sql
 from store import ops as ops_sql
 from store import outbox as outbox_sql
+from store import stories as stories_sql
 from store.models import (
     Article,
     ArticleIn,
@@ -34,6 +35,9 @@ from store.models import (
     OutboxItem,
     Queued,
     StoreStatus,
+    StoryFeatures,
+    StoryRow,
+    ThreadRow,
 )
 from store.pacing import StorePacing
 
@@ -255,6 +259,12 @@ class SqliteOutbox:
     def skip_item(self, item_id: int, reason: str) -> None:
         return outbox_sql.skip_item(self._db, item_id, reason)
 
+    def to_reply(self, item_id: int, error: str) -> None:
+        return outbox_sql.to_reply(self._db, item_id, error)
+
+    def thread(self, head_id: int) -> list[ThreadRow]:
+        return outbox_sql.thread(self._db, head_id)
+
     def renew_lease(self, item_ids: Iterable[int], lease_seconds: float) -> None:
         return outbox_sql.renew_lease(self._db, item_ids, lease_seconds)
 
@@ -292,6 +302,37 @@ class SqliteMeta:
         return ops_sql.meta_set(self._db, values)
 
 
+class SqliteStories:
+    """``bot.stories.CandidateSource`` in SQL, plus stories as listed."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
+        return stories_sql.recent(self._db, key, lo, hi, limit)
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
+        return stories_sql.features(self._db, ids)
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]:
+        return stories_sql.stories(self._db, ids)
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
+        return stories_sql.add(self._db, article_id, features, story_id)
+
+    def unassigned(self, limit: int = 500) -> list[int]:
+        return stories_sql.unassigned(self._db, limit)
+
+    def story_of(self, article_id: int) -> int | None:
+        return stories_sql.story_of(self._db, article_id)
+
+    def latest(self, limit: int | None = None) -> list[StoryRow]:
+        return stories_sql.latest_stories(self._db, limit)
+
+    def articles_of(self, story_id: int) -> list[Article]:
+        return stories_sql.articles_of(self._db, story_id)
+
+
 class SqliteStore:
     """An open SQLite database file (or ":memory:") behind the ``Store`` seam."""
 
@@ -304,6 +345,7 @@ class SqliteStore:
         self.keywords = SqliteKeywords(database)
         self.outbox = SqliteOutbox(database)
         self.meta = SqliteMeta(database)
+        self.stories = SqliteStories(database)
 
     @property
     def conn(self) -> sqlite3.Connection:

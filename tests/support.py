@@ -27,6 +27,7 @@ class RecordingSender:
         self.calls = 0
         self.script: dict[str, deque[SendResult | Exception]] = {}
         self.events: list[tuple[str, str]] = []  # ("send", address) per call, in order
+        self.edits: list[tuple[str, str, Alert]] = []  # (address, message id, alert)
 
     def target_limits(self, address: str) -> tuple[Limit, ...]:
         return ()
@@ -44,6 +45,18 @@ class RecordingSender:
             if isinstance(scripted, Exception):
                 raise scripted
             return scripted
+        self.sent.append((address, alert))
+        return SendResult(SENT, message_id=str(len(self.sent)))
+
+    async def edit(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        self.calls += 1
+        self.events.append(("edit", address))
+        self.edits.append((address, message_id, alert))
+        return SendResult(SENT, message_id=message_id)
+
+    async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        self.calls += 1
+        self.events.append(("reply", address))
         self.sent.append((address, alert))
         return SendResult(SENT, message_id=str(len(self.sent)))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.ingest.dedup import save_articles
 from store import open_store
 from store.models import ArticleIn, Queued
 from store.schema import SCHEMA_VERSION
+
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
 def test_claim_plan_reads_the_index_in_order(tmp_path: Path) -> None:
@@ -42,9 +45,12 @@ def test_claim_plan_reads_the_index_in_order(tmp_path: Path) -> None:
 def test_claims_oldest_due_first_and_takes_back_expired_leases(tmp_path: Path) -> None:
     db = open_store(tmp_path / "k.db")
     chats = [db.chats.ensure("telegram", str(n), "id").id for n in range(3)]
-    ids = save_articles(
-        db, [ArticleIn(text=f"Kim Jong Un meninjau rudal nomor {n}.") for n in range(4)]
-    ).new_ids
+    week = timedelta(days=7)  # a week apart: four stories, not one (bot/stories)
+    articles = [
+        ArticleIn(text=f"Kim Jong Un meninjau rudal nomor {n}.", published=START + n * week)
+        for n in range(4)
+    ]
+    ids = save_articles(db, articles).new_ids
     db.outbox.record_matches(ids, [Queued(a, c, ("Kim",)) for a in ids for c in chats])
     first = db.outbox.claim_due(5, lease_seconds=-1)  # a lease that has already run out
     rows = [(i.article_id, i.chat_id) for i in first]

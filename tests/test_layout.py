@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "store")
 
 ENTRY = ("bot.cli", "bot.__main__", "bot.demo", "bot.platforms")
-CORE = ("bot.ingest", "bot.matching", "bot.alerts", "bot.delivery", "bot.config")
+CORE = ("bot.ingest", "bot.matching", "bot.alerts", "bot.delivery", "bot.config", "bot.stories")
 # layer -> the layers it may import (its own included)
 LAYERS = {
     "entry": {"entry", "handlers", "app", "core", "store"},

@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def add_rudal(db: Database, count: int, start: int = 0) -> None:
                 source="tes",
                 lang="id",
                 url=f"https://kabar.example/{n}",
+                # a week apart: each its own story (bot/stories), so each its own alert
+                published=datetime.now(UTC) - timedelta(weeks=n),
             )
             for n in range(start, start + count)
         ],

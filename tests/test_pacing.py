@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from store.models import ArticleIn
 from store.pacing import IN_FLIGHT_SECONDS
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support import drain
+
+APART = datetime(2026, 1, 1, tzinfo=UTC)  # articles a week apart are separate stories
 
 # PTB itself reads RetryAfter.retry_after while building the exception.
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
@@ -191,6 +194,7 @@ async def test_two_deliverers_on_one_file_keep_the_telegram_limits(tmp_path: Pat
                 " di Kremlin pada Kamis siang.",
                 source="tes",
                 lang="id",
+                published=APART + timedelta(days=7 * i),  # each its own story
             )
             for i in range(2)
         ]
@@ -200,6 +204,7 @@ async def test_two_deliverers_on_one_file_keep_the_telegram_limits(tmp_path: Pat
                 " menengah di pangkalan udara.",
                 source="tes",
                 lang="id",
+                published=APART + timedelta(days=7 * (i + 2)),
             )
             for i in range(5)
         ],

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -590,7 +591,12 @@ async def test_server_errors_are_retried(bot: Bot) -> None:
 async def test_one_channel_is_paced_to_one_message_a_second(bot: Bot) -> None:
     await bot.command("start")
     bot.fake.enforce_limits()
-    add_articles(bot.db, *[(f"Rudal {i}", f"Uji rudal nomor {i} di laut.") for i in range(5)])
+    save_articles(bot.db, [  # a week apart: five stories, five messages (not one story)
+        ArticleIn(text=f"Uji rudal nomor {i} di laut.", title=f"Rudal {i}", source="tes",
+                  lang="id", url=f"https://berita.example/{i}",
+                  published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * i))
+        for i in range(5)
+    ])  # fmt: skip
     started = time.monotonic()
     await deliver_all(bot)
     elapsed = time.monotonic() - started

@@ -13,7 +13,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -469,7 +469,19 @@ async def test_pacing_keeps_within_telegram_limits(fake: FakeTelegram, tmp_path:
             f" udara nomor {i}."
             for i in range(5)
         ]
-        add_articles(kabar.db, PUTIN, *drills)
+        add_articles(kabar.db, PUTIN)
+        save_articles(
+            kabar.db,
+            [  # a week apart: five stories, not one story edited
+                ArticleIn(
+                    text=text,
+                    source="tes",
+                    lang="id",
+                    published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * i),
+                )
+                for i, text in enumerate(drills)
+            ],
+        )
         await kabar.check()
     finally:
         await kabar.close()

@@ -12,8 +12,9 @@ WIT by their Indonesian names).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.alerts.fitting import (
@@ -62,6 +63,17 @@ SOURCE_LIMIT = 100
 
 
 @dataclass(frozen=True)
+class Mention:
+    """Another outlet that reported the story: its display name and link (may be "")."""
+
+    name: str
+    url: str = ""
+
+
+ALSO_LIMIT = 8  # other sources named on the "Juga diberitakan:" line; then "+N"
+
+
+@dataclass(frozen=True)
 class Alert:
     """Everything a formatter needs, platform-neutral, already in display form."""
 
@@ -75,6 +87,9 @@ class Alert:
     url: str = ""  # as given; formatters link it only when it is a safe http(s) URL
     title_highlights: tuple[Span, ...] = ()  # match spans inside ``title``
     received: bool = False  # no publication date: ``published`` is the time it was received
+    also: tuple[Mention, ...] = ()  # other outlets of the story (at most ALSO_LIMIT)
+    also_more: int = 0  # further outlets, shown as "+N"
+    reply: bool = False  # a short reply to the story's first message (its edit was refused)
 
     @property
     def date_label(self) -> str:
@@ -214,3 +229,48 @@ def alert_fields(alert: Alert) -> dict[str, tuple[str, Sequence[Span]]]:
         "source": (alert.source.strip(), ()),
         "published": (alert.published.strip(), ()),
     }
+
+
+# ---------------------------------------------------------------- stories
+
+
+def mention_of(article: Article, origin: str = "") -> Mention:
+    """The outlet of ``article`` as named on the "also reported by" line: its source, else its
+    link's host, else the file it came from."""
+    name = source_name(article.source)
+    if not name and article.url:
+        try:
+            name = urlsplit(article.url.strip()).hostname or ""
+        except ValueError:
+            name = ""
+    if not name and origin:
+        name = origin.replace("\\", "/").rsplit("/", 1)[-1]
+    name, _ = shorten(name or "?", (), SOURCE_LIMIT - 1)
+    return Mention(name=name, url=(article.url or "").strip())
+
+
+def story_alert(
+    alert: Alert,
+    others: Sequence[tuple[Mention, Sequence[str]]],
+    *,
+    reply: bool = False,
+) -> Alert:
+    """``alert`` (the story's first article in this chat) with the other outlets that reported
+    the story (each once, not the first one's own; at most ALSO_LIMIT named, then "+N") and
+    their newly matched keywords added to the keyword line."""
+    own = "" if reply else alert.source.casefold()
+    seen: dict[str, Mention] = {}
+    keywords = list(alert.keywords)
+    for mention, kws in others:
+        key = mention.name.casefold()
+        if key != own and key not in seen:
+            seen[key] = mention
+        keywords.extend(kws)
+    named = tuple(seen.values())
+    return replace(
+        alert,
+        keywords=_unique(keywords),
+        also=named[:ALSO_LIMIT],
+        also_more=max(0, len(named) - ALSO_LIMIT),
+        reply=reply,
+    )

@@ -110,8 +110,28 @@ def compose_message(parts: Mapping[str, str]) -> str:
     """Title and snippet, a blank line, then keywords, source · time and the link."""
     body = join_parts("\n", parts["title"], parts["snippet"])
     meta = join_parts(" · ", parts["source"], parts["published"])
-    footer = join_parts("\n", parts["keywords"], meta, parts["link"])
+    footer = join_parts("\n", parts["keywords"], parts.get("also", ""), meta, parts["link"])
     return join_parts("\n\n", body, footer)
+
+
+def also_line(
+    label: str,
+    names: Sequence[str],
+    more: str,
+    escape: Callable[[str], str],
+    linked: Sequence[str] | None = None,
+    budget: int = 900,
+) -> str:
+    """``Label name, name … +N more``: ``linked`` (already formatted links, one per name)
+    when they fit ``budget`` units, else the escaped names; "" without names."""
+    if not names:
+        return ""
+    tail = f" {escape(more)}" if more else ""
+    if linked is not None:
+        text = f"{escape(label)} {', '.join(linked)}{tail}"
+        if utf16_len(text) <= budget:
+            return text
+    return f"{escape(label)} {', '.join(escape(n) for n in names)}{tail}"
 
 
 def clip_spans(spans: Iterable[Span], lo: int, hi: int) -> list[Span]:

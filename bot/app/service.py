@@ -20,6 +20,7 @@ from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.sources import IngestReport, store_batch
 from bot.ingest.urls import redact_url
 from bot.matching.passes import IndexCache, PassResult, add_results, matching_batches
+from bot.stories.assign import stories_config
 from store import Store
 from store.clock import now_db
 
@@ -182,7 +183,7 @@ class Service:
             new, _ = store_backfill(self.db, result.batch, ingest.backfill_hours)
             report = IngestReport(new=new)
         elif result.batch.articles:
-            report = store_batch(self.db, result.batch)
+            report = store_batch(self.db, result.batch, stories_config(self.config))
         self.metrics.feed_polled(result.error)
         if report and report.new_ids:
             stored = self.db.articles.get_many(report.new_ids)

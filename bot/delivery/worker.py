@@ -8,24 +8,26 @@ inactive and its waiting rows are skipped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.alert import DEFAULT_TIMEZONE, Alert, build_alert
+from bot.alerts.alert import DEFAULT_TIMEZONE, Alert, build_alert, mention_of, story_alert
 from bot.delivery.pacing import Limit, Pacer
 from bot.matching.index import KeywordIndex
 from store import OperationError, Store
-from store.models import Article, OutboxItem
+from store.models import EDIT, REPLY, SEND, Article, OutboxItem, ThreadRow
 
 log = logging.getLogger("kabar.delivery")
 
 SENT, RETRY, GONE, FAILED = "sent", "retry", "gone", "failed"
 RETRIED = "retried"  # what the store records for a RETRY: pending again, due later
+REFUSED = "refused"  # an edit the platform will not make (too old, deleted): reply instead
 HORIZON_SECONDS = 20.0  # a target not ready within this is handed back to the store
 MAX_BACKOFF_SECONDS = 600.0
 RECENT_SECONDS = 62.0  # sends this recent count toward the limits after a restart
@@ -38,7 +40,8 @@ Target = tuple[str, str]  # (platform, address)
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: str  # SENT, RETRY, GONE (the chat is gone) or FAILED (this message can never go)
+    outcome: str  # SENT, RETRY, GONE (the chat is gone), FAILED (this message can never go)
+    # or, for an edit, REFUSED (the message cannot be edited)
     message_id: str | None = None
     retry_after: float | None = None  # the platform's own wait, in seconds
     error: str = ""
@@ -60,6 +63,15 @@ class Sender(Protocol):
     def target_limits(self, address: str) -> tuple[Limit, ...]: ...
 
     async def send(self, address: str, alert: Alert) -> SendResult: ...
+
+    async def edit(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        """Replace the text of an alert already sent (the story grew); REFUSED when the
+        platform will not edit it, SENT when it already reads so."""
+        ...
+
+    async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        """A short message in reply to (Slack: in the thread of) an alert already sent."""
+        ...
 
 
 @dataclass
@@ -85,6 +97,11 @@ def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> 
     """Exponential backoff with jitter: ~1 s, 2 s, 4 s ... capped at 10 minutes."""
     base = min(MAX_BACKOFF_SECONDS, 2.0 ** min(attempts, 10))
     return base * (0.5 + rng() / 2)
+
+
+def _merged(first: tuple[str, ...], rows: Sequence[ThreadRow]) -> tuple[str, ...]:
+    """The first message's keywords, then each later article's new ones, in order."""
+    return tuple(dict.fromkeys([*first, *(k for r in rows for k in r.keywords)]))
 
 
 def render_item(item: OutboxItem, article: Article, timezone: str) -> Alert:
@@ -250,13 +267,14 @@ class Deliverer:
                 continue
             del in_flight[key]
             if task.cancelled():
-                released.append(item.id)
+                released.extend(item.row_ids)
             elif task.exception() is not None:
                 log.error("delivering outbox row %s failed", item.id, exc_info=task.exception())
-                released.append(item.id)
+                released.extend(item.row_ids)
 
     def _renew(self, queues: dict, in_flight: dict) -> None:
-        held = [i.id for q in queues.values() for i in q] + [i.id for _, i in in_flight.values()]
+        held = [r for q in queues.values() for i in q for r in i.row_ids]
+        held += [r for _, i in in_flight.values() for r in i.row_ids]
         try:
             self.db.outbox.renew_lease(held, self.lease_seconds)
         except OperationError as exc:
@@ -275,7 +293,7 @@ class Deliverer:
             await asyncio.gather(*tasks, return_exceptions=True)
             self._reap(in_flight, released)
         leftover = [i for i in released if i not in self._tried]
-        leftover += [i.id for q in queues.values() for i in q]
+        leftover += [r for q in queues.values() for i in q for r in i.row_ids]
         self._tried.clear()
         if leftover:
             try:
@@ -353,13 +371,58 @@ class Deliverer:
         sender = self.senders[item.platform]
         started = time.monotonic()
         try:
-            alert = await self._render(item, article, alerts)
-            result = await sender.send(item.address, alert)
+            result = await self._transmit(sender, item, article, alerts)
         except Exception as exc:  # a bug or an unexpected library error: retry later
             log.exception("sending outbox row %s failed", item.id)
             result = SendResult(RETRY, error=f"{type(exc).__name__}: {exc}")
         self.pacers[item.platform].settle(item.address)
         await self._record_until_done(item, result, stats, time.monotonic() - started)
+
+    async def _transmit(
+        self,
+        sender: Sender,
+        item: OutboxItem,
+        article: Article,
+        alerts: dict[tuple, asyncio.Future],
+    ) -> SendResult:
+        """Send, edit or reply, as the row's kind says. A story's first message carrying no
+        later article is rendered once per (article, keywords, language) in a batch."""
+        if item.kind == SEND and len(item.row_ids) == 1:
+            return await sender.send(item.address, await self._render(item, article, alerts))
+        alert = await self._story_alert(item, article)
+        if item.kind == SEND:
+            return await sender.send(item.address, alert)
+        message_id = item.head_message_id or ""
+        if item.kind == EDIT:
+            return await sender.edit(item.address, message_id, alert)
+        return await sender.reply(item.address, message_id, alert)
+
+    async def _story_alert(self, item: OutboxItem, article: Article) -> Alert:
+        """The story's message in this chat: its first article, with every later article
+        already shown (sent) and those this message carries; a reply names only those."""
+        head_id = item.head_id if item.head_id is not None else item.id
+        rows = self.db.outbox.thread(head_id)
+        carried = set(item.row_ids)
+        first_row = None if item.kind == REPLY else next((r for r in rows if r.id == head_id), None)
+        shown = [
+            r
+            for r in rows
+            if r.id != head_id
+            and (r.id in carried or (first_row is not None and r.status == "sent"))
+        ]
+        wanted = {r.article_id for r in shown} | ({first_row.article_id} if first_row else set())
+        found = self.db.articles.get_many(wanted)
+        first = (found.get(first_row.article_id) if first_row else None) or article
+        keywords = _merged(first_row.keywords if first_row else (), shown)
+        others = [
+            (mention_of(found[r.article_id], r.origin), r.keywords)
+            for r in shown
+            if r.article_id in found and (first_row is None or r.article_id != first.id)
+        ]
+        base = await asyncio.to_thread(
+            render_item, dataclasses.replace(item, keywords=keywords), first, self.timezone
+        )
+        return story_alert(base, others, reply=item.kind == REPLY)
 
     async def _render(
         self, item: OutboxItem, article: Article, alerts: dict[tuple, asyncio.Future]
@@ -422,7 +485,7 @@ class Deliverer:
     ) -> None:
         """Stopping while a record is failing: one more try; the row is never handed back
         as untried (it was tried)."""
-        self._tried.add(item.id)
+        self._tried.update(item.row_ids)
         try:
             self._observe(item, result, self._record(item, result, stats, elapsed))
         except OperationError:
@@ -442,6 +505,11 @@ class Deliverer:
             self.db.outbox.mark_sent(item.id, result.message_id)
             stats.sent += 1
             return SENT
+        if result.outcome == REFUSED:  # the edit will never be made: a reply goes instead
+            self.db.outbox.to_reply(item.id, result.error)
+            log.info("outbox row %s: edit refused (%s); replying instead", item.id, result.error)
+            stats.retried += 1
+            return REFUSED
         if result.outcome == GONE:
             self.db.chats.set_active(item.chat_id, False, result.error)
             self.db.outbox.skip_for_chat(item.chat_id, result.error)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from bot.ingest.clean import content_hash
 from bot.ingest.urls import canonical_url
+from bot.stories.assign import assign_stored, backfill
+from bot.stories.group import GroupConfig
 from store import Store
 from store.models import ArticleIn, InsertReport
 
@@ -24,7 +26,18 @@ def with_keys(item: ArticleIn) -> ArticleIn:
     )
 
 
-def save_articles(store: Store, items: Iterable[ArticleIn]) -> InsertReport:
+def save_articles(
+    store: Store,
+    items: Iterable[ArticleIn],
+    stories: GroupConfig | None = None,
+) -> InsertReport:
     """Store new articles in one transaction; one already stored (same canonical URL or same
-    normalised text) is reported as a duplicate and left untouched."""
-    return store.articles.insert(with_keys(item) for item in items)
+    normalised text) is reported as a duplicate and left untouched. Each new article gets its
+    story in the same transaction (``bot.stories.assign``; ``stories``: the window)."""
+    config = stories or GroupConfig()
+    keyed = [with_keys(item) for item in items]
+    backfill(store, config)  # articles stored before stories existed come first
+    with store.transaction():
+        report = store.articles.insert(keyed)
+        assign_stored(store, report.new_ids, config)
+    return report

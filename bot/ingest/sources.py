@@ -13,6 +13,7 @@ from bot.ingest.dedup import save_articles
 from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.parse import KINDS, stream_file
 from bot.ingest.urls import redact_url
+from bot.stories.group import GroupConfig
 from store import Store
 from store.models import IngestBatch, Rejection
 
@@ -49,9 +50,14 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def store_batch(db: Store, batch: IngestBatch) -> IngestReport:
-    """Insert a parsed batch; duplicates and rejections are counted, never fatal."""
-    inserted = save_articles(db, batch.articles)
+def store_batch(
+    db: Store,
+    batch: IngestBatch,
+    stories: GroupConfig | None = None,
+) -> IngestReport:
+    """Insert a parsed batch (each new article gets its story); duplicates and rejections are
+    counted, never fatal."""
+    inserted = save_articles(db, batch.articles, stories)
     return IngestReport(
         new=len(inserted.new_ids),
         duplicate=len(inserted.duplicates),
@@ -106,6 +112,7 @@ class _Run:
 
     db: Store
     progress: IngestProgress | None
+    stories: GroupConfig | None = None
     report: IngestReport = field(default_factory=IngestReport)
     files_done: int = 0
     bytes_done: int = 0  # of the files finished
@@ -114,7 +121,7 @@ class _Run:
 
     def store(self, batch: IngestBatch) -> None:
         if batch.articles or batch.rejected:
-            self.report.add(store_batch(self.db, batch), ids=False)
+            self.report.add(store_batch(self.db, batch, self.stories), ids=False)
             self.articles += len(batch.articles)
         self.tell()
 
@@ -139,7 +146,11 @@ class _Run:
 
 
 def ingest_sources(
-    db: Store, sources: Sequence[str], max_bytes: int, progress: IngestProgress | None = None
+    db: Store,
+    sources: Sequence[str],
+    max_bytes: int,
+    progress: IngestProgress | None = None,
+    stories: GroupConfig | None = None,
 ) -> IngestReport:
     """Read, parse and store every source in batches (a ``.jsonl`` file streamed, see
     ``parse.stream_file``): memory is bounded by one batch, whatever the files' sizes, plus
@@ -154,7 +165,7 @@ def ingest_sources(
             sum(len(paths) for _s, paths, _f in plan),
             sum(_size(path) for _s, paths, _f in plan for path in paths),
         )
-    run = _Run(db, progress)
+    run = _Run(db, progress, stories)
     for source, paths, is_folder in plan:
         produced = False
         for path in paths:

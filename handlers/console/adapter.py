@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from bot.alerts.alert import Alert
-from bot.alerts.i18n import resolve_language
+from bot.alerts.i18n import resolve_language, t
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, catalog, execute
@@ -43,6 +43,25 @@ class ConsoleSender:
     async def notify(self, address: str, text: str) -> SendResult:
         self.count += 1
         self.stream.write("\n" + text + "\n")
+        self.stream.flush()
+        return SendResult(SENT, message_id=f"console-{self.count}")
+
+    async def edit(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        """A terminal cannot change printed text: the alert is printed again, marked as an
+        update of the earlier one."""
+        label = t(alert.language, "alert.updated")
+        self.stream.write(
+            f"\n[{label}: {message_id}]\n" + to_console(alert, color=self.color) + "\n"
+        )
+        self.stream.flush()
+        return SendResult(SENT, message_id=message_id)
+
+    async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        self.count += 1
+        label = t(alert.language, "alert.in_reply_to")
+        self.stream.write(
+            f"\n[{label} {message_id}]\n" + to_console(alert, color=self.color) + "\n"
+        )
         self.stream.flush()
         return SendResult(SENT, message_id=f"console-{self.count}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.alerts.alert import Alert, alert_fields
-from bot.alerts.fitting import compose_message, labelled, mark, safe_link
+from bot.alerts.fitting import also_line, compose_message, labelled, mark, safe_link
 from bot.alerts.i18n import t
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -48,5 +48,13 @@ def to_console(alert: Alert, *, color: bool = False) -> str:
         "source": labelled(t(lang, "alert.source"), _console_clean)(*fields["source"]),
         "published": labelled(t(lang, alert.date_label), _console_clean)(*fields["published"]),
         "link": f"{t(lang, 'alert.read_more')}: {url}" if url else "",
+        "also": also_line(
+            t(lang, "alert.also_reported"),
+            [m.name for m in alert.also],
+            t(lang, "alert.more_sources", n=alert.also_more) if alert.also_more else "",
+            _console_clean,
+        ),
     }
+    if alert.reply:
+        return "\n".join(p for p in (parts["also"], parts["keywords"]) if p)
     return compose_message(parts)

@@ -69,7 +69,7 @@ from bot.alerts.alert import Alert
 from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, SlackConfig
 from bot.delivery.pacing import Limit
-from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
+from bot.delivery.worker import FAILED, GONE, REFUSED, RETRY, SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, complete, error_reply, execute
 from handlers.offloop import run_off_loop, runs_off_loop
 from handlers.slack.format import escape_text, to_slack, unescape_text
@@ -112,6 +112,11 @@ MESSAGE_REFUSED_ERRORS = frozenset(
     }
 )  # fmt: skip  this message can never go (after the plain-text retry): FAILED, chat active
 
+# chat.update answers that mean this message will never be updated: reply in its thread instead
+UPDATE_REFUSED_ERRORS = frozenset({
+    "message_not_found", "cant_update_message", "edit_window_closed", "msg_too_long",
+})  # fmt: skip
+
 Ack = Callable[..., Awaitable[Any]]
 
 
@@ -147,6 +152,39 @@ class SlackSender:
         result, _ = await self._post(address, escape_text(text), None)
         return result
 
+    async def edit(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        """``chat.update`` of the story's alert (``message_id`` is its ts); REFUSED when
+        Slack will not update it (deleted, too old, not the bot's)."""
+        if not message_id:
+            return SendResult(REFUSED, error="no message ts to update")
+        fallback, blocks = to_slack(alert)
+        result, code = await self._update(address, message_id, fallback, blocks)
+        if code in INVALID_BLOCKS_ERRORS:
+            result, code = await self._update(address, message_id, fallback, None)
+        if code in UPDATE_REFUSED_ERRORS:
+            return SendResult(REFUSED, error=code)
+        return result
+
+    async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        """A short reply in the thread of the story's alert (its update was refused)."""
+        fallback, blocks = to_slack(alert)
+        thread = message_id or None
+        result, code = await self._post(address, fallback, blocks, thread)
+        if code in INVALID_BLOCKS_ERRORS:
+            result, _ = await self._post(address, fallback, None, thread)
+        return result
+
+    async def _update(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None
+    ) -> tuple[SendResult, str]:
+        try:
+            await self.client().chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            return api_error_result(exc), _error_code(exc)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SendResult(RETRY, error=f"network: {type(exc).__name__} {exc}".strip()), ""
+        return SendResult(SENT, message_id=ts), ""
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -166,13 +204,17 @@ class SlackSender:
         return self._client
 
     async def _post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        thread_ts: str | None = None,
     ) -> tuple[SendResult, str]:
         """One ``chat.postMessage``: (the result, Slack's error code or "")."""
         try:
             response = await self.client().chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False,
-                unfurl_media=False,
+                unfurl_media=False, thread_ts=thread_ts,
             )  # fmt: skip
         except SlackApiError as exc:
             return api_error_result(exc), _error_code(exc)

@@ -19,6 +19,7 @@ from bot.alerts.alert import Alert, alert_fields
 from bot.alerts.fitting import (
     Renderer,
     Span,
+    also_line,
     fit,
     fit_layout,
     join_parts,
@@ -72,6 +73,11 @@ def to_slack(alert: Alert) -> tuple[str, list[dict[str, Any]]]:
     Header ≤ 150, each mrkdwn text and the fallback ≤ 3000 UTF-16 units.
     """
     fields = alert_fields(alert)
+    also = _slack_also(alert)
+    if alert.reply:  # the short reply in the story's thread: who else, which keywords
+        keywords = fit(*fields["keywords"], _slack_label(alert, "alert.keywords"), SLACK_TEXT_LIMIT)
+        short = [{"type": "section", "text": _mrkdwn(x)} for x in (also, keywords) if x]
+        return also or keywords or "…", short
     title = fit(fields["title"][0], (), lambda s, _: _slack_plain(s), SLACK_HEADER_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title or "…"}}
@@ -83,10 +89,26 @@ def to_slack(alert: Alert) -> tuple[str, list[dict[str, Any]]]:
     keywords = fit(*fields["keywords"], _slack_label(alert, "alert.keywords"), SLACK_TEXT_LIMIT)
     if keywords:
         blocks.append({"type": "section", "text": _mrkdwn(keywords)})
+    if also:
+        blocks.append({"type": "section", "text": _mrkdwn(also)})
     context = _slack_context(alert, fields)
     if context:
         blocks.append({"type": "context", "elements": [_mrkdwn(item) for item in context]})
     return _slack_fallback(alert, fields), blocks
+
+
+def _slack_also(alert: Alert) -> str:
+    """``Also reported by: <url|Outlet>, …`` (links when safe), at most 3000 units."""
+    lang = alert.language
+    names = [m.name for m in alert.also]
+    linked = [
+        _slack_link(url, m.name) if (url := safe_link(m.url)) else mrkdwn_text(m.name)
+        for m in alert.also
+    ]
+    more = t(lang, "alert.more_sources", n=alert.also_more) if alert.also_more else ""
+    return also_line(
+        t(lang, "alert.also_reported"), names, more, mrkdwn_text, linked, budget=SLACK_TEXT_LIMIT
+    )
 
 
 def _slack_bold(text: str, spans: Sequence[Span]) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from telegram import Bot, BotCommand, LinkPreviewOptions, Message, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode, UpdateType
 from telegram.error import (
     BadRequest,
@@ -58,7 +58,7 @@ from bot.alerts.i18n import LANGUAGES
 from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.delivery.pacing import Limit, Pacer, acquire
-from bot.delivery.worker import FAILED, GONE, RETRY, SENT, SendResult
+from bot.delivery.worker import FAILED, GONE, REFUSED, RETRY, SENT, SendResult
 from handlers.commands import (
     ALIASES,
     VERBS,
@@ -92,6 +92,12 @@ GONE_MARKERS = (
     "need administrator rights", "bot is not a member", "bot was kicked", "user is deactivated",
     "group chat was deactivated", "chat is deactivated",
 )  # fmt: skip
+# 400 descriptions that mean the message cannot be edited (too old, deleted, not the bot's).
+UNEDITABLE_MARKERS = (
+    "message to edit not found", "message can't be edited", "message_id_invalid",
+    "message can't be found",
+)  # fmt: skip
+UNCHANGED_MARKER = "message is not modified"  # an edit redone after a crash: already done
 # 400 descriptions that mean Telegram rejected the message's HTML or length.
 MARKUP_MARKERS = (
     "can't parse entities", "can't find end tag", "unsupported start tag", "unclosed",
@@ -144,13 +150,68 @@ class TelegramSender:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=str(message.message_id))
 
-    async def _send(self, address: str, text: str, parse_mode: str | None) -> Message:
+    async def _send(
+        self, address: str, text: str, parse_mode: str | None, reply_to: int | None = None
+    ) -> Message:
+        reply = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
         return await self.bot.send_message(
             chat_id=chat_id(address),
             text=text,
             parse_mode=parse_mode,
             link_preview_options=NO_PREVIEW,
+            reply_parameters=reply,
         )
+
+    async def edit(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        """editMessageText of the story's alert; REFUSED when Telegram will not edit it (too
+        old, deleted), SENT when it already reads so (an edit redone after a crash)."""
+        if not message_id.isdigit():
+            return SendResult(REFUSED, error="no message id to edit")
+        text = to_telegram_html(alert)
+        try:
+            try:
+                await self._edit(address, int(message_id), text, ParseMode.HTML)
+            except BadRequest as exc:
+                if not _mentions(exc, MARKUP_MARKERS):
+                    raise
+                await self._edit(address, int(message_id), html_to_plain(text), None)
+        except BadRequest as exc:
+            if _mentions(exc, (UNCHANGED_MARKER,)):
+                return SendResult(SENT, message_id=message_id)
+            if _mentions(exc, UNEDITABLE_MARKERS):
+                return SendResult(REFUSED, error=f"BadRequest: {exc.message}")
+            return self._failure(address, exc)
+        except TelegramError as exc:
+            return self._failure(address, exc)
+        return SendResult(SENT, message_id=message_id)
+
+    async def _edit(self, address: str, message_id: int, text: str, parse_mode: str | None) -> None:
+        await self.bot.edit_message_text(
+            text,
+            chat_id=chat_id(address),
+            message_id=message_id,
+            parse_mode=parse_mode,
+            link_preview_options=NO_PREVIEW,
+        )
+
+    async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
+        """A short reply to the story's alert (its edit was refused)."""
+        text = to_telegram_html(alert)
+        reply_to = int(message_id) if message_id.isdigit() else None
+        try:
+            try:
+                message = await self._send(address, text, ParseMode.HTML, reply_to)
+            except BadRequest as exc:
+                if not _mentions(exc, MARKUP_MARKERS):
+                    raise
+                message = await self._send(address, html_to_plain(text), None, reply_to)
+        except TelegramError as exc:
+            return self._failure(address, exc)
+        return SendResult(SENT, message_id=str(message.message_id))
 
     def _failure(self, address: str, exc: TelegramError) -> SendResult:
         error = f"{type(exc).__name__}: {exc.message}"

@@ -13,6 +13,7 @@ import re
 from bot.alerts.alert import Alert, alert_fields
 from bot.alerts.fitting import (
     Renderer,
+    also_line,
     compose_message,
     fit_layout,
     labelled,
@@ -45,7 +46,28 @@ def to_telegram_html(alert: Alert) -> str:
         href = html.escape(url, quote=True)
         link = f'<a href="{href}">{_tg_escape(t(lang, "alert.read_more"))}</a>'
     fields = alert_fields(alert)
-    return fit_layout(fields, renderers, compose_message, TELEGRAM_LIMIT, {"link": link})
+    fixed = {"link": link, "also": _also(alert)}
+    if alert.reply:  # the short reply to the story's first message: who else, which keywords
+        return "\n".join(
+            p for p in (fixed["also"], renderers["keywords"](*fields["keywords"])) if p
+        )
+    return fit_layout(fields, renderers, compose_message, TELEGRAM_LIMIT, fixed)
+
+
+def _also(alert: Alert) -> str:
+    """``Juga diberitakan: <a>Outlet</a>, …`` (links when safe; plain when too long)."""
+    lang = alert.language
+    names = [m.name for m in alert.also]
+    linked = []
+    for m in alert.also:
+        url = safe_link(m.url)
+        linked.append(
+            f'<a href="{html.escape(url, quote=True)}">{_tg_escape(m.name)}</a>'
+            if url
+            else _tg_escape(m.name)
+        )
+    more = t(lang, "alert.more_sources", n=alert.also_more) if alert.also_more else ""
+    return also_line(t(lang, "alert.also_reported"), names, more, _tg_escape, linked)
 
 
 _LINK_RE = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)

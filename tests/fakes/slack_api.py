@@ -1,9 +1,10 @@
 """A small fake Slack Web API server (aiohttp.web) for the tests, on 127.0.0.1.
 
 Routes: ``POST /api/auth.test``, ``POST /api/chat.postMessage`` (records channel, text, blocks,
-unfurl flags; answers ``ok`` with a ``ts``) and ``POST /response/{id}``, a slash command's
-``response_url`` (records the JSON posted to it). Parameters are read from a JSON, urlencoded or
-multipart body and the query string.
+unfurl flags, thread_ts; answers ``ok`` with a ``ts``), ``POST /api/chat.update`` (replaces a
+posted message's text and blocks; ``message_not_found``, scripted ``cant_update_message``)
+and ``POST /response/{id}``, a slash command's ``response_url`` (records the JSON posted to
+it). Parameters are read from a JSON, urlencoded or multipart body and the query string.
 
 Tests inject failures for chat.postMessage, per channel or for any channel, consumed one per
 call (``rate_limited``, ``api_error``, ``server_error``, ``slow``), or make a channel fail for
@@ -58,6 +59,14 @@ def slow(seconds: float) -> Failure:
     return Failure(200, delay=seconds)
 
 
+def message_not_found() -> Failure:
+    return Failure(200, "message_not_found")
+
+
+def cant_update_message() -> Failure:
+    return Failure(200, "cant_update_message")
+
+
 def dropped() -> Failure:
     """Close the connection mid-request without answering (the message is not posted)."""
     return Failure(0)
@@ -71,6 +80,8 @@ class FakeSlack:
         self.port = 0
         self.messages: list[dict[str, Any]] = []  # accepted chat.postMessage calls
         self.attempts: list[dict[str, Any]] = []  # every chat.postMessage call
+        self.updates: list[dict[str, Any]] = []  # accepted chat.update calls
+        self._update_failures: dict[str, deque[Failure]] = {}
         self.responses: list[dict[str, Any]] = []  # JSON posted to a response_url
         self.auth_tests = 0
         self.unauthorized = 0  # calls with a wrong or missing token
@@ -108,6 +119,14 @@ class FakeSlack:
     def fail(self, *failures: Failure, channel: str = ANY) -> None:
         """Answer the next calls (to `channel`, or to any) with these, in order."""
         self._failures.setdefault(channel, deque()).extend(failures)
+
+    def fail_updates(self, *failures: Failure, channel: str = ANY) -> None:
+        """Answer the next chat.update calls (to `channel`, or to any) with these."""
+        self._update_failures.setdefault(channel, deque()).extend(failures)
+
+    def delete(self, channel: str, ts: str) -> None:
+        """A user deleted the message: it can no longer be updated."""
+        self.messages = [m for m in self.messages if (m["channel"], m["ts"]) != (channel, ts)]
 
     def gone(self, channel: str, error: str = "channel_not_found") -> None:
         """Every later post to `channel` fails with `error`."""
@@ -157,7 +176,28 @@ class FakeSlack:
         if method == "chat.postMessage":
             response = await self._post_message(params)
             return drop_connection(request) if response is DROP else response
+        if method == "chat.update":
+            return await self._update(params)
         return _json({"ok": False, "error": "unknown_method"}, status=404)
+
+    async def _update(self, params: dict[str, Any]) -> web.Response:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        failure = next_failure(self._update_failures, channel, ANY)
+        if failure is not None and (failure.status != 200 or failure.error):
+            return _failure(failure)
+        if channel in self._gone:
+            return _json({"ok": False, "error": self._gone[channel]})
+        message = next(
+            (m for m in self.messages if m["channel"] == channel and m["ts"] == ts), None
+        )
+        if message is None:
+            return _json({"ok": False, "error": "message_not_found"})
+        if self._over_limit(channel):
+            return _failure(rate_limited(1))
+        message["text"] = params.get("text", "")
+        message["blocks"] = _blocks(params.get("blocks"))
+        self.updates.append({"channel": channel, "ts": ts, "text": message["text"]})
+        return _json({"ok": True, "channel": channel, "ts": ts, "text": message["text"]})
 
     async def _post_message(self, params: dict[str, Any]) -> web.Response:
         channel = str(params.get("channel", ""))
@@ -182,6 +222,7 @@ class FakeSlack:
             "blocks": _blocks(params.get("blocks")),
             "unfurl_links": params.get("unfurl_links"),
             "unfurl_media": params.get("unfurl_media"),
+            "thread_ts": params.get("thread_ts"),
             "ts": ts,
         }
         self.messages.append(message)

@@ -1,7 +1,8 @@
 """A small fake Telegram Bot API server (aiohttp.web) for the tests, on 127.0.0.1.
 
 Routes ``/bot{token}/{method}``: getMe, deleteWebhook, setWebhook, getWebhookInfo, getUpdates
-(long poll with offsets, woken when an update is queued), sendMessage, setMyCommands,
+(long poll with offsets, woken when an update is queued), sendMessage, editMessageText,
+setMyCommands,
 getMyCommands, close, logOut, sendPhoto (a multipart upload). Parameters are read from the query
 string and from a JSON, urlencoded or multipart body (python-telegram-bot posts urlencoded forms
 whose non-string values are JSON-encoded).
@@ -34,7 +35,7 @@ JSON_PARAMS = frozenset({
     "link_preview_options", "reply_parameters", "reply_markup", "entities", "commands",
     "scope", "allowed_updates",
 })  # fmt: skip
-INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_thread_id"})
+INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_thread_id", "message_id"})
 FLOAT_PARAMS = frozenset({"timeout"})
 BOOL_PARAMS = frozenset({"drop_pending_updates", "disable_notification", "protect_content"})
 
@@ -99,6 +100,14 @@ def chat_type_of(chat_id: int) -> str:
     return "supergroup" if str(chat_id).startswith("-100") else "group"
 
 
+def edit_not_found() -> Failure:
+    return Failure(400, "Bad Request: message to edit not found")
+
+
+def cant_edit() -> Failure:
+    return Failure(400, "Bad Request: message can't be edited")
+
+
 class FakeTelegram:
     """The fake Bot API. ``await start()`` then point the bot at ``base_url``."""
 
@@ -111,6 +120,9 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every request: (method, params)
         self.sent: list[dict[str, Any]] = []  # accepted sendMessage params + message_id
         self.photos: list[dict[str, Any]] = []  # accepted sendPhoto params (photo: bytes)
+        # accepted editMessageText params; the edited message in `sent` gets the new text
+        self.edits: list[dict[str, Any]] = []
+        self.edit_failures: dict[int | None, deque[Failure]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}  # (scope, lang) -> list
         self.webhook: dict[str, Any] = {}
         self.allowed_updates: list[str] | None = None
@@ -154,6 +166,16 @@ class FakeTelegram:
     def fail(self, *failures: Failure, chat_id: int | None = None) -> None:
         """Answer the next sendMessage calls (to `chat_id`, or to any chat) with `failures`."""
         self.failures.setdefault(chat_id, deque()).extend(failures)
+
+    def fail_edits(self, *failures: Failure, chat_id: int | None = None) -> None:
+        """Answer the next editMessageText calls (to `chat_id`, or any chat) with `failures`."""
+        self.edit_failures.setdefault(chat_id, deque()).extend(failures)
+
+    def delete(self, chat_id: int, message_id: int) -> None:
+        """The message is deleted in the chat (by a user): it can no longer be edited."""
+        self.sent = [
+            m for m in self.sent if (m["chat_id"], m["message_id"]) != (chat_id, message_id)
+        ]
 
     def enforce_limits(self, on: bool = True) -> None:
         """429 (retry_after 1) for a send over 1/s per chat, 20/min per group or 30/s overall."""
@@ -417,6 +439,55 @@ class FakeTelegram:
 
     def photos_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [p for p in self.photos if p["chat_id"] == chat_id]
+
+    async def _api_editmessagetext(self, params: dict[str, Any]) -> web.Response:
+        chat_id, message_id = params.get("chat_id"), params.get("message_id")
+        if (
+            not isinstance(chat_id, int)
+            or not isinstance(message_id, int)
+            or not params.get("text")
+        ):
+            return _error(400, "Bad Request: chat_id, message_id and text are required")
+        failure = next_failure(self.edit_failures, chat_id, None)
+        if failure is not None and failure.status == 0:
+            return DROP
+        if failure is not None and failure.status != 200:
+            return _error(failure.status, failure.description, failure.parameters)
+        message = next(
+            (m for m in self.sent if m["chat_id"] == chat_id and m["message_id"] == message_id),
+            None,
+        )
+        if message is None:
+            return _error(400, "Bad Request: message to edit not found")
+        if message["text"] == params["text"]:
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message"
+                " content and reply markup are exactly the same as a current"
+                " content and reply markup of the message",
+            )
+        if self.enforcing and self._over_limit(chat_id):
+            self.violations += 1
+            return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        message["text"] = params["text"]
+        message["parse_mode"] = params.get("parse_mode")
+        self.edits.append(dict(params))
+        chat = self.chat(chat_id, chat_type_of(chat_id))
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "edit_date": int(time.time()),
+                "text": params["text"],
+                "from": {
+                    "id": self.bot_id,
+                    "is_bot": True,
+                    "first_name": "Kabar",
+                    "username": self.username,
+                },
+            }
+        )
 
     def _next_failure(self, chat_id: int) -> Failure | None:
         return next_failure(self.failures, chat_id, None)

@@ -1,0 +1,135 @@
+"""The story grouper: each new article joins the story of its best earlier match inside the
+time window, or starts a story of its own (story id = the founding article's id)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .features import WEIGHTS, features_of
+from .model import StoryFeatures, StoryInput
+from .source import CandidateSource, MemorySource
+
+DATE_CONFLICT = 0.5  # score factor when two articles date their events on different days
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    window_hours: float = 48.0
+    threshold: float = 0.30  # same-language score needed to join
+    cross_threshold: float = 0.30  # cross-language score needed to join
+    near_copy_bands: int = 2  # shared LSH bands that make a near-copy outright
+    bucket_cap: int = 32  # candidates read per LSH bucket
+    term_cap: int = 64  # candidates read per term; a term this common is ignored
+    rerank: int = 24  # best candidates by term overlap scored in full
+
+
+@dataclass(frozen=True)
+class Match:
+    article_id: int
+    story_id: int
+    score: float
+    shared_bands: int
+
+
+class StoryIndex:
+    def __init__(
+        self, source: CandidateSource | None = None, config: GroupConfig | None = None
+    ) -> None:
+        self.source: CandidateSource = source if source is not None else MemorySource()
+        self.config = config or GroupConfig()
+
+    def assign(self, article: StoryInput) -> int:
+        """Story id of ``article`` (added to the index)."""
+        return self.assign_features(article.id, features_of(article))
+
+    def assign_features(self, article_id: int, feats: StoryFeatures) -> int:
+        match = self.best_match(feats)
+        story_id = match.story_id if match else article_id
+        self.source.add(article_id, feats, story_id)
+        return story_id
+
+    def best_match(self, feats: StoryFeatures) -> Match | None:
+        """The best earlier article above the thresholds, or None (index unchanged)."""
+        cfg = self.config
+        window = timedelta(hours=cfg.window_hours)
+        lo, hi = feats.published - window, feats.published + window
+        bands: dict[int, int] = {}
+        for key in feats.buckets:
+            for aid in self.source.recent(key, lo, hi, cfg.bucket_cap):
+                bands[aid] = bands.get(aid, 0) + 1
+        rarity: dict[str, float] = {}
+        overlap: dict[int, float] = {}
+        for term, weight in feats.terms.items():
+            if term.startswith("w:"):
+                continue
+            ids = self.source.recent(term, lo, hi, cfg.term_cap)
+            rarity[term] = _rarity(len(ids), cfg.term_cap)
+            if rarity[term] <= 0:
+                continue
+            for aid in ids:
+                overlap[aid] = overlap.get(aid, 0.0) + weight * weight * rarity[term]
+        ranked = sorted(overlap, key=lambda a: (-overlap[a], -a))[: cfg.rerank]
+        pool = sorted(set(ranked) | set(bands))
+        return self._pick(feats, pool, bands, rarity)
+
+    def _pick(
+        self, feats: StoryFeatures, pool: list[int], bands: dict[int, int], rarity: dict[str, float]
+    ) -> Match | None:
+        cfg = self.config
+        found = self.source.features(pool)
+        best: tuple[float, float, int] | None = None
+        for aid in pool:
+            other = found.get(aid)
+            if other is None:
+                continue
+            score = similarity(feats, other, rarity)
+            near = bands.get(aid, 0) >= cfg.near_copy_bands
+            need = cfg.threshold if other.lang == feats.lang else cfg.cross_threshold
+            if not near and score < need:
+                continue
+            gap = abs((feats.published - other.published).total_seconds())
+            key = (1.0 + score if near else score, -gap, aid)
+            if best is None or key > best:
+                best = key
+        if best is None:
+            return None
+        aid = best[2]
+        story = self.source.stories([aid]).get(aid, aid)
+        return Match(article_id=aid, story_id=story, score=best[0], shared_bands=bands.get(aid, 0))
+
+
+def _rarity(df: int, cap: int, half: float = 4.0) -> float:
+    """1 for a term no other article in the window has, 1/2 at ``half`` articles, falling
+    like 1/df; 0 (ignored) once the term reaches the cap."""
+    return 0.0 if df >= cap else half / (half + df)
+
+
+def similarity(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float]) -> float:
+    """Overlap of shared terms, each weighted by its rarity in the window, over the geometric
+    mean of both articles' (static) sizes. Plain words count only within one language."""
+    neutral = _score(a, b, rarity, lambda t: not t.startswith("w:"))
+    best = neutral if a.lang != b.lang else max(neutral, _score(a, b, rarity, lambda t: True))
+    return best * DATE_CONFLICT if _dates_disagree(a, b) else best
+
+
+def _dates_disagree(a: StoryFeatures, b: StoryFeatures) -> bool:
+    """Both name days (``Rabu (13/9)``, ``on Wednesday``) and none in common."""
+    da = {t for t in a.terms if t.startswith("d:")}
+    db = {t for t in b.terms if t.startswith("d:")}
+    return bool(da and db and not da & db)
+
+
+def _score(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float], keep) -> float:
+    size_a = sum(w * w for t, w in a.terms.items() if keep(t))
+    size_b = sum(w * w for t, w in b.terms.items() if keep(t))
+    if not size_a or not size_b:
+        return 0.0
+    shared = sum(
+        w * b.terms[t] * rarity.get(t, 1.0) for t, w in a.terms.items() if keep(t) and t in b.terms
+    )
+    return shared / math.sqrt(size_a * size_b)
+
+
+__all__ = ["WEIGHTS", "GroupConfig", "Match", "StoryIndex", "similarity"]

@@ -1,0 +1,86 @@
+"""Where the index finds candidates: a protocol, and the in-memory implementation.
+
+The app backs the protocol with SQL (one row per article and index key, an index on
+``(key, published)``); ``MemorySource`` is the reference implementation and what tests and the
+benchmark use.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from .model import StoryFeatures
+
+
+class CandidateSource(Protocol):
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
+        """Ids of articles with index ``key`` published in [lo, hi], most recent first,
+        at most ``limit``."""
+        ...
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]: ...
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]: ...
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None: ...
+
+
+class MemorySource:
+    """Postings per key, sorted by publication time.
+
+    With a ``retention``, articles published more than that before the newest one are
+    forgotten (never a candidate again; their story ids are kept), which bounds memory for a
+    long, roughly chronological stream; an article arriving later than that is not indexed.
+    Without one (the default) nothing is forgotten."""
+
+    def __init__(self, retention: timedelta | None = None) -> None:
+        self.retention = retention
+        self._postings: dict[str, list[tuple[datetime, int]]] = {}
+        self._features: dict[int, StoryFeatures] = {}
+        self._stories: dict[int, int] = {}
+        self._by_time: list[tuple[datetime, int]] = []
+        self._newest: datetime | None = None
+
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
+        plist = self._postings.get(key)
+        if not plist:
+            return []
+        start = bisect.bisect_left(plist, (lo, -1))
+        end = bisect.bisect_right(plist, (hi, 1 << 62))
+        return [aid for _, aid in plist[max(start, end - limit) : end][::-1]]
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
+        return {i: self._features[i] for i in ids if i in self._features}
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]:
+        return {i: self._stories[i] for i in ids if i in self._stories}
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
+        self._stories[article_id] = story_id
+        self._features[article_id] = features
+        entry = (features.published, article_id)
+        for key in features.index_keys():
+            bisect.insort(self._postings.setdefault(key, []), entry)
+        heapq.heappush(self._by_time, entry)
+        if self._newest is None or features.published > self._newest:
+            self._newest = features.published
+        if self.retention is not None:
+            self._forget(self._newest - self.retention)
+
+    def _forget(self, cutoff: datetime) -> None:
+        while self._by_time and self._by_time[0][0] < cutoff:
+            published, aid = heapq.heappop(self._by_time)
+            feats = self._features.pop(aid, None)
+            for key in feats.index_keys() if feats else ():
+                plist = self._postings.get(key)
+                if plist is None:
+                    continue
+                i = bisect.bisect_left(plist, (published, aid))
+                if i < len(plist) and plist[i] == (published, aid):
+                    del plist[i]
+                if not plist:
+                    del self._postings[key]
