@@ -21,7 +21,7 @@ from bot.config import (
 )
 from bot.ingest.sources import ingest_sources
 from bot.ingest.urls import redact_url
-from bot.matching.passes import ArticleMatches, matching_pass
+from bot.matching.passes import ArticleMatches, PassResult, matching_pass
 from bot.matching.query import QueryError, parse_query
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
 
@@ -134,9 +134,7 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     warn_keyword_drift(db, config)
     warn_feed_drift(db, config)
     if args.dry_run:
-        result = matching_pass(db, dry_run=True)
-        for item in result.details:
-            print(describe_match(item))
+        result = matching_pass(db, dry_run=True, on_batch=print_matches)
         print(
             f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
             " nothing queued or sent)"
@@ -146,6 +144,12 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     from bot.platforms import build_platforms, console_platform
 
     return check_once(config, db, [*build_platforms(config, db), console_platform()])
+
+
+def print_matches(batch: PassResult) -> None:
+    """One dry-run batch's matches, printed as they come (nothing kept to the end)."""
+    for item in batch.details:
+        print(describe_match(item))
 
 
 def describe_match(item: ArticleMatches) -> str:
