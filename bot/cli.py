@@ -23,6 +23,7 @@ from bot.ingest.sources import ingest_sources
 from bot.ingest.urls import redact_url
 from bot.matching.passes import ArticleMatches, PassResult, matching_pass
 from bot.matching.query import QueryError, parse_query
+from bot.progress import terminal_bar
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
 
 
@@ -116,7 +117,12 @@ def warn_keyword_drift(db: Store, config: Config) -> None:
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     try:
         db = configured_store(config)
-        report = ingest_sources(db, args.sources, config.ingest.max_bytes)
+        bar = terminal_bar()
+        try:
+            report = ingest_sources(db, args.sources, config.ingest.max_bytes, bar)
+        finally:
+            if bar is not None:
+                bar.close()
     except DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
         if is_corrupt(exc):
             raise  # the damaged-database line, like every other command
