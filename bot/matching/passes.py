@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -91,22 +92,38 @@ class PassResult:
     details: list[ArticleMatches]  # one batch's matches, on a dry run only (never summed)
 
 
+PAUSE = PassResult(0, 0, 0, [])  # a time slice is used up: nothing new is written yet
+
+
 def matching_batches(
     db: Store,
     batch_size: int = 500,
     dry_run: bool = False,
     index: KeywordIndex | None = None,
+    slice_seconds: float | None = None,
 ) -> Iterator[PassResult]:
     """Check every unchecked article, one batch at a time: queue its alerts and mark it
     checked in one transaction per batch (nothing is written on a dry run). Yields each
-    batch's result, so an async caller can let other work run in between."""
+    batch's result, so an async caller can let other work run in between; with
+    ``slice_seconds`` it also yields ``PAUSE`` (all zeros) whenever that much time has gone by
+    since the last yield, in the middle of a batch's matching (outside any transaction)."""
     index = index if index is not None else current_index(db)
     warn_rejected(index)
     subs = db.chats.subscribers()
     last_id = 0
+    clock, budget = time.perf_counter, slice_seconds or 0.0
+    deadline = clock() + budget if slice_seconds is not None else None
     while articles := db.articles.unchecked(batch_size, after_id=last_id):
         last_id = articles[-1].id
-        matched = match_articles(index, articles)
+        if deadline is None:
+            matched = match_articles(index, articles)
+        else:
+            matched = []
+            for article in articles:
+                matched.extend(match_articles(index, (article,)))
+                if clock() >= deadline:
+                    yield PAUSE
+                    deadline = clock() + budget
         queued = 0
         if not dry_run:
             queued = db.outbox.record_matches([a.id for a in articles], plan_alerts(matched, subs))
@@ -114,6 +131,8 @@ def matching_batches(
         del matched  # the caller holds the only reference: one batch's details at a time
         yield result
         del result
+        if deadline is not None:
+            deadline = clock() + budget
 
 
 def add_results(results: Iterable[PassResult]) -> PassResult:
