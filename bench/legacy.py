@@ -100,3 +100,17 @@ def claim_due_old(db: Any, limit: int, lease_seconds: float = 120.0) -> list[int
             [(now_db(lease_seconds), row[0]) for row in rows],
         )
     return [row[0] for row in rows]
+
+
+async def matching_pass_old(db: Any) -> int:
+    """The previous ``Service._one_pass`` loop: yield to the event loop once per batch of 500
+    articles (on count, not on time). Returns the number of articles checked."""
+    import asyncio
+
+    from bot.matching.passes import IndexCache, matching_batches
+
+    checked = 0
+    for batch in matching_batches(db, 500, index=IndexCache().get(db)):
+        checked += batch.checked
+        await asyncio.sleep(0)
+    return checked

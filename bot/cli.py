@@ -21,8 +21,9 @@ from bot.config import (
 )
 from bot.ingest.sources import ingest_sources
 from bot.ingest.urls import redact_url
-from bot.matching.passes import ArticleMatches, matching_pass
+from bot.matching.passes import ArticleMatches, PassResult, matching_pass
 from bot.matching.query import QueryError, parse_query
+from bot.progress import terminal_bar
 from bot.stories.assign import backfill, stories_config
 from bot.stories.listing import stories_json, stories_text
 from store import DatabaseError, Store, StoreError, damaged, is_corrupt, open_store
@@ -121,9 +122,14 @@ def warn_keyword_drift(db: Store, config: Config) -> None:
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     try:
         db = configured_store(config)
-        report = ingest_sources(
-            db, args.sources, config.ingest.max_bytes, stories=stories_config(config)
-        )
+        bar = terminal_bar()
+        try:
+            report = ingest_sources(
+                db, args.sources, config.ingest.max_bytes, bar, stories=stories_config(config)
+            )
+        finally:
+            if bar is not None:
+                bar.close()
     except DatabaseError as exc:  # a full disk, a read-only file: nothing was stored
         if is_corrupt(exc):
             raise  # the damaged-database line, like every other command
@@ -141,9 +147,7 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     warn_keyword_drift(db, config)
     warn_feed_drift(db, config)
     if args.dry_run:
-        result = matching_pass(db, dry_run=True)
-        for item in result.details:
-            print(describe_match(item))
+        result = matching_pass(db, dry_run=True, on_batch=print_matches)
         print(
             f"checked {counted(result.checked, 'article')}, {result.matched} matched (dry run:"
             " nothing queued or sent)"
@@ -153,6 +157,12 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     from bot.platforms import build_platforms, console_platform
 
     return check_once(config, db, [*build_platforms(config, db), console_platform()])
+
+
+def print_matches(batch: PassResult) -> None:
+    """One dry-run batch's matches, printed as they come (nothing kept to the end)."""
+    for item in batch.details:
+        print(describe_match(item))
 
 
 def describe_match(item: ArticleMatches) -> str:

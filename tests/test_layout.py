@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "store")
 
-ENTRY = ("bot.cli", "bot.__main__", "bot.demo", "bot.platforms")
+ENTRY = ("bot.cli", "bot.__main__", "bot.demo", "bot.platforms", "bot.progress")
 CORE = ("bot.ingest", "bot.matching", "bot.alerts", "bot.delivery", "bot.config", "bot.stories")
 # layer -> the layers it may import (its own included)
 LAYERS = {
@@ -32,6 +32,7 @@ OWNERS = {
     "prometheus_client": ("bot.app.metrics",),
     "matplotlib": ("handlers.telegram.chart",),
     "aiohttp": ("bot.app.http", "handlers.slack"),
+    "rich": ("bot.progress",),
 }
 
 

@@ -31,6 +31,10 @@ MAX_FEED_BACKOFF_SECONDS = 6 * 3600
 PASS_AT = "service.last_match_at"  # when the last matching pass started (UTC, stored format)
 PASS_SECONDS = "service.last_match_seconds"  # how long it took
 PASS_CHECKED = "service.last_match_checked"  # articles it checked
+# the pass yields to the event loop after this much work (on time, not per batch: a command or
+# a Slack acknowledgement waits at most about this long; bench/bench_responsive.py)
+PASS_SLICE_SECONDS = 0.005
+PASS_BATCH = 200  # articles per transaction (fetch + record stay short between slices)
 
 
 def feed_backoff(interval: float, failures: int) -> float:
@@ -130,7 +134,12 @@ class Service:
         self.last_pass_started = started = time.monotonic()
         at = now_db()
         results = []
-        for batch in matching_batches(self.db, index=self._index_cache.get(self.db)):
+        for batch in matching_batches(
+            self.db,
+            PASS_BATCH,
+            index=self._index_cache.get(self.db),
+            slice_seconds=PASS_SLICE_SECONDS,
+        ):
             results.append(batch)
             await asyncio.sleep(0)
         result = add_results(results)

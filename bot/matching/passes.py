@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from bot.matching.index import KeywordIndex, QueryMatch
@@ -88,7 +89,10 @@ class PassResult:
     checked: int
     matched: int
     queued: int
-    details: list[ArticleMatches]  # filled on a dry run only (bounded memory otherwise)
+    details: list[ArticleMatches]  # one batch's matches, on a dry run only (never summed)
+
+
+PAUSE = PassResult(0, 0, 0, [])  # a time slice is used up: nothing new is written yet
 
 
 def matching_batches(
@@ -96,35 +100,67 @@ def matching_batches(
     batch_size: int = 500,
     dry_run: bool = False,
     index: KeywordIndex | None = None,
+    slice_seconds: float | None = None,
 ) -> Iterator[PassResult]:
     """Check every unchecked article, one batch at a time: queue its alerts and mark it
     checked in one transaction per batch (nothing is written on a dry run). Yields each
-    batch's result, so an async caller can let other work run in between."""
+    batch's result, so an async caller can let other work run in between; with
+    ``slice_seconds`` it also yields ``PAUSE`` (all zeros) whenever that much time has gone by
+    since the last yield, in the middle of a batch's matching (outside any transaction)."""
     index = index if index is not None else current_index(db)
     warn_rejected(index)
     subs = db.chats.subscribers()
     last_id = 0
+    clock, budget = time.perf_counter, slice_seconds or 0.0
+    deadline = clock() + budget if slice_seconds is not None else None
     while articles := db.articles.unchecked(batch_size, after_id=last_id):
         last_id = articles[-1].id
-        matched = match_articles(index, articles)
+        if deadline is None:
+            matched = match_articles(index, articles)
+        else:
+            matched = []
+            for article in articles:
+                matched.extend(match_articles(index, (article,)))
+                if clock() >= deadline:
+                    yield PAUSE
+                    deadline = clock() + budget
         queued = 0
         if not dry_run:
             queued = db.outbox.record_matches([a.id for a in articles], plan_alerts(matched, subs))
-        yield PassResult(len(articles), len(matched), queued, matched if dry_run else [])
+        result = PassResult(len(articles), len(matched), queued, matched if dry_run else [])
+        del matched  # the caller holds the only reference: one batch's details at a time
+        yield result
+        del result
+        if deadline is not None:
+            deadline = clock() + budget
 
 
 def add_results(results: Iterable[PassResult]) -> PassResult:
-    total = PassResult(0, 0, 0, [])
+    """The counts summed; ``details`` stay empty (a dry run's caller reads each batch's as it
+    comes, see ``matching_pass``'s ``on_batch``, so memory stays bounded by one batch)."""
+    checked = matched = queued = 0
     for result in results:
-        total = PassResult(
-            total.checked + result.checked,
-            total.matched + result.matched,
-            total.queued + result.queued,
-            total.details + result.details,
+        checked, matched, queued = (
+            checked + result.checked,
+            matched + result.matched,
+            queued + result.queued,
         )
-    return total
+    return PassResult(checked, matched, queued, [])
 
 
-def matching_pass(db: Store, batch_size: int = 500, dry_run: bool = False) -> PassResult:
-    """A whole matching pass (see matching_batches)."""
-    return add_results(matching_batches(db, batch_size, dry_run))
+def matching_pass(
+    db: Store,
+    batch_size: int = 500,
+    dry_run: bool = False,
+    on_batch: Callable[[PassResult], None] | None = None,
+) -> PassResult:
+    """A whole matching pass (see matching_batches): the summed counts. ``on_batch`` sees each
+    batch's result (with its details on a dry run) before the next batch is matched."""
+
+    def batches() -> Iterator[PassResult]:
+        for result in matching_batches(db, batch_size, dry_run):
+            if on_batch is not None:
+                on_batch(result)
+            yield PassResult(result.checked, result.matched, result.queued, [])
+
+    return add_results(batches())
