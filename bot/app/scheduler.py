@@ -92,46 +92,22 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
     wrap = wrap or (lambda func: func)
     now = datetime.now(UTC)
-    scheduler.add_job(
-        wrap(service.match_and_deliver),
-        "interval",
-        seconds=config.schedule.check_seconds,
-        id="match",
-        replace_existing=True,
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        wrap(service.deliver),
-        "interval",
-        seconds=config.schedule.deliver_seconds,
-        id="deliver",
-        replace_existing=True,
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        wrap(service.cleanup),
-        "interval",
-        hours=6,
-        id="cleanup",
-        replace_existing=True,
-        next_run_time=now + timedelta(minutes=5),
-    )
     feed_jobs = FeedJobs(scheduler, config, service, wrap)
-    scheduler.add_job(
-        wrap(feed_jobs.sync),
-        "interval",
-        seconds=FEED_SYNC_SECONDS,
-        id="feeds",
-        replace_existing=True,
-        next_run_time=now + timedelta(seconds=FEED_SYNC_SECONDS),
+    jobs: tuple[tuple[str, Job, float, timedelta], ...] = (  # id, job, every (s), first run in
+        ("match", service.match_and_deliver, config.schedule.check_seconds, timedelta()),
+        ("deliver", service.deliver, config.schedule.deliver_seconds, timedelta()),
+        ("cleanup", service.cleanup, 6 * 3600, timedelta(minutes=5)),
+        ("feeds", feed_jobs.sync, FEED_SYNC_SECONDS, timedelta(seconds=FEED_SYNC_SECONDS)),
+        ("feed-health", service.check_feed_health, HEALTH_SECONDS, timedelta(minutes=1)),
     )
-    scheduler.add_job(
-        wrap(service.check_feed_health),
-        "interval",
-        seconds=HEALTH_SECONDS,
-        id="feed-health",
-        replace_existing=True,
-        next_run_time=now + timedelta(minutes=1),
-    )
+    for job_id, job, every, first in jobs:
+        scheduler.add_job(
+            wrap(job),
+            "interval",
+            seconds=every,
+            id=job_id,
+            replace_existing=True,
+            next_run_time=now + first,
+        )
     feed_jobs.sync_now()
     return scheduler
