@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,20 @@ class StoryFeatures:
     published: datetime
     buckets: tuple[str, ...]
     terms: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def neutral_size(self) -> float:
+        """Sum of squared weights of the language-neutral terms (not ``w:`` words)."""
+        return sum(w * w for t, w in self.terms.items() if not t.startswith("w:"))
+
+    @cached_property
+    def size(self) -> float:
+        """Sum of squared weights of every term."""
+        return sum(w * w for w in self.terms.values())
+
+    @cached_property
+    def dates(self) -> frozenset[str]:
+        return frozenset(t for t in self.terms if t.startswith("d:"))
 
     def index_keys(self) -> tuple[str, ...]:
         """Index keys (bucket keys, then the language-neutral terms), the rows to store."""

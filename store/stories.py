@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -38,7 +39,15 @@ def features(db: Database, ids: Iterable[int]) -> dict[int, StoryFeatures]:
         f"SELECT article_id, features FROM story_articles WHERE article_id IN ({_marks(wanted)})",
         wanted,
     )
-    return {aid: StoryFeatures.from_json(raw) for aid, raw in rows}
+    return {aid: _parsed(raw) for aid, raw in rows}
+
+
+@lru_cache(maxsize=4096)
+def _parsed(raw: str) -> StoryFeatures:
+    """Stored features, parsed once per distinct text (a recent article is a candidate for
+    many later ones; keyed by the text itself, so a reused row id can never return another
+    article's features)."""
+    return StoryFeatures.from_json(raw)
 
 
 def stories(db: Database, ids: Iterable[int]) -> dict[int, int]:

@@ -109,26 +109,29 @@ def _rarity(df: int, cap: int, half: float = 4.0) -> float:
 def similarity(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float]) -> float:
     """Overlap of shared terms, each weighted by its rarity in the window, over the geometric
     mean of both articles' (static) sizes. Plain words count only within one language."""
-    neutral = _score(a, b, rarity, lambda t: not t.startswith("w:"))
-    best = neutral if a.lang != b.lang else max(neutral, _score(a, b, rarity, lambda t: True))
+    shared = a.terms.keys() & b.terms.keys()
+    neutral_shared = 0.0
+    word_shared = 0.0
+    for t in sorted(shared):  # sorted: the same sum whatever the dicts' order
+        value = a.terms[t] * b.terms[t] * rarity.get(t, 1.0)
+        if t.startswith("w:"):
+            word_shared += value
+        else:
+            neutral_shared += value
+    best = _ratio(neutral_shared, a.neutral_size, b.neutral_size)
+    if a.lang == b.lang:
+        best = max(best, _ratio(neutral_shared + word_shared, a.size, b.size))
     return best * DATE_CONFLICT if _dates_disagree(a, b) else best
 
 
 def _dates_disagree(a: StoryFeatures, b: StoryFeatures) -> bool:
     """Both name days (``Rabu (13/9)``, ``on Wednesday``) and none in common."""
-    da = {t for t in a.terms if t.startswith("d:")}
-    db = {t for t in b.terms if t.startswith("d:")}
-    return bool(da and db and not da & db)
+    return bool(a.dates and b.dates and not a.dates & b.dates)
 
 
-def _score(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float], keep) -> float:
-    size_a = sum(w * w for t, w in a.terms.items() if keep(t))
-    size_b = sum(w * w for t, w in b.terms.items() if keep(t))
+def _ratio(shared: float, size_a: float, size_b: float) -> float:
     if not size_a or not size_b:
         return 0.0
-    shared = sum(
-        w * b.terms[t] * rarity.get(t, 1.0) for t, w in a.terms.items() if keep(t) and t in b.terms
-    )
     return shared / math.sqrt(size_a * size_b)
 
 
