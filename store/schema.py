@@ -181,6 +181,13 @@ MIGRATIONS: list[list[str]] = [
         "INSERT OR REPLACE INTO meta (key, value) SELECT 'stories_backfill_upto',"
         " CAST(COALESCE(MAX(id), 0) AS TEXT) FROM articles",
     ],
+    # 7: story candidates are read newest first with the article id as tie-breaker
+    # (store/stories.py recent): the index serves that whole order, so a key shared by many
+    # articles published at one moment is never sorted
+    [
+        "CREATE INDEX story_keys_order ON story_keys(key, published, article_id)",
+        "DROP INDEX story_keys_by_key",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
