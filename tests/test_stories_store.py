@@ -95,10 +95,11 @@ def test_two_instances_taking_turns_agree_with_one(db, connect) -> None:
 def test_story_keys_are_found_by_key_and_time(db) -> None:
     plan = db.conn.execute(
         "EXPLAIN QUERY PLAN SELECT article_id FROM story_keys WHERE key = ? AND published"
-        " BETWEEN ? AND ? ORDER BY published DESC LIMIT 5",
+        " BETWEEN ? AND ? ORDER BY published DESC, article_id DESC LIMIT 5",
         ["x", "a", "b"],
     ).fetchall()
-    assert any("story_keys_by_key" in row[-1] for row in plan)
+    assert any("story_keys_order" in row[-1] for row in plan)
+    assert not any("TEMP B-TREE" in row[-1] for row in plan)  # the index serves the order
 
 
 def _old_database(path: Path, items: Sequence[Labelled]) -> None:
