@@ -87,9 +87,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(folder: Path, tg: FakeTelegram, slack: FakeSlack, name: str = "config") -> Path:
-    """A config for one instance (each instance its own Slack port, all one database)."""
+def write_config(
+    folder: Path, tg: FakeTelegram, slack: FakeSlack | None, name: str = "config"
+) -> Path:
+    """A config for one instance (each instance its own Slack port, all one database);
+    Telegram only when ``slack`` is None."""
     path = folder / f"{name}.toml"
+    slack_part = (
+        f"""[slack]
+bot_token = "{slack.token}"
+signing_secret = "reliability-test"
+base_url = "{slack.base_url}"
+host = "127.0.0.1"
+port = {free_port()}
+"""
+        if slack is not None
+        else ""
+    )
     path.write_text(f"""
 [store]
 path = "kabar.db"
@@ -100,13 +114,7 @@ claim_lease_seconds = 3
 [telegram]
 token = "{tg.token}"
 base_url = "{tg.base_url}"
-[slack]
-bot_token = "{slack.token}"
-signing_secret = "reliability-test"
-base_url = "{slack.base_url}"
-host = "127.0.0.1"
-port = {free_port()}
-""")
+{slack_part}""")
     return path
 
 

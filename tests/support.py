@@ -8,12 +8,14 @@ import string
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any
 
 from bot.alerts.alert import Alert
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, SendResult
 from store import Store
+from store.models import ArticleIn
 
 
 class RecordingSender:
@@ -113,3 +115,25 @@ def placeholders(message: str) -> set[str]:
     """The ``str.format`` field names used in ``message``: ``"{n} of {total:d}"`` -> n, total."""
     fields = (field for _, field, _, _ in string.Formatter().parse(message) if field is not None)
     return {field.split(".", 1)[0].split("[", 1)[0] for field in fields if field}
+
+
+@cache
+def _eval_articles() -> dict[str, object]:
+    from bench.stories_eval import load_eval_set
+
+    return {it.key: it.article for it in load_eval_set()}
+
+
+def eval_article(key: str, query: str = "", origin: str = "") -> ArticleIn:
+    """One article of the stories evaluation set (tests/fixtures/stories), as ingested:
+    linked at ``https://news.example/KEY`` plus ``query``."""
+    a: Any = _eval_articles()[key]
+    return ArticleIn(
+        text=a.text,
+        title=a.title,
+        source=a.source,
+        lang=a.lang,
+        published=a.published,
+        url=f"https://news.example/{key}{query}",
+        origin=origin,
+    )

@@ -9,7 +9,14 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from bench.bench_reliability import TITLE, Scenario, prepare_store, run_scenario, start_bot
+from bench.bench_reliability import (
+    TITLE,
+    Scenario,
+    prepare_store,
+    run_scenario,
+    start_bot,
+    write_config,
+)
 from store import open_store
 from tests.fakes import telegram_api
 from tests.fakes.telegram_api import FakeTelegram
@@ -30,22 +37,6 @@ async def test_kill_dash_nine_and_faults_lose_nothing(tmp_path: Path) -> None:
     assert report.integrity_ok
 
 
-def telegram_config(folder: Path, tg: FakeTelegram) -> Path:
-    path = folder / "config.toml"
-    path.write_text(f"""
-[store]
-path = "kabar.db"
-[schedule]
-check_seconds = 1
-deliver_seconds = 1
-claim_lease_seconds = 3
-[telegram]
-token = "{tg.token}"
-base_url = "{tg.base_url}"
-""")
-    return path
-
-
 def telegram_received(tg: FakeTelegram) -> Counter[tuple[int, int]]:
     return Counter(
         (m["chat_id"], int(found.group(1))) for m in tg.sent if (found := TITLE.search(m["text"]))
@@ -63,7 +54,7 @@ async def test_sigterm_during_delivery_sends_nothing_twice_and_loses_nothing(
     tg.fail(*[telegram_api.slow(1.0)] * 100)  # every send takes a second to be answered
     log = tmp_path / "kabar-run.log"
     try:
-        config = telegram_config(tmp_path, tg)
+        config = write_config(tmp_path, tg, None)
         prepare_store(tmp_path, scenario)  # no chat blocks the bot here: all 60 are due
         expected = {(1000 + chat, n) for chat in range(20) for n in range(3)}
         proc = await start_bot(config, log)

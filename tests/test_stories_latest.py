@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bench.stories_eval import load_eval_set
 from bot.ingest.dedup import save_articles
-from store.models import ArticleIn
+from tests.support import eval_article
 from tests.test_commands import run
-
-EVAL = {it.key: it.article for it in load_eval_set()}
 
 
 def ingest(db, *keys: str) -> None:
-    save_articles(
-        db,
-        [
-            ArticleIn(
-                text=EVAL[k].text,
-                title=EVAL[k].title,
-                source=EVAL[k].source,
-                lang=EVAL[k].lang,
-                published=EVAL[k].published,
-                url=f"https://news.example/{k}",
-            )
-            for k in keys
-        ],
-    )
+    save_articles(db, [eval_article(k) for k in keys])
 
 
 @pytest.mark.parametrize(

@@ -4,27 +4,15 @@ taking over when the first message was refused or removed by retention."""
 
 from __future__ import annotations
 
-from bench.stories_eval import load_eval_set
-from bot.ingest.dedup import save_articles
-from store.models import ArticleIn, Queued
+from dataclasses import replace
 
-EVAL = {it.key: it.article for it in load_eval_set()}
+from bot.ingest.dedup import save_articles
+from store.models import Queued
+from tests.support import eval_article
 
 
 def setup(db, *keys: str) -> tuple[int, list[int]]:
-    ids = save_articles(
-        db,
-        [
-            ArticleIn(
-                text=EVAL[k].text,
-                title=EVAL[k].title,
-                source=EVAL[k].source,
-                lang=EVAL[k].lang,
-                published=EVAL[k].published,
-            )
-            for k in keys
-        ],
-    ).new_ids
+    ids = save_articles(db, [replace(eval_article(k), url="") for k in keys]).new_ids
     chat = db.chats.ensure("telegram", "77", "id")
     return chat.id, ids
 

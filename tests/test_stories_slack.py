@@ -5,11 +5,11 @@ a refused update (message_not_found, cant_update_message) becomes a reply in its
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bench.stories_eval import load_eval_set
 from bot.app.service import Service
 from bot.config import config_from_dict
 from bot.ingest.dedup import save_articles
@@ -17,22 +17,13 @@ from handlers.slack.adapter import SlackSender
 from store import open_store
 from store.models import ArticleIn
 from tests.fakes.slack_api import FakeSlack, cant_update_message, message_not_found
-from tests.support import drain
+from tests.support import drain, eval_article
 
-EVAL = {it.key: it.article for it in load_eval_set()}
 CHANNEL = "C0STORY"
 
 
 def article(key: str) -> ArticleIn:
-    a = EVAL[key]
-    return ArticleIn(
-        text=a.text,
-        title=a.title,
-        source=a.source,
-        lang=a.lang,
-        published=a.published,
-        url=f"https://news.example/{key}",
-    )
+    return eval_article(key)
 
 
 class Desk:
@@ -120,13 +111,7 @@ async def test_a_deleted_message_gets_a_thread_reply(desk: Desk) -> None:
 async def test_an_article_cannot_ping_the_channel_through_the_sources_line(desk: Desk) -> None:
     desk.ingest("s01c")
     await desk.check()
-    evil = ArticleIn(
-        text=EVAL["s01d"].text,
-        title=EVAL["s01d"].title,
-        lang="en",
-        source="<!channel> *Bold* & co",
-        published=EVAL["s01d"].published,
-    )
+    evil = replace(eval_article("s01d"), url="", lang="en", source="<!channel> *Bold* & co")
     save_articles(desk.db, [evil])
     await desk.check()
     text = desk.text()

@@ -11,33 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from bench.stories_eval import load_eval_set
 from bot.app.service import Service
 from bot.ingest.dedup import save_articles
 from handlers.telegram.adapter import TelegramSender
 from store import open_store
 from store.models import ArticleIn
 from tests.fakes.telegram_api import FakeTelegram, cant_edit, edit_not_found
-from tests.support import drain
+from tests.support import drain, eval_article
 from tests.test_telegram import TOKEN, USERNAME, Kabar, follow, start_kabar
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
-EVAL = {it.key: it.article for it in load_eval_set()}
 CHAT = 1001
 
 
 def story_article(key: str) -> ArticleIn:
-    a = EVAL[key]
-    return ArticleIn(
-        text=a.text,
-        title=a.title,
-        source=a.source,
-        lang=a.lang,
-        published=a.published,
-        url=f"https://news.example/{key}?a=1&b=2",
-        origin=f"{key}.json",
-    )
+    return eval_article(key, "?a=1&b=2", f"{key}.json")
 
 
 def ingest(db, *keys: str) -> list[int]:
