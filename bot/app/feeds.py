@@ -17,6 +17,8 @@ from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.hosts import url_problem
 from bot.ingest.sources import store_batch
 from bot.ingest.urls import without_credentials
+from bot.stories.assign import stories_config
+from bot.stories.group import GroupConfig
 from store import Store
 from store.clock import utcnow
 from store.models import FeedRow, IngestBatch
@@ -35,6 +37,7 @@ class FeedOptions:
     backfill_hours: int = 6
     interval_seconds: int = 0  # stored per feed; 0 = schedule.feed_seconds
     feed_seconds: int = 300  # schedule.feed_seconds
+    stories: GroupConfig = field(default_factory=GroupConfig)  # [stories]: the grouping window
 
     @classmethod
     def from_config(cls, config: Config) -> FeedOptions:
@@ -45,6 +48,7 @@ class FeedOptions:
             allow_private_hosts=ingest.allow_private_hosts,
             backfill_hours=ingest.backfill_hours,
             feed_seconds=config.schedule.feed_seconds,
+            stories=stories_config(config),
         )
 
 
@@ -128,7 +132,7 @@ async def add_feed(
         )
         if feed is None:  # added meanwhile (another chat, the CLI)
             return AddOutcome("exists", url, feed=db.feeds.get(url))
-        new, alerting = store_backfill(db, got.batch, options.backfill_hours)
+        new, alerting = store_backfill(db, got.batch, options.backfill_hours, options.stories)
         db.feeds.record_poll(
             url,
             etag=got.state.etag,
@@ -147,11 +151,13 @@ async def add_feed(
     )
 
 
-def store_backfill(db: Store, batch: IngestBatch, backfill_hours: int) -> tuple[int, int]:
+def store_backfill(
+    db: Store, batch: IngestBatch, backfill_hours: int, stories: GroupConfig | None = None
+) -> tuple[int, int]:
     """Store a new feed's items; those published before the last ``backfill_hours`` (or with
     no date) are marked checked so they never alert. (stored, may alert)."""
     with db.transaction():
-        report = store_batch(db, batch) if batch.articles else None
+        report = store_batch(db, batch, stories) if batch.articles else None
         if report is None or not report.new_ids:
             return 0, 0
         cutoff = utcnow() - timedelta(hours=backfill_hours)

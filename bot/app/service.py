@@ -189,7 +189,9 @@ class Service:
         report: IngestReport | None = None
         if result.batch.articles and first_poll_backfills(row):
             # a feed added without a fetch (OPML import): its backlog is stored, not alerted
-            new, _ = store_backfill(self.db, result.batch, ingest.backfill_hours)
+            new, _ = store_backfill(
+                self.db, result.batch, ingest.backfill_hours, stories_config(self.config)
+            )
             report = IngestReport(new=new)
         elif result.batch.articles:
             report = store_batch(self.db, result.batch, stories_config(self.config))
