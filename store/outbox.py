@@ -109,7 +109,8 @@ def claim_due(
             " JOIN chats c ON c.id = o.chat_id"
             " LEFT JOIN outbox h ON h.id = o.head_id"
             " WHERE o.status IN ('pending', 'sending') AND o.next_attempt_at <= ?"
-            " AND c.active = 1 AND c.hold = 0 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
+            " AND c.active = 1 AND c.hold = 0"
+            " AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
             " AND (o.head_id IS NULL OR h.id IS NULL OR h.status IN ('sent', 'failed', 'skipped'))"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
