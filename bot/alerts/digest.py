@@ -174,7 +174,7 @@ def pack(
     An item too long for a message even alone is written without its link; an item is never
     cut in two and never dropped."""
     messages: list[tuple[str, tuple[int, ...]]] = []
-    text, rows = "", []
+    text, rows = "", list[int]()
 
     def joined(base: str, heading: str, entry: str) -> str:
         return separator.join(p for p in (base, heading, entry) if p)
