@@ -183,6 +183,7 @@ def test_verbs_are_the_contract_in_help_order() -> None:
     assert VERBS == (
         "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
         "search", "stats", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
+        "digest", "quiet", "pause", "resume", "timezone",
     )  # fmt: skip
     assert set(commands.HANDLERS) == set(VERBS)
     assert sorted(ADMIN_VERBS) == ["addfeed", "addkeyword", "removefeed", "removekeyword"]
