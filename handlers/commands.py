@@ -1009,6 +1009,14 @@ VERBS += MODE_VERBS
 ALIASES.update({"ringkasan": "digest", "senyap": "quiet", "jeda": "pause", "lanjut": "resume"})
 
 
+# catalog keys per digest mode: (the reply to `digest MODE`, the mode's name in `list`)
+MODE_KEYS = {
+    "off": ("digest.off", "mode.off"),
+    "hourly": ("digest.hourly", "mode.hourly"),
+    "daily": ("digest.daily", "mode.daily"),
+}
+
+
 def _chat_zone(chat: Chat | None, settings: Settings) -> str:
     return (chat.timezone if chat else None) or settings.timezone
 
@@ -1055,7 +1063,7 @@ def cmd_digest(
     _apply_hold(db, chat.id, settings)
     chat = db.chats.get_by_id(chat.id) or chat
     return _say(
-        chat, settings, f"digest.{mode}", changed=True, time=chat.digest_at, zone=zone_label(zone)
+        chat, settings, MODE_KEYS[mode][0], changed=True, time=chat.digest_at, zone=zone_label(zone)
     )
 
 
@@ -1138,7 +1146,8 @@ def cmd_timezone(
 
 def _mode_text(chat: Chat | None, settings: Settings) -> str:
     mode = chat.digest if chat else "off"
-    return _t(chat, settings, f"mode.{mode}", time=chat.digest_at if chat else DEFAULT_DIGEST_AT)
+    key = MODE_KEYS.get(mode, MODE_KEYS["off"])[1]
+    return _t(chat, settings, key, time=chat.digest_at if chat else DEFAULT_DIGEST_AT)
 
 
 def modes_line(chat: Chat, settings: Settings) -> str:

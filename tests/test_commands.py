@@ -417,7 +417,9 @@ def test_keywords_when_none_are_configured() -> None:
 def test_list(db: Database, lang: str, none: str, some: str) -> None:
     assert run(db, "/list", lang=lang).text.startswith(none)
     run(db, "/subscribe rudal Kim", lang=lang)
-    assert run(db, "/list", lang=lang).text == some
+    first, modes = run(db, "/list", lang=lang).text.split("\n")
+    assert first == some
+    assert modes.endswith("WIB (Asia/Jakarta).")  # delivery mode, quiet hours, pause, zone
 
 
 def test_list_after_start_mentions_following_and_paused_delivery(db: Database) -> None:
