@@ -17,10 +17,21 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from bot.alerts.alert import DEFAULT_TIMEZONE, ZONE_ABBREVIATIONS, source_name
+from bot.alerts.alert import DEFAULT_TIMEZONE, ZONE_ABBREVIATIONS, format_time, source_name
 from bot.alerts.i18n import Catalog, resolve_language
 from bot.alerts.sentence import first_sentence, truncate
 from bot.app.feeds import AddOutcome, FeedOptions, add_feed, feed_origin, is_feed_url
+from bot.delivery.modes import (
+    DEFAULT_DIGEST_AT,
+    DEFAULT_PAUSE_HOURS,
+    MAX_PAUSE_HOURS,
+    is_paused,
+    parse_hhmm,
+    parse_hours,
+    parse_range,
+    parse_zone,
+    wants_hold,
+)
 from bot.ingest.hosts import url_problem
 from bot.ingest.parse import format_size
 from bot.ingest.urls import redact_url
@@ -989,3 +1000,192 @@ def cmd_removefeed(
 
 
 HANDLERS.update({"feeds": cmd_feeds, "addfeed": cmd_addfeed, "removefeed": cmd_removefeed})
+
+
+# --- delivery modes: digest, quiet hours, pause, time zone (bot.delivery.modes) ---------------
+
+MODE_VERBS: tuple[str, ...] = ("digest", "quiet", "pause", "resume", "timezone")
+VERBS += MODE_VERBS
+ALIASES.update({"ringkasan": "digest", "senyap": "quiet", "jeda": "pause", "lanjut": "resume"})
+
+
+# catalog keys per digest mode: (the reply to `digest MODE`, the mode's name in `list`)
+MODE_KEYS = {
+    "off": ("digest.off", "mode.off"),
+    "hourly": ("digest.hourly", "mode.hourly"),
+    "daily": ("digest.daily", "mode.daily"),
+}
+
+
+def _chat_zone(chat: Chat | None, settings: Settings) -> str:
+    return (chat.timezone if chat else None) or settings.timezone
+
+
+def _zone_shown(zone: str) -> str:
+    label = zone_label(zone)
+    return label if label == zone else f"{label} ({zone})"
+
+
+def _apply_hold(db: Store, chat_id: int, settings: Settings) -> None:
+    """Hold the chat's alerts at once when its modes now say so; a release with at most one
+    waiting alert happens at once too (more go as one digest from the modes job)."""
+    chat = db.chats.get_by_id(chat_id)
+    if chat is None:
+        return
+    hold = wants_hold(chat, utcnow(), _chat_zone(chat, settings))
+    if hold and not chat.hold:
+        db.chats.set_hold(chat.id, True)
+    elif not hold and chat.hold and db.chats.waiting_count(chat.id) <= 1:
+        db.chats.set_hold(chat.id, False)
+
+
+def cmd_digest(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    mode = args[0].lower() if args else ""
+    at = parse_hhmm(args[1]) if len(args) == 2 else None
+    valid = (
+        (mode in ("off", "hourly", "now") and len(args) == 1)
+        or (mode == "daily" and len(args) == 1)
+        or (mode == "daily" and at is not None)
+    )
+    if not valid:
+        current = _mode_text(chat, settings)
+        return _say(chat, settings, "digest.usage", ok=False, mode=current)
+    chat = chat or _ensure_chat(db, ctx, settings)
+    zone = _chat_zone(chat, settings)
+    if mode == "now":
+        count = db.chats.waiting_count(chat.id)
+        if not count or db.digests.open(chat.id, utcnow(), chat.last_digest_at) is None:
+            return _say(chat, settings, "digest.now_none")
+        return _say(chat, settings, "digest.now", count=count)
+    db.chats.set_digest(chat.id, mode, at or (DEFAULT_DIGEST_AT if mode == "daily" else None))
+    _apply_hold(db, chat.id, settings)
+    chat = db.chats.get_by_id(chat.id) or chat
+    return _say(
+        chat, settings, MODE_KEYS[mode][0], changed=True, time=chat.digest_at, zone=zone_label(zone)
+    )
+
+
+def cmd_quiet(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    text = "".join(args)
+    if text.lower() == "off":
+        if chat is not None:
+            db.chats.set_quiet(chat.id, None, None)
+            _apply_hold(db, chat.id, settings)
+        return _say(chat, settings, "quiet.off", changed=True)
+    span = parse_range(text) if args else None
+    if span is None:
+        return _say(chat, settings, "quiet.usage", ok=False)
+    chat = chat or _ensure_chat(db, ctx, settings)
+    db.chats.set_quiet(chat.id, *span)
+    _apply_hold(db, chat.id, settings)
+    zone = zone_label(_chat_zone(chat, settings))
+    return _say(chat, settings, "quiet.set", changed=True, start=span[0], end=span[1], zone=zone)
+
+
+def pause_chat(
+    db: Store, ctx: CommandContext, settings: Settings, hours: int = DEFAULT_PAUSE_HOURS
+) -> Reply:
+    """Pause the chat's alerts for ``hours`` (a button handler calls this as the verb does)."""
+    chat = db.chats.get(ctx.platform, ctx.chat_address) or _ensure_chat(db, ctx, settings)
+    until = utcnow() + timedelta(hours=hours)
+    db.chats.set_paused_until(chat.id, until)
+    _apply_hold(db, chat.id, settings)
+    shown = format_time(until, _language(chat, settings), _chat_zone(chat, settings))
+    return _say(chat, settings, "pause.set", changed=True, until=shown)
+
+
+def resume_chat(db: Store, ctx: CommandContext, settings: Settings) -> Reply:
+    """End the chat's pause: how many matches were skipped during it."""
+    chat = db.chats.get(ctx.platform, ctx.chat_address)
+    if chat is None or chat.paused_until is None:
+        return _say(chat, settings, "resume.not_paused")
+    skipped = db.chats.set_paused_until(chat.id, None)
+    _apply_hold(db, chat.id, settings)
+    return _say(chat, settings, "resume.done", changed=True, count=skipped)
+
+
+def cmd_pause(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    hours = parse_hours(args[0]) if len(args) == 1 else None
+    if (args and hours is None) or len(args) > 1:
+        return _say(
+            chat,
+            settings,
+            "pause.usage",
+            ok=False,
+            max=MAX_PAUSE_HOURS,
+            default=DEFAULT_PAUSE_HOURS,
+        )
+    return pause_chat(db, ctx, settings, hours or DEFAULT_PAUSE_HOURS)
+
+
+def cmd_resume(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    return resume_chat(db, ctx, settings)
+
+
+def cmd_timezone(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    zone = parse_zone(args[0]) if len(args) == 1 else None
+    if zone is None:
+        current = _zone_shown(_chat_zone(chat, settings))
+        shown = truncate(" ".join(args), 60, at_word=False) or "-"
+        return _say(chat, settings, "timezone.usage", ok=False, zone=shown, current=current)
+    chat = chat or _ensure_chat(db, ctx, settings)
+    db.chats.set_timezone(chat.id, zone)
+    _apply_hold(db, chat.id, settings)
+    return _say(chat, settings, "timezone.set", changed=True, zone=_zone_shown(zone))
+
+
+def _mode_text(chat: Chat | None, settings: Settings) -> str:
+    mode = chat.digest if chat else "off"
+    key = MODE_KEYS.get(mode, MODE_KEYS["off"])[1]
+    return _t(chat, settings, key, time=chat.digest_at if chat else DEFAULT_DIGEST_AT)
+
+
+def modes_line(chat: Chat, settings: Settings) -> str:
+    """``list``'s line: delivery mode, quiet hours, pause, time zone."""
+    zone = _chat_zone(chat, settings)
+    none = _t(chat, settings, "mode.none")
+    quiet = f"{chat.quiet_start}–{chat.quiet_end}" if chat.quiet_start else none
+    pause = none
+    if is_paused(chat, utcnow()) and chat.paused_until is not None:
+        until = format_time(chat.paused_until, _language(chat, settings), zone)
+        pause = _t(chat, settings, "mode.until", until=until)
+    return _t(
+        chat,
+        settings,
+        "list.modes",
+        mode=_mode_text(chat, settings),
+        quiet=quiet,
+        pause=pause,
+        zone=_zone_shown(zone),
+    )
+
+
+def cmd_list_with_modes(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    reply = cmd_list(db, ctx, args, settings, chat)
+    if chat is None:
+        return reply
+    return replace(reply, text=f"{reply.text}\n{modes_line(chat, settings)}")
+
+
+HANDLERS.update(
+    {
+        "digest": cmd_digest,
+        "quiet": cmd_quiet,
+        "pause": cmd_pause,
+        "resume": cmd_resume,
+        "timezone": cmd_timezone,
+        "list": cmd_list_with_modes,
+    }
+)

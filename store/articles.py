@@ -265,7 +265,8 @@ def delete_older_than(db: Database, days: int) -> int:
     with transaction(db):
         cursor = db.conn.execute(
             "DELETE FROM articles WHERE ingested_at < ? AND checked_at IS NOT NULL AND id NOT IN"
-            " (SELECT article_id FROM outbox WHERE status IN ('pending', 'sending'))",
+            " (SELECT article_id FROM outbox"
+            " WHERE status IN ('pending', 'sending', 'held', 'digest'))",
             [cutoff],
         )
     return cursor.rowcount

@@ -20,6 +20,8 @@ from store.models import (
     ArticleIn,
     AuditEntry,
     Chat,
+    DigestClaim,
+    DigestPart,
     FeedRow,
     InsertReport,
     Keyword,
@@ -92,6 +94,52 @@ class Chats(Protocol):
     def subscribers(self) -> dict[str, list[int]]: ...
 
     def migrate(self, platform: str, old_address: str, new_address: str) -> bool: ...
+
+    # delivery modes (bot.delivery.modes decides what they mean)
+    def set_digest(self, chat_id: int, mode: str, at: str | None = None) -> None: ...
+
+    def set_quiet(self, chat_id: int, start: str | None, end: str | None) -> None: ...
+
+    def set_paused_until(self, chat_id: int, until: datetime | None) -> int:
+        """Pause until ``until``; None resumes and returns how many matches were skipped."""
+        ...
+
+    def set_timezone(self, chat_id: int, zone: str | None) -> None: ...
+
+    def set_hold(self, chat_id: int, hold: bool) -> int: ...
+
+    def with_modes(self) -> list[Chat]: ...
+
+    def waiting_count(self, chat_id: int) -> int: ...
+
+
+class Digests(Protocol):
+    """Digests: a chat's waiting alerts bound to one digest, its messages rendered once and
+    each recorded with the alerts it carries (store/digests.py)."""
+
+    def open(
+        self, chat_id: int, created_at: datetime, period_start: datetime | None
+    ) -> int | None: ...
+
+    def claim_open(
+        self, lease_seconds: float, platforms: Iterable[str] | None = None, limit: int = 50
+    ) -> list[DigestClaim]: ...
+
+    def set_parts(self, digest_id: int, parts: Sequence[DigestPart]) -> list[DigestPart]: ...
+
+    def part_sent(
+        self, digest_id: int, seq: int, message_id: str | None, lease_seconds: float
+    ) -> None: ...
+
+    def part_failed(self, digest_id: int, seq: int, error: str) -> None: ...
+
+    def retry(self, digest_id: int, error: str, delay_seconds: float) -> None: ...
+
+    def release(self, digest_id: int) -> None: ...
+
+    def skip_for_chat(self, chat_id: int, reason: str) -> int: ...
+
+    def counts(self) -> dict[str, int]: ...
 
 
 class Feeds(Protocol):
@@ -293,6 +341,9 @@ class Store(Protocol):
 
     @property
     def stories(self) -> Stories: ...
+
+    @property
+    def digests(self) -> Digests: ...
 
     @property
     def path(self) -> str:

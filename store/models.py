@@ -84,6 +84,16 @@ class Chat:
     language: str
     follow_all: bool
     active: bool
+    # delivery modes (bot/delivery/modes.py): "off" (each alert at once), "hourly", "daily"
+    digest: str = "off"
+    digest_at: str = "07:00"  # local HH:MM of a daily digest
+    quiet_start: str | None = None  # local HH:MM; quiet hours may span midnight
+    quiet_end: str | None = None
+    paused_until: datetime | None = None  # UTC; None: not paused
+    paused_at: datetime | None = None  # when the pause began (skipped matches are counted since)
+    timezone: str | None = None  # IANA name; None: the configured `timezone`
+    hold: bool = False  # new alerts wait (status 'held') for a digest, quiet hours' end, resume
+    last_digest_at: datetime | None = None  # the end of the last digest period (UTC)
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ class OutboxItem:
     head_id: int | None = None  # the outbox row of that first message (None: this row is it)
     head_message_id: str | None = None  # the platform's id of that first message
     group: tuple[int, ...] = ()  # every row this one message carries (this row first)
+    timezone: str | None = None  # the chat's own time zone (None: the configured one)
 
     @property
     def row_ids(self) -> tuple[int, ...]:
@@ -263,3 +274,40 @@ class StoryRow:
 
     story_id: int
     articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class DigestRow:
+    """One outbox row inside a digest: the alert it stands for."""
+
+    id: int
+    article_id: int
+    keywords: tuple[str, ...]
+    story_id: int | None
+    queued_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    """One message of a digest as stored: its rendered payload (the platform's own format,
+    opaque to the store) and the outbox rows it delivers."""
+
+    seq: int
+    payload: str
+    row_ids: tuple[int, ...]
+    status: str = "pending"  # "pending", "sent" or "failed"
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestClaim:
+    """A digest this instance holds (leased): its chat, the outbox rows bound to it and, once
+    rendered, its parts. Parts already sent are never sent again."""
+
+    id: int
+    chat: Chat
+    created_at: datetime
+    period_start: datetime | None
+    rows: tuple[DigestRow, ...]
+    parts: tuple[DigestPart, ...] = ()
+    attempts: int = 0

@@ -72,7 +72,8 @@ def store_status(db: Database) -> StoreStatus:
             )
         }
         oldest = conn.execute(
-            "SELECT min(created_at) FROM outbox WHERE status IN ('pending', 'sending')"
+            "SELECT min(created_at) FROM outbox"
+            " WHERE status IN ('pending', 'sending', 'held', 'digest')"
         ).fetchone()[0]
         feeds = tuple(
             FeedHealth(url, name, failures, error, from_db(polled), from_db(ok), from_db(due))

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from store.chats import PAUSED
 from store.clock import from_db, now_db, to_db, utcnow
 from store.db import transaction
 from store.models import EDIT, REPLY, SEND, OutboxItem, Queued, ThreadRow
@@ -20,12 +21,17 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
     (a row that already exists for the same article and chat is left alone)."""
     now = now_db()
     added = 0
+    states: dict[int, tuple[str, str | None]] = {}
     with transaction(db):
         for item in queued:
             story, head = _story_and_head(db, item)
+            if item.chat_id not in states:
+                states[item.chat_id] = _arrival(db, item.chat_id, now)
+            status, error = states[item.chat_id]
             cursor = db.conn.execute(
                 "INSERT OR IGNORE INTO outbox (article_id, chat_id, keywords, next_attempt_at,"
-                " created_at, story_id, head_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, story_id, head_id, kind, status, last_error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     item.article_id,
                     item.chat_id,
@@ -35,6 +41,8 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
                     story,
                     head,
                     EDIT if head else SEND,
+                    status,
+                    error,
                 ],
             )
             added += cursor.rowcount
@@ -43,6 +51,18 @@ def record_matches(db: Database, checked_ids: Iterable[int], queued: Iterable[Qu
             [(now, article_id) for article_id in checked_ids],
         )
     return added
+
+
+def _arrival(db: Database, chat_id: int, now: str) -> tuple[str, str | None]:
+    """The status a new alert of the chat starts in: skipped while the chat is paused (it is
+    counted on resume, never sent), held while the chat holds its alerts (digest mode, quiet
+    hours), else pending."""
+    row = db.conn.execute("SELECT paused_until, hold FROM chats WHERE id = ?", [chat_id]).fetchone()
+    if row is None:
+        return "pending", None
+    if row[0] is not None and row[0] > now:
+        return "skipped", PAUSED
+    return ("held", None) if row[1] else ("pending", None)
 
 
 def _story_and_head(db: Database, item: Queued) -> tuple[int | None, int | None]:
@@ -85,11 +105,12 @@ def claim_due(
         rows = db.conn.execute(
             "SELECT o.id, o.article_id, o.chat_id, o.keywords, o.attempts, c.platform,"
             " c.address, c.language, o.kind, o.story_id, o.head_id, h.message_id, h.status,"
-            " o.created_at FROM outbox o INDEXED BY outbox_claim"
+            " o.created_at, c.timezone, h.digest_id FROM outbox o INDEXED BY outbox_claim"
             " JOIN chats c ON c.id = o.chat_id"
             " LEFT JOIN outbox h ON h.id = o.head_id"
             " WHERE o.status IN ('pending', 'sending') AND o.next_attempt_at <= ?"
-            " AND c.active = 1 AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
+            " AND c.active = 1 AND c.hold = 0"
+            " AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
             " AND (o.head_id IS NULL OR h.id IS NULL OR h.status IN ('sent', 'failed', 'skipped'))"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?",
@@ -101,9 +122,10 @@ def claim_due(
             row_id, head_id, head_status = r[0], r[10], r[12]
             if row_id in taken:
                 continue
-            if head_id is not None and head_status != "sent":
-                # the first message was refused, skipped or removed by retention: this row is
-                # the story's first message in the chat now (claimed as such next time)
+            if head_id is not None and (head_status != "sent" or r[15] is not None):
+                # the first message was refused, skipped, removed by retention or went inside
+                # a digest (no message of its own to edit): this row is the story's first
+                # message in the chat now (claimed as such next time)
                 _promote(db, head_id, row_id)
                 taken.add(row_id)
                 continue
@@ -132,6 +154,7 @@ def claim_due(
                     head_message_id=r[11],
                     group=tuple(group),
                     queued_at=from_db(r[13]),
+                    timezone=r[14],
                 )
             )
     return claimed
@@ -315,7 +338,7 @@ def skip_for_chat(db: Database, chat_id: int, reason: str) -> int:
     with transaction(db):
         cursor = db.conn.execute(
             "UPDATE outbox SET status = 'skipped', lease_until = NULL, last_error = ?"
-            " WHERE chat_id = ? AND status IN ('pending', 'sending')",
+            " WHERE chat_id = ? AND status IN ('pending', 'sending', 'held', 'digest')",
             [reason[:500], chat_id],
         )
     return cursor.rowcount

@@ -188,6 +188,48 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX story_keys_order ON story_keys(key, published, article_id)",
         "DROP INDEX story_keys_by_key",
     ],
+    # 8: delivery modes (bot/delivery/digests.py): per-chat digest mode, quiet hours, pause and
+    # time zone on the chat row; `hold` = the chat's new alerts wait (status 'held') instead of
+    # going at once. A digest is its messages (digest_parts, rendered once and stored): each
+    # part's outbox rows are bound to it (status 'digest', digest_id) and marked sent in the
+    # transaction that records the part's message.
+    [
+        "ALTER TABLE chats ADD COLUMN digest TEXT NOT NULL DEFAULT 'off'",
+        "ALTER TABLE chats ADD COLUMN digest_at TEXT NOT NULL DEFAULT '07:00'",
+        "ALTER TABLE chats ADD COLUMN quiet_start TEXT",
+        "ALTER TABLE chats ADD COLUMN quiet_end TEXT",
+        "ALTER TABLE chats ADD COLUMN paused_until TEXT",
+        "ALTER TABLE chats ADD COLUMN paused_at TEXT",
+        "ALTER TABLE chats ADD COLUMN timezone TEXT",
+        "ALTER TABLE chats ADD COLUMN hold INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chats ADD COLUMN last_digest_at TEXT",
+        "ALTER TABLE outbox ADD COLUMN digest_id INTEGER",
+        "CREATE INDEX outbox_held ON outbox(chat_id, status) WHERE status IN ('held', 'digest')",
+        """CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            period_start TEXT,
+            status TEXT NOT NULL DEFAULT 'sending',
+            lease_until TEXT,
+            next_attempt_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_at TEXT
+        )""",
+        "CREATE INDEX digests_open ON digests(chat_id) WHERE status = 'sending'",
+        """CREATE TABLE digest_parts (
+            id INTEGER PRIMARY KEY,
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            row_ids TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            message_id TEXT,
+            sent_at TEXT,
+            UNIQUE(digest_id, seq)
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

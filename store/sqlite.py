@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from store import articles as articles_sql
 from store import audit as audit_sql
 from store import chats as chats_sql
 from store import db
+from store import digests as digests_sql
 from store import feeds as feeds_sql
 from store import keywords as keywords_sql
 from store import ops as ops_sql
@@ -29,6 +30,8 @@ from store.models import (
     ArticleIn,
     AuditEntry,
     Chat,
+    DigestClaim,
+    DigestPart,
     FeedRow,
     InsertReport,
     Keyword,
@@ -126,6 +129,63 @@ class SqliteChats:
 
     def migrate(self, platform: str, old_address: str, new_address: str) -> bool:
         return chats_sql.migrate_chat(self._db, platform, old_address, new_address)
+
+    def set_digest(self, chat_id: int, mode: str, at: str | None = None) -> None:
+        return chats_sql.set_digest(self._db, chat_id, mode, at)
+
+    def set_quiet(self, chat_id: int, start: str | None, end: str | None) -> None:
+        return chats_sql.set_quiet(self._db, chat_id, start, end)
+
+    def set_paused_until(self, chat_id: int, until: datetime | None) -> int:
+        return chats_sql.set_paused_until(self._db, chat_id, until)
+
+    def set_timezone(self, chat_id: int, zone: str | None) -> None:
+        return chats_sql.set_timezone(self._db, chat_id, zone)
+
+    def set_hold(self, chat_id: int, hold: bool) -> int:
+        return chats_sql.set_hold(self._db, chat_id, hold)
+
+    def with_modes(self) -> list[Chat]:
+        return chats_sql.with_modes(self._db)
+
+    def waiting_count(self, chat_id: int) -> int:
+        return chats_sql.waiting_count(self._db, chat_id)
+
+
+class SqliteDigests:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def open(self, chat_id: int, created_at: datetime, period_start: datetime | None) -> int | None:
+        return digests_sql.open_digest(self._db, chat_id, created_at, period_start)
+
+    def claim_open(
+        self, lease_seconds: float, platforms: Iterable[str] | None = None, limit: int = 50
+    ) -> list[DigestClaim]:
+        return digests_sql.claim_open(self._db, lease_seconds, platforms, limit)
+
+    def set_parts(self, digest_id: int, parts: Sequence[DigestPart]) -> list[DigestPart]:
+        return digests_sql.set_parts(self._db, digest_id, parts)
+
+    def part_sent(
+        self, digest_id: int, seq: int, message_id: str | None, lease_seconds: float
+    ) -> None:
+        return digests_sql.part_sent(self._db, digest_id, seq, message_id, lease_seconds)
+
+    def part_failed(self, digest_id: int, seq: int, error: str) -> None:
+        return digests_sql.part_failed(self._db, digest_id, seq, error)
+
+    def retry(self, digest_id: int, error: str, delay_seconds: float) -> None:
+        return digests_sql.retry(self._db, digest_id, error, delay_seconds)
+
+    def release(self, digest_id: int) -> None:
+        return digests_sql.release(self._db, digest_id)
+
+    def skip_for_chat(self, chat_id: int, reason: str) -> int:
+        return digests_sql.skip_for_chat(self._db, chat_id, reason)
+
+    def counts(self) -> dict[str, int]:
+        return digests_sql.counts(self._db)
 
 
 class SqliteFeeds:
@@ -346,6 +406,7 @@ class SqliteStore:
         self.outbox = SqliteOutbox(database)
         self.meta = SqliteMeta(database)
         self.stories = SqliteStories(database)
+        self.digests = SqliteDigests(database)
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -183,6 +183,7 @@ def test_verbs_are_the_contract_in_help_order() -> None:
     assert VERBS == (
         "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
         "search", "stats", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
+        "digest", "quiet", "pause", "resume", "timezone",
     )  # fmt: skip
     assert set(commands.HANDLERS) == set(VERBS)
     assert sorted(ADMIN_VERBS) == ["addfeed", "addkeyword", "removefeed", "removekeyword"]
@@ -416,7 +417,9 @@ def test_keywords_when_none_are_configured() -> None:
 def test_list(db: Database, lang: str, none: str, some: str) -> None:
     assert run(db, "/list", lang=lang).text.startswith(none)
     run(db, "/subscribe rudal Kim", lang=lang)
-    assert run(db, "/list", lang=lang).text == some
+    first, modes = run(db, "/list", lang=lang).text.split("\n")
+    assert first == some
+    assert modes.endswith("WIB (Asia/Jakarta).")  # delivery mode, quiet hours, pause, zone
 
 
 def test_list_after_start_mentions_following_and_paused_delivery(db: Database) -> None:

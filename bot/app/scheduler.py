@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.service import Service
 from bot.config import Config
+from bot.delivery.digests import MODES_SECONDS
 from store.clock import from_db
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
@@ -99,6 +100,7 @@ def build_scheduler(
         ("cleanup", service.cleanup, 6 * 3600, timedelta(minutes=5)),
         ("feeds", feed_jobs.sync, FEED_SYNC_SECONDS, timedelta(seconds=FEED_SYNC_SECONDS)),
         ("feed-health", service.check_feed_health, HEALTH_SECONDS, timedelta(minutes=1)),
+        ("modes", service.run_modes, MODES_SECONDS, timedelta()),  # digests, quiet hours, pause
     )
     for job_id, job, every, first in jobs:
         scheduler.add_job(

@@ -15,6 +15,7 @@ from bot.app.feeds import first_poll_backfills, store_backfill
 from bot.app.health import Notice, check_feed_health
 from bot.app.metrics import Metrics
 from bot.config import Config
+from bot.delivery.digests import DigestRunner, ModesStats
 from bot.delivery.worker import STOP_GRACE_SECONDS, Deliverer, DeliveryStats, Sender
 from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.sources import IngestReport, store_batch
@@ -72,6 +73,13 @@ class Service:
             lease_seconds=config.schedule.claim_lease_seconds,
             max_attempts=config.schedule.max_attempts,
             observer=self.metrics,
+        )
+        self.modes = DigestRunner(
+            db,
+            senders,
+            self.deliverer.pacers,
+            config.timezone,
+            lease_seconds=max(30.0, config.schedule.claim_lease_seconds * 4),
         )
         self.started = time.monotonic()
         self.last_pass_started: float | None = None  # monotonic; for GET /healthz
@@ -158,6 +166,18 @@ class Service:
         stats = await self.deliverer.deliver_due()
         if stats.sent or stats.retried or stats.gone:
             log.info("delivered %d, retry %d, gone %d", stats.sent, stats.retried, stats.gone)
+        return stats
+
+    async def run_modes(self) -> ModesStats:
+        """Delivery modes: held alerts, due digests, ended pauses (bot.delivery.digests)."""
+        stats = await self.modes.run()
+        if stats.opened or stats.parts_sent or stats.resumed:
+            log.info(
+                "digests opened %d, messages sent %d, pauses ended %d",
+                stats.opened,
+                stats.parts_sent,
+                stats.resumed,
+            )
         return stats
 
     async def match_and_deliver(self) -> None:

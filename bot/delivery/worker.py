@@ -420,7 +420,10 @@ class Deliverer:
             if r.article_id in found and (first_row is None or r.article_id != first.id)
         ]
         base = await asyncio.to_thread(
-            render_item, dataclasses.replace(item, keywords=keywords), first, self.timezone
+            render_item,
+            dataclasses.replace(item, keywords=keywords),
+            first,
+            item.timezone or self.timezone,
         )
         return story_alert(base, others, reply=item.kind == REPLY)
 
@@ -429,11 +432,11 @@ class Deliverer:
     ) -> Alert:
         """The alert, rendered in a worker thread (a huge article never blocks the loop),
         once per (article, keywords, language) in a batch."""
-        key = (item.article_id, item.keywords, item.language)
+        key = (item.article_id, item.keywords, item.language, item.timezone)
         future = alerts.get(key)
         if future is None:
             future = alerts[key] = asyncio.ensure_future(
-                asyncio.to_thread(render_item, item, article, self.timezone)
+                asyncio.to_thread(render_item, item, article, item.timezone or self.timezone)
             )
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return await asyncio.shield(future)

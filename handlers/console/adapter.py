@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import TextIO
 
 from bot.alerts.alert import Alert
+from bot.alerts.digest import Digest
 from bot.alerts.i18n import resolve_language, t
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, catalog, execute
-from handlers.console.format import to_console
+from handlers.console.format import digest_messages, to_console
 from store import Store
+from store.models import DigestPart
 
 PLATFORM = "console"
 CHAT = "demo"
@@ -37,6 +39,15 @@ class ConsoleSender:
     async def send(self, address: str, alert: Alert) -> SendResult:
         self.count += 1
         self.stream.write("\n" + to_console(alert, color=self.color) + "\n")
+        self.stream.flush()
+        return SendResult(SENT, message_id=f"console-{self.count}")
+
+    def digest_parts(self, digest: Digest) -> list[DigestPart]:
+        return digest_messages(digest)
+
+    async def send_digest(self, address: str, payload: str) -> SendResult:
+        self.count += 1
+        self.stream.write("\n" + payload + "\n")
         self.stream.flush()
         return SendResult(SENT, message_id=f"console-{self.count}")
 

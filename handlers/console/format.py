@@ -8,8 +8,10 @@ from __future__ import annotations
 import unicodedata
 
 from bot.alerts.alert import Alert, alert_fields
+from bot.alerts.digest import Digest, DigestGroup, DigestItem, Lines, pack, parts_of, source_label
 from bot.alerts.fitting import also_line, compose_message, labelled, mark, safe_link
 from bot.alerts.i18n import t
+from store.models import DigestPart
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -58,3 +60,32 @@ def to_console(alert: Alert, *, color: bool = False) -> str:
     if alert.reply:
         return "\n".join(p for p in (parts["also"], parts["keywords"]) if p)
     return compose_message(parts)
+
+
+# ---------------------------------------------------------------- digests
+
+CONSOLE_DIGEST_LIMIT = 4000  # characters per printed digest message (a screenful or so)
+
+
+def _digest_header(digest: Digest, number: int) -> str:
+    head = _console_clean(digest.header)
+    return f"{head}\n{_console_clean(digest.summary)}" if number == 0 else f"{head} ({number + 1})"
+
+
+def _digest_heading(digest: Digest, group: DigestGroup, continued: bool) -> str:
+    more = f" {t(digest.language, 'digest.continued')}" if continued else ""
+    return f"\n{_console_clean(group.keyword)}{more}"
+
+
+def _digest_item(digest: Digest, item: DigestItem, linked: bool) -> str:
+    url = safe_link(item.url) if linked else ""
+    meta = " · ".join(p for p in (_console_clean(source_label(digest, item)), item.time) if p)
+    line = f"• {_console_clean(item.title)} — {meta}"
+    return f"{line}\n  {url}" if url else line
+
+
+DIGEST_LINES = Lines(_digest_header, _digest_heading, _digest_item)
+
+
+def digest_messages(digest: Digest, limit: int = CONSOLE_DIGEST_LIMIT) -> list[DigestPart]:
+    return parts_of(pack(digest, DIGEST_LINES, limit, measure=len))

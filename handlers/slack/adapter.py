@@ -50,6 +50,7 @@ Decisions:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -66,15 +67,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.alert import Alert
+from bot.alerts.digest import Digest
 from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, SlackConfig
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import FAILED, GONE, REFUSED, RETRY, SENT, SendResult
 from handlers.commands import CommandContext, Reply, Settings, complete, error_reply, execute
 from handlers.offloop import run_off_loop, runs_off_loop
-from handlers.slack.format import escape_text, to_slack, unescape_text
+from handlers.slack.format import digest_messages, escape_text, to_slack, unescape_text
 from handlers.slack.replay import SIGNATURE_HEADER, ReplayGuard, header_refusal
 from store import Store
+from store.models import DigestPart
 
 log = logging.getLogger("kabar.slack")
 
@@ -145,6 +148,19 @@ class SlackSender:
         if code in INVALID_BLOCKS_ERRORS:
             log.warning("Slack rejected the blocks for %s (%s): sending plain text", address, code)
             result, _ = await self._post(address, fallback, None)
+        return result
+
+    def digest_parts(self, digest: Digest) -> list[DigestPart]:
+        return digest_messages(digest)
+
+    async def send_digest(self, address: str, payload: str) -> SendResult:
+        """One digest message (Block Kit; the fallback text alone if Slack rejects the
+        blocks)."""
+        message = json.loads(payload)
+        result, code = await self._post(address, message["text"], message["blocks"])
+        if code in INVALID_BLOCKS_ERRORS:
+            text = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
+            result, _ = await self._post(address, text[:3000], None)
         return result
 
     async def notify(self, address: str, text: str) -> SendResult:

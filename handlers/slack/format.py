@@ -11,11 +11,13 @@ widened to its whole word, since Slack only renders ``*bold*`` on word boundarie
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.alerts.alert import Alert, alert_fields
+from bot.alerts.digest import Digest, DigestGroup, DigestItem, Lines, pack, source_label
 from bot.alerts.fitting import (
     Renderer,
     Span,
@@ -29,6 +31,7 @@ from bot.alerts.fitting import (
     word_spans,
 )
 from bot.alerts.i18n import t
+from store.models import DigestPart
 
 SLACK_TEXT_LIMIT = 3000
 
@@ -165,3 +168,43 @@ def unescape_text(text: str) -> str:
     for char, entity in reversed(ENTITIES.items()):  # "&amp;" last: "&amp;lt;" stays "&lt;"
         text = text.replace(entity, char)
     return text
+
+
+# ---------------------------------------------------------------- digests
+
+
+def _digest_top(digest: Digest, number: int) -> str:
+    return mrkdwn_text(digest.summary) if number == 0 else ""
+
+
+def _digest_heading(digest: Digest, group: DigestGroup, continued: bool) -> str:
+    more = f" {mrkdwn_text(t(digest.language, 'digest.continued'))}" if continued else ""
+    return f"\n*{mrkdwn_text(group.keyword)}*{more}"
+
+
+def _digest_item(digest: Digest, item: DigestItem, linked: bool) -> str:
+    url = safe_link(item.url) if linked else ""
+    title = _slack_link(url, item.title) if url else mrkdwn_text(item.title)
+    meta = " · ".join(p for p in (mrkdwn_text(source_label(digest, item)), item.time) if p)
+    return f"• {title} — {meta}"
+
+
+DIGEST_LINES = Lines(_digest_top, _digest_heading, _digest_item)
+
+
+def digest_messages(digest: Digest, limit: int = SLACK_TEXT_LIMIT) -> list[DigestPart]:
+    """The digest as Block Kit messages: a header block (the digest's title, numbered from the
+    second message on) and one mrkdwn section of at most ``limit`` units. Each payload is
+    ``{"text": fallback, "blocks": [...]}`` as JSON, with the outbox rows it delivers."""
+    parts = []
+    for seq, (text, rows) in enumerate(pack(digest, DIGEST_LINES, limit)):
+        title = digest.header if seq == 0 else f"{digest.header} ({seq + 1})"
+        title = fit(title, (), lambda s, _: _slack_plain(s), SLACK_HEADER_LIMIT)
+        blocks = [
+            {"type": "header", "text": {"type": "plain_text", "text": title or "…"}},
+            {"type": "section", "text": _mrkdwn(text.strip() or "…")},
+        ]
+        fallback = fit(digest.header, (), lambda s, _: mrkdwn_text(s), SLACK_TEXT_LIMIT)
+        payload = json.dumps({"text": fallback, "blocks": blocks}, ensure_ascii=False)
+        parts.append(DigestPart(seq, payload, rows))
+    return parts

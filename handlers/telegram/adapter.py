@@ -54,6 +54,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.alerts.alert import Alert
+from bot.alerts.digest import Digest
 from bot.alerts.i18n import LANGUAGES
 from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, TelegramConfig
@@ -71,8 +72,14 @@ from handlers.commands import (
 )
 from handlers.offloop import run_off_loop, runs_off_loop
 from handlers.telegram.chart import ChartCache, render_png
-from handlers.telegram.format import html_to_plain, split_message, to_telegram_html
+from handlers.telegram.format import (
+    digest_messages,
+    html_to_plain,
+    split_message,
+    to_telegram_html,
+)
 from store import Store
+from store.models import DigestPart
 
 log = logging.getLogger("kabar.telegram")
 
@@ -138,6 +145,23 @@ class TelegramSender:
                     exc.message,
                 )
                 message = await self._send(address, html_to_plain(text), None)
+        except TelegramError as exc:
+            return self._failure(address, exc)
+        return SendResult(SENT, message_id=str(message.message_id))
+
+    def digest_parts(self, digest: Digest) -> list[DigestPart]:
+        return digest_messages(digest)
+
+    async def send_digest(self, address: str, payload: str) -> SendResult:
+        """One digest message (Telegram HTML, within the limit); plain text if Telegram
+        rejects the HTML."""
+        try:
+            try:
+                message = await self._send(address, payload, ParseMode.HTML)
+            except BadRequest as exc:
+                if not _mentions(exc, MARKUP_MARKERS):
+                    raise
+                message = await self._send(address, html_to_plain(payload), None)
         except TelegramError as exc:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=str(message.message_id))

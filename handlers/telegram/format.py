@@ -11,6 +11,7 @@ import html
 import re
 
 from bot.alerts.alert import Alert, alert_fields
+from bot.alerts.digest import Digest, DigestGroup, DigestItem, Lines, pack, parts_of, source_label
 from bot.alerts.fitting import (
     Renderer,
     also_line,
@@ -22,6 +23,7 @@ from bot.alerts.fitting import (
     utf16_len,
 )
 from bot.alerts.i18n import t
+from store.models import DigestPart
 
 TELEGRAM_LIMIT = 4096  # UTF-16 units of a message (telegram.constants.MessageLimit.MAX_TEXT_LENGTH)
 
@@ -102,3 +104,34 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
         current = line
     parts.append(current)
     return [part for part in parts if part] or ["-"]
+
+
+# ---------------------------------------------------------------- digests
+
+
+def _digest_header(digest: Digest, number: int) -> str:
+    head = f"<b>{_tg_escape(digest.header)}</b>"
+    return f"{head}\n{_tg_escape(digest.summary)}" if number == 0 else f"{head} ({number + 1})"
+
+
+def _digest_heading(digest: Digest, group: DigestGroup, continued: bool) -> str:
+    more = f" {_tg_escape(t(digest.language, 'digest.continued'))}" if continued else ""
+    return f"\n<b>{_tg_escape(group.keyword)}</b>{more}"
+
+
+def _digest_item(digest: Digest, item: DigestItem, linked: bool) -> str:
+    url = safe_link(item.url) if linked else ""
+    title = _tg_escape(item.title)
+    if url:
+        title = f'<a href="{html.escape(url, quote=True)}">{title}</a>'
+    meta = " · ".join(p for p in (_tg_escape(source_label(digest, item)), item.time) if p)
+    return f"• {title} — {meta}"
+
+
+DIGEST_LINES = Lines(_digest_header, _digest_heading, _digest_item)
+
+
+def digest_messages(digest: Digest, limit: int = TELEGRAM_LIMIT) -> list[DigestPart]:
+    """The digest as Telegram HTML messages of at most ``limit`` UTF-16 units, each with the
+    outbox rows it delivers."""
+    return parts_of(pack(digest, DIGEST_LINES, limit))

@@ -35,6 +35,7 @@ JSON_PARAMS = frozenset({
     "link_preview_options", "reply_parameters", "reply_markup", "entities", "commands",
     "scope", "allowed_updates",
 })  # fmt: skip
+TEXT_LIMIT = 4096  # UTF-16 units of a message text
 INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_thread_id", "message_id"})
 FLOAT_PARAMS = frozenset({"timeout"})
 BOOL_PARAMS = frozenset({"drop_pending_updates", "disable_notification", "protect_content"})
@@ -112,6 +113,7 @@ class FakeTelegram:
     """The fake Bot API. ``await start()`` then point the bot at ``base_url``."""
 
     def __init__(self, token: str = "123:TEST", username: str = "KabarTestBot") -> None:
+        self.refused_too_long = 0  # sendMessage texts refused for length
         self.token = token
         self.username = username
         self.bot_id = int(token.split(":", 1)[0])
@@ -388,6 +390,9 @@ class FakeTelegram:
         if self.enforcing and self._over_limit(chat_id):
             self.violations += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        if len(str(params.get("text") or "").encode("utf-16-le")) // 2 > TEXT_LIMIT:
+            self.refused_too_long += 1  # Telegram refuses a text over 4096 UTF-16 units
+            return _error(400, "Bad Request: message is too long")
         message_id = next(self._message_ids)
         self.sent.append({**params, "message_id": message_id})
         chat = self.chat(chat_id, chat_type_of(chat_id))
