@@ -20,6 +20,7 @@ from store.models import (
     ArticleIn,
     AuditEntry,
     Chat,
+    ChatAction,
     FeedRow,
     InsertReport,
     Keyword,
@@ -267,6 +268,34 @@ class Pacing(Protocol):
     def prune(self) -> int: ...
 
 
+class Blocks(Protocol):
+    """Per-chat blocked words (canonical keyword queries), every change audited."""
+
+    def add(self, chat_id: int, query: str, actor: str) -> bool: ...
+
+    def remove(self, chat_id: int, query: str, actor: str) -> str | None: ...
+
+    def of_chat(self, chat_id: int) -> list[str]: ...
+
+    def blockers(self) -> dict[str, list[int]]: ...
+
+
+class Actions(Protocol):
+    """What alert buttons changed in a chat (for their undo), every change audited."""
+
+    def get(self, action_id: int) -> ChatAction | None: ...
+
+    def mute(
+        self,
+        chat_id: int,
+        keyword_id: int,
+        actor: str,
+        keyboard: Sequence[tuple[str, str]] = (),
+    ) -> ChatAction | None: ...
+
+    def undo(self, action_id: int, actor: str) -> ChatAction | None: ...
+
+
 class Store(Protocol):
     """One open store: its repositories, transactions and health checks."""
 
@@ -293,6 +322,12 @@ class Store(Protocol):
 
     @property
     def stories(self) -> Stories: ...
+
+    @property
+    def blocks(self) -> Blocks: ...
+
+    @property
+    def actions(self) -> Actions: ...
 
     @property
     def path(self) -> str:
