@@ -108,8 +108,10 @@ GONE_MARKERS = (
     "chat_write_forbidden", "not enough rights to send", "have no rights to send",
     "need administrator rights", "bot is not a member", "bot was kicked", "user is deactivated",
     "group chat was deactivated", "chat is deactivated",
-    "message thread not found", "topic_closed", "topic_deleted",  # a forum topic: that row only
 )  # fmt: skip
+# 400 descriptions that mean a forum topic is closed or deleted: GONE for a topic's row only
+# (that target becomes inactive, the chat and its other topics do not).
+TOPIC_GONE_MARKERS = ("message thread not found", "topic_closed", "topic_deleted")
 # 400 descriptions that mean the message cannot be edited (too old, deleted, not the bot's).
 UNEDITABLE_MARKERS = (
     "message to edit not found", "message can't be edited", "message_id_invalid",
@@ -264,7 +266,10 @@ class TelegramSender:
         if isinstance(exc, Forbidden):
             return SendResult(GONE, error=error)
         if isinstance(exc, BadRequest):
-            return SendResult(GONE if _mentions(exc, GONE_MARKERS) else FAILED, error=error)
+            gone = _mentions(exc, GONE_MARKERS) or (
+                thread_id(address) is not None and _mentions(exc, TOPIC_GONE_MARKERS)
+            )
+            return SendResult(GONE if gone else FAILED, error=error)
         if isinstance(exc, InvalidToken | EndPointNotFound):
             return SendResult(
                 RETRY, retry_after=WHOLE_PLATFORM_WAIT, error=error, whole_platform=True
