@@ -160,3 +160,20 @@ def test_manifest_enables_interactivity() -> None:
     text = (Path(__file__).resolve().parent.parent / "slack-manifest.yml").read_text()
     assert "interactivity:" in text and "is_enabled: true" in text
     assert "request_url: https://YOUR-HOST/slack/events" in text
+
+
+async def test_store_failure_on_press_changes_nothing(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import store.actions as actions_sql
+
+    message = await alert(bot)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(actions_sql, "record_audit", full)
+    assert await press(bot, message, buttons(message)[0][1]) == T.t("id", "error.internal")
+    assert "Kim" in bot.subscriptions() and bot.fake.updates == []
