@@ -2,7 +2,8 @@
 
 Callers get one ``Store`` (``store.open_store``) and reach each table family through its
 repository attribute: ``store.articles``, ``.keywords``, ``.chats``, ``.outbox``, ``.feeds``,
-``.audit``, plus ``store.pacing(platform)`` for shared send slots. Records are the plain
+``.audit``, ``.blocks`` (per-chat blocked words), ``.actions`` (what alert buttons changed),
+plus ``store.pacing(platform)`` for shared send slots. Records are the plain
 dataclasses of ``store.models``. A new implementation implements these Protocols; nothing
 outside ``store/`` names a database library.
 """
