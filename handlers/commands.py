@@ -63,6 +63,7 @@ __all__ = [
 VERBS: tuple[str, ...] = (
     "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
     "search", "stats", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
+    "block", "unblock",
 )  # fmt: skip
 FEED_ADMIN_VERBS: frozenset[str] = frozenset({"addfeed", "removefeed"})
 ADMIN_VERBS: frozenset[str] = frozenset({"addkeyword", "removekeyword"}) | FEED_ADMIN_VERBS
@@ -73,6 +74,8 @@ ALIASES: dict[str, str] = {
     "bahasa": "lang",
     "cari": "search",
     "bantuan": "help",
+    "blokir": "block",
+    "buka": "unblock",
 }
 MAX_INPUT_CHARS = 1000
 MAX_SEARCH_CHARS = 200
@@ -338,15 +341,16 @@ def cmd_list(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:
     current = db.chats.keywords(chat) if chat else []
+    blocked = _blocked_line(db, chat, settings)
     if chat is None or not current:
         key = "list.none_follow_all" if chat and chat.follow_all else "list.none"
-        return _say(chat, settings, key)
+        return Reply("\n".join([_t(chat, settings, key), *blocked]))
     lines = [_t(chat, settings, "list.some", count=len(current), keywords=_names(current))]
     if chat.follow_all:
         lines.append(_t(chat, settings, "list.follow_all"))
     if not chat.active:
         lines.append(_t(chat, settings, "list.inactive"))
-    return Reply("\n".join(lines))
+    return Reply("\n".join([*lines, *blocked]))
 
 
 def cmd_lang(
@@ -1189,3 +1193,82 @@ HANDLERS.update(
         "list": cmd_list_with_modes,
     }
 )
+# --- blocked words ----------------------------------------------------------------------------
+
+
+def block_queries(args: Sequence[str]) -> list[str]:
+    """The queries a ``block`` / ``unblock`` names: each argument (a quoted phrase is one),
+    or the whole text as one query when it uses ``OR`` or an exclusion (``Kim -Jong``).
+    Raises QueryError for the first that does not parse."""
+    if any(a == "OR" or a.startswith("-") for a in args):
+        return [parse_query(" ".join(args)).canonical]
+    return list(dict.fromkeys(parse_query(a).canonical for a in args))
+
+
+def _blocked_line(db: Store, chat: Chat | None, settings: Settings) -> list[str]:
+    blocked = db.blocks.of_chat(chat.id) if chat else []
+    if not blocked:
+        return []
+    return [_t(chat, settings, "list.blocked", count=len(blocked), words=", ".join(blocked))]
+
+
+def _block_args(
+    chat: Chat | None, settings: Settings, args: list[str], usage: str
+) -> list[str] | Reply:
+    if not args:
+        return _say(chat, settings, usage, ok=False)
+    if len(args) > MAX_COMMAND_KEYWORDS:
+        return _say(
+            chat,
+            settings,
+            "keywords.too_many",
+            ok=False,
+            count=len(args),
+            limit=MAX_COMMAND_KEYWORDS,
+        )
+    try:
+        return block_queries(args)
+    except QueryError as exc:
+        return _invalid(chat, settings, exc)
+
+
+def cmd_block(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    """Never alert this chat an article containing these words (whatever it matched)."""
+    queries = _block_args(chat, settings, args, "block.usage")
+    if isinstance(queries, Reply):
+        return queries
+    chat = chat or _ensure_chat(db, ctx, settings)
+    added = [q for q in queries if db.blocks.add(chat.id, q, _actor(ctx))]
+    old = [q for q in queries if q not in added]
+    lines = []
+    if added:
+        lines.append(_t(chat, settings, "block.done", words=", ".join(added)))
+    if old:
+        lines.append(_t(chat, settings, "block.already", words=", ".join(old)))
+    return Reply("\n".join(lines), changed=bool(added))
+
+
+def cmd_unblock(
+    db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
+) -> Reply:
+    queries = _block_args(chat, settings, args, "unblock.usage")
+    if isinstance(queries, Reply):
+        return queries
+    removed: list[str] = []
+    missing: list[str] = []
+    for query in queries:
+        found = db.blocks.remove(chat.id, query, _actor(ctx)) if chat else None
+        (removed if found is not None else missing).append(found or query)
+    lines = []
+    if removed:
+        lines.append(_t(chat, settings, "unblock.done", words=", ".join(removed)))
+    if missing:
+        blocked = ", ".join(db.blocks.of_chat(chat.id)) if chat else ""
+        lines.append(_t(chat, settings, "unblock.missing", words=", ".join(missing)))
+        lines.append(_t(chat, settings, "unblock.blocked", words=blocked or "-"))
+    return Reply("\n".join(lines), ok=not missing, changed=bool(removed))
+
+
+HANDLERS.update({"block": cmd_block, "unblock": cmd_unblock})

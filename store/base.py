@@ -2,7 +2,8 @@
 
 Callers get one ``Store`` (``store.open_store``) and reach each table family through its
 repository attribute: ``store.articles``, ``.keywords``, ``.chats``, ``.outbox``, ``.feeds``,
-``.audit``, plus ``store.pacing(platform)`` for shared send slots. Records are the plain
+``.audit``, ``.blocks`` (per-chat blocked words), ``.actions`` (what alert buttons changed),
+plus ``store.pacing(platform)`` for shared send slots. Records are the plain
 dataclasses of ``store.models``. A new implementation implements these Protocols; nothing
 outside ``store/`` names a database library.
 """
@@ -20,6 +21,7 @@ from store.models import (
     ArticleIn,
     AuditEntry,
     Chat,
+    ChatAction,
     DigestClaim,
     DigestPart,
     FeedRow,
@@ -315,6 +317,34 @@ class Pacing(Protocol):
     def prune(self) -> int: ...
 
 
+class Blocks(Protocol):
+    """Per-chat blocked words (canonical keyword queries), every change audited."""
+
+    def add(self, chat_id: int, query: str, actor: str) -> bool: ...
+
+    def remove(self, chat_id: int, query: str, actor: str) -> str | None: ...
+
+    def of_chat(self, chat_id: int) -> list[str]: ...
+
+    def blockers(self) -> dict[str, list[int]]: ...
+
+
+class Actions(Protocol):
+    """What alert buttons changed in a chat (for their undo), every change audited."""
+
+    def get(self, action_id: int) -> ChatAction | None: ...
+
+    def mute(
+        self,
+        chat_id: int,
+        keyword_id: int,
+        actor: str,
+        keyboard: Sequence[tuple[str, str]] = (),
+    ) -> ChatAction | None: ...
+
+    def undo(self, action_id: int, actor: str) -> ChatAction | None: ...
+
+
 class Store(Protocol):
     """One open store: its repositories, transactions and health checks."""
 
@@ -344,6 +374,12 @@ class Store(Protocol):
 
     @property
     def digests(self) -> Digests: ...
+
+    @property
+    def blocks(self) -> Blocks: ...
+
+    @property
+    def actions(self) -> Actions: ...
 
     @property
     def path(self) -> str:

@@ -156,6 +156,12 @@ def migrate_chat(db: Database, platform: str, old_address: str, new_address: str
             "UPDATE chats SET address = ? WHERE platform = ? AND address = ?",
             [new_address, platform, old_address],
         )
+        # its forum topics (address "<chat>/<thread>") move with it
+        db.conn.execute(
+            "UPDATE chats SET address = ? || substr(address, ?) WHERE platform = ?"
+            " AND substr(address, 1, ?) = ?",
+            [new_address, len(old_address) + 1, platform, len(old_address) + 1, old_address + "/"],
+        )
         if cursor.rowcount:
             record_audit(db, "platform", "chat.migrate", f"{old_address} -> {new_address}")
     return bool(cursor.rowcount)

@@ -311,3 +311,18 @@ class DigestClaim:
     rows: tuple[DigestRow, ...]
     parts: tuple[DigestPart, ...] = ()
     attempts: int = 0
+
+
+@dataclass(frozen=True)
+class ChatAction:
+    """A change an alert button made to one chat, kept so its undo restores exactly it."""
+
+    id: int
+    chat_id: int
+    kind: str  # "mute": unsubscribed from ``keyword_id``
+    keyword_id: int | None
+    was_subscribed: bool  # the chat followed the keyword before the press
+    was_follow_all: bool  # the chat followed every new keyword before the press
+    undone: bool = False
+    keyword: str = ""  # the keyword's query ("" when it was removed since)
+    keyboard: tuple[tuple[str, str], ...] = ()  # the alert's (label, data) buttons before

@@ -230,6 +230,34 @@ MIGRATIONS: list[list[str]] = [
             UNIQUE(digest_id, seq)
         )""",
     ],
+    # 9: per-chat blocked words (store/actions.py; `norm` is the
+    # casefolded canonical query, one row per chat and norm) and the changes made by alert
+    # buttons, kept so an undo restores exactly what the press changed (and the alert's
+    # keyboard before the press, JSON [[label, data], ...])
+    [
+        """CREATE TABLE blocked_words (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            query TEXT NOT NULL,
+            norm TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL DEFAULT '',
+            UNIQUE(chat_id, norm)
+        )""",
+        """CREATE TABLE chat_actions (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            keyword_id INTEGER,
+            was_subscribed INTEGER NOT NULL DEFAULT 0,
+            was_follow_all INTEGER NOT NULL DEFAULT 0,
+            keyboard TEXT NOT NULL DEFAULT '[]',
+            actor TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            undone_at TEXT
+        )""",
+        "CREATE INDEX chat_actions_chat ON chat_actions(chat_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from store import actions as actions_sql
 from store import articles as articles_sql
 from store import audit as audit_sql
 from store import chats as chats_sql
@@ -30,6 +31,7 @@ from store.models import (
     ArticleIn,
     AuditEntry,
     Chat,
+    ChatAction,
     DigestClaim,
     DigestPart,
     FeedRow,
@@ -393,6 +395,43 @@ class SqliteStories:
         return stories_sql.articles_of(self._db, story_id)
 
 
+class SqliteBlocks:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, chat_id: int, query: str, actor: str) -> bool:
+        return actions_sql.add_block(self._db, chat_id, query, actor)
+
+    def remove(self, chat_id: int, query: str, actor: str) -> str | None:
+        return actions_sql.remove_block(self._db, chat_id, query, actor)
+
+    def of_chat(self, chat_id: int) -> list[str]:
+        return actions_sql.chat_blocks(self._db, chat_id)
+
+    def blockers(self) -> dict[str, list[int]]:
+        return actions_sql.blockers(self._db)
+
+
+class SqliteActions:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, action_id: int) -> ChatAction | None:
+        return actions_sql.get_action(self._db, action_id)
+
+    def mute(
+        self,
+        chat_id: int,
+        keyword_id: int,
+        actor: str,
+        keyboard: Sequence[tuple[str, str]] = (),
+    ) -> ChatAction | None:
+        return actions_sql.mute(self._db, chat_id, keyword_id, actor, keyboard)
+
+    def undo(self, action_id: int, actor: str) -> ChatAction | None:
+        return actions_sql.undo(self._db, action_id, actor)
+
+
 class SqliteStore:
     """An open SQLite database file (or ":memory:") behind the ``Store`` seam."""
 
@@ -407,6 +446,8 @@ class SqliteStore:
         self.meta = SqliteMeta(database)
         self.stories = SqliteStories(database)
         self.digests = SqliteDigests(database)
+        self.blocks = SqliteBlocks(database)
+        self.actions = SqliteActions(database)
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -183,6 +183,7 @@ def test_verbs_are_the_contract_in_help_order() -> None:
     assert VERBS == (
         "start", "stop", "subscribe", "unsubscribe", "keywords", "list", "lang", "latest",
         "search", "stats", "help", "addkeyword", "removekeyword", "feeds", "addfeed", "removefeed",
+        "block", "unblock",
         "digest", "quiet", "pause", "resume", "timezone",
     )  # fmt: skip
     assert set(commands.HANDLERS) == set(VERBS)
@@ -875,6 +876,7 @@ def test_execute_never_raises(text: str, admin: bool) -> None:
 
 def test_every_message_key_used_exists_and_every_key_is_used() -> None:
     source = (ROOT / "handlers" / "commands.py").read_text(encoding="utf-8")
+    source += (ROOT / "handlers" / "actions.py").read_text(encoding="utf-8")  # the buttons
     used = set(re.findall(r'"([a-z_]+\.[a-z_]+)"', source)) | {f"help.{v}" for v in VERBS}
     used |= {f"menu.{v}" for v in VERBS}  # the Telegram command menu
     console = (ROOT / "handlers" / "console" / "adapter.py").read_text(encoding="utf-8")

@@ -269,7 +269,7 @@ async def test_command_menu_in_both_languages(kabar: Kabar) -> None:
     assert menus["id"][0]["description"] == "Berlangganan semua kata kunci"
     assert menus[""] == menus["id"] != menus["en"]  # no language: default_language ("id")
     await kabar.fake.wait_for(lambda: kabar.fake.allowed_updates)
-    assert kabar.fake.allowed_updates == ["message", "channel_post"]
+    assert kabar.fake.allowed_updates == ["message", "channel_post", "callback_query"]
 
 
 async def test_menu_without_language_follows_default_language(

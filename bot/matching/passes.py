@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.matching.index import KeywordIndex, QueryMatch
 from store import Store
@@ -35,20 +36,50 @@ def match_articles(index: KeywordIndex, articles: Iterable[Article]) -> list[Art
 
 
 def plan_alerts(
-    matched: Iterable[ArticleMatches], subscribers_by_query: Mapping[str, list[int]]
+    matched: Iterable[ArticleMatches],
+    subscribers_by_query: Mapping[str, list[int]],
+    blocked: Mapping[int, frozenset[int]] | None = None,
 ) -> list[Queued]:
-    """Pure: one alert per (article, chat), listing every matched keyword that chat follows."""
+    """Pure: one alert per (article, chat), listing every matched keyword that chat follows;
+    none to a chat in ``blocked[article id]`` (it blocked a word the article contains)."""
     queued: list[Queued] = []
+    blocked = blocked or {}
     for item in matched:
         per_chat: dict[int, list[str]] = {}
         for query in item.keywords:
             for chat_id in subscribers_by_query.get(query, ()):
                 per_chat.setdefault(chat_id, []).append(query)
+        refused = blocked.get(item.article.id, frozenset())
         queued.extend(
             Queued(item.article.id, chat_id, tuple(queries))
             for chat_id, queries in per_chat.items()
+            if chat_id not in refused
         )
     return queued
+
+
+@lru_cache(maxsize=4)
+def blocked_index(queries: tuple[str, ...]) -> KeywordIndex:
+    """Every chat's blocked queries compiled into one index (rebuilt only when the set of
+    blocked queries changes), so checking an article costs the same however many chats
+    block however many words."""
+    return KeywordIndex(queries, strict=False)
+
+
+def blocked_chats(
+    matched: Iterable[ArticleMatches], blockers: Mapping[str, list[int]]
+) -> dict[int, frozenset[int]]:
+    """Pure: article id -> the chats that blocked a word or phrase the article contains (only
+    the matched articles are scanned, once each, against the one blocked-words index)."""
+    if not blockers:
+        return {}
+    index = blocked_index(tuple(sorted(blockers)))
+    result: dict[int, frozenset[int]] = {}
+    for item in matched:
+        hits = index.match(item.article.text, item.article.title)
+        if hits:
+            result[item.article.id] = frozenset(c for m in hits for c in blockers[m.query])
+    return result
 
 
 def current_index(db: Store) -> KeywordIndex:
@@ -110,6 +141,7 @@ def matching_batches(
     index = index if index is not None else current_index(db)
     warn_rejected(index)
     subs = db.chats.subscribers()
+    blockers = db.blocks.blockers()
     last_id = 0
     clock, budget = time.perf_counter, slice_seconds or 0.0
     deadline = clock() + budget if slice_seconds is not None else None
@@ -126,7 +158,8 @@ def matching_batches(
                     deadline = clock() + budget
         queued = 0
         if not dry_run:
-            queued = db.outbox.record_matches([a.id for a in articles], plan_alerts(matched, subs))
+            plan = plan_alerts(matched, subs, blocked_chats(matched, blockers))
+            queued = db.outbox.record_matches([a.id for a in articles], plan)
         result = PassResult(len(articles), len(matched), queued, matched if dry_run else [])
         del matched  # the caller holds the only reference: one batch's details at a time
         yield result

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -72,9 +73,19 @@ from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, SlackConfig
 from bot.delivery.pacing import Limit
 from bot.delivery.worker import FAILED, GONE, REFUSED, RETRY, SENT, SendResult
+from handlers import actions
+from handlers.actions import Button
 from handlers.commands import CommandContext, Reply, Settings, complete, error_reply, execute
 from handlers.offloop import run_off_loop, runs_off_loop
-from handlers.slack.format import digest_messages, escape_text, to_slack, unescape_text
+from handlers.slack.format import (
+    ACTION_ID_PREFIX,
+    button_values,
+    digest_messages,
+    escape_text,
+    to_slack,
+    unescape_text,
+    with_buttons,
+)
 from handlers.slack.replay import SIGNATURE_HEADER, ReplayGuard, header_refusal
 from store import Store
 from store.models import DigestPart
@@ -132,7 +143,15 @@ class SlackSender:
     platform = PLATFORM
     global_limits: tuple[Limit, ...] = (WORKSPACE_LIMIT,)
 
-    def __init__(self, token: str, base_url: str, *, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        *,
+        timeout: float = SEND_TIMEOUT_SECONDS,
+        db: Store | None = None,
+    ) -> None:
+        self.db = db  # for the alerts' buttons (none without a store)
         self.token = token
         self.base_url = base_url
         self.timeout = timeout
@@ -142,8 +161,16 @@ class SlackSender:
     def target_limits(self, address: str) -> tuple[Limit, ...]:
         return (CHANNEL_LIMIT,)
 
-    async def send(self, address: str, alert: Alert) -> SendResult:
+    def blocks(self, address: str, alert: Alert) -> tuple[str, list[dict[str, Any]]]:
+        """The alert's fallback text and blocks, its buttons (``handlers.actions``) last."""
         fallback, blocks = to_slack(alert)
+        if self.db is not None:
+            buttons = actions.alert_keyboard(self.db, PLATFORM, address, alert.keywords)
+            blocks = with_buttons(blocks, buttons)
+        return fallback, blocks
+
+    async def send(self, address: str, alert: Alert) -> SendResult:
+        fallback, blocks = self.blocks(address, alert)
         result, code = await self._post(address, fallback, blocks)
         if code in INVALID_BLOCKS_ERRORS:
             log.warning("Slack rejected the blocks for %s (%s): sending plain text", address, code)
@@ -173,7 +200,7 @@ class SlackSender:
         Slack will not update it (deleted, too old, not the bot's)."""
         if not message_id:
             return SendResult(REFUSED, error="no message ts to update")
-        fallback, blocks = to_slack(alert)
+        fallback, blocks = self.blocks(address, alert)  # the buttons stay
         result, code = await self._update(address, message_id, fallback, blocks)
         if code in INVALID_BLOCKS_ERRORS:
             result, code = await self._update(address, message_id, fallback, None)
@@ -183,7 +210,7 @@ class SlackSender:
 
     async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
         """A short reply in the thread of the story's alert (its update was refused)."""
-        fallback, blocks = to_slack(alert)
+        fallback, blocks = self.blocks(address, alert)
         thread = message_id or None
         result, code = await self._post(address, fallback, blocks, thread)
         if code in INVALID_BLOCKS_ERRORS:
@@ -402,7 +429,56 @@ def build_app(config: Config, db: Store, auth: Mapping[str, Any]) -> AsyncApp:
         await answer_command(db, settings, command, ack, respond)
 
     app.command(COMMAND)(kabar)
+
+    async def button(ack: Ack, body: dict[str, Any], respond: Ack, client: AsyncWebClient) -> None:
+        await ack()  # within Slack's 3 s; the answer follows
+        await answer_button(db, settings, body, respond, client)
+
+    app.action(re.compile(f"^{ACTION_ID_PREFIX}"))(button)
     return app
+
+
+async def answer_button(
+    db: Store,
+    settings: Settings,
+    body: Mapping[str, Any],
+    respond: Ack,
+    client: AsyncWebClient,
+) -> None:
+    """An alert's button (``block_actions``): act through ``handlers.actions``, answer the
+    presser (ephemeral, in the channel's language) and update the alert's buttons
+    (``chat.update``). Anyone who may use ``/kabar`` in the channel may press."""
+    channel = str((body.get("channel") or {}).get("id") or "")
+    user = str((body.get("user") or {}).get("id") or "")
+    message = body.get("message") or {}
+    pressed = (body.get("actions") or [{}])[0]
+    ctx = CommandContext(platform=PLATFORM, chat_address=channel, user_id=user)
+    current = tuple(
+        Button(label, data) for label, data in button_values(message.get("blocks") or [])
+    )
+    try:
+        result = actions.press(db, ctx, str(pressed.get("value") or ""), settings, current)
+    except Exception:
+        log.exception("Slack: a button press in %s failed", channel)
+        result = actions.failure(db, ctx, settings)
+    try:
+        await respond(
+            text=escape_text(result.answer), response_type=EPHEMERAL, replace_original=False
+        )
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("Slack: answering a button press failed: %s", exc)
+    ts = str(message.get("ts") or (body.get("container") or {}).get("message_ts") or "")
+    if result.keyboard is None or not ts:
+        return
+    try:
+        await client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=str(message.get("text") or ""),
+            blocks=with_buttons(message.get("blocks") or [], result.keyboard),
+        )
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("Slack: updating an alert's buttons failed: %s", exc)
 
 
 def request_team(body: Mapping[str, Any]) -> str:
@@ -450,7 +526,7 @@ class SlackPlatform:
         self.db = db
         self.host = host
         self.port = config.slack.port if port is None else port  # the bound port once started
-        self.sender = SlackSender(config.slack.bot_token, config.slack.base_url)
+        self.sender = SlackSender(config.slack.bot_token, config.slack.base_url, db=db)
         self.app: AsyncApp | None = None
         self.team_id = ""  # the workspace of the token, from auth.test at start
         self._runner: web.AppRunner | None = None

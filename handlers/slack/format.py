@@ -208,3 +208,45 @@ def digest_messages(digest: Digest, limit: int = SLACK_TEXT_LIMIT) -> list[Diges
         payload = json.dumps({"text": fallback, "blocks": blocks}, ensure_ascii=False)
         parts.append(DigestPart(seq, payload, rows))
     return parts
+
+
+# ---------------------------------------------------------------- alert buttons
+
+ACTIONS_BLOCK_ID = "kabar_actions"
+ACTION_ID_PREFIX = "kabar_"  # action_id of the n-th button: kabar_0, kabar_1, ...
+
+
+def actions_block(buttons: Sequence[Any]) -> dict[str, Any]:
+    """The alert's buttons (``handlers.actions.Button``) as a Block Kit ``actions`` block:
+    plain-text labels (never parsed as mrkdwn), the callback data as each button's value."""
+    return {
+        "type": "actions",
+        "block_id": ACTIONS_BLOCK_ID,
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": b.label[:75], "emoji": True},
+                "action_id": f"{ACTION_ID_PREFIX}{n}",
+                "value": b.data,
+            }
+            for n, b in enumerate(buttons)
+        ],
+    }
+
+
+def with_buttons(blocks: Sequence[dict[str, Any]], buttons: Sequence[Any]) -> list[dict[str, Any]]:
+    """``blocks`` without their buttons block, then ``buttons`` (if any) as the new one."""
+    kept = [b for b in blocks if b.get("block_id") != ACTIONS_BLOCK_ID]
+    return [*kept, actions_block(buttons)] if buttons else kept
+
+
+def button_values(blocks: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(label, value) of every button in a message's buttons block."""
+    for block in blocks:
+        if block.get("block_id") == ACTIONS_BLOCK_ID:
+            return [
+                (str((e.get("text") or {}).get("text", "")), str(e.get("value", "")))
+                for e in block.get("elements") or []
+                if e.get("type") == "button"
+            ]
+    return []

@@ -29,8 +29,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from telegram import Bot, BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update
-from telegram.constants import ChatType, ParseMode, UpdateType
+from telegram import (
+    Bot,
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode, UpdateType
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -45,6 +55,7 @@ from telegram.error import (
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -60,6 +71,8 @@ from bot.app.feeds import FeedOptions
 from bot.config import Config, ConfigError, TelegramConfig
 from bot.delivery.pacing import Limit, Pacer, acquire
 from bot.delivery.worker import FAILED, GONE, REFUSED, RETRY, SENT, SendResult
+from handlers import actions
+from handlers.actions import Button
 from handlers.commands import (
     ALIASES,
     VERBS,
@@ -84,7 +97,11 @@ from store.models import DigestPart
 log = logging.getLogger("kabar.telegram")
 
 PLATFORM = "telegram"
-ALLOWED_UPDATES = [UpdateType.MESSAGE.value, UpdateType.CHANNEL_POST.value]
+ALLOWED_UPDATES = [
+    UpdateType.MESSAGE.value,
+    UpdateType.CHANNEL_POST.value,
+    UpdateType.CALLBACK_QUERY.value,  # the alerts' buttons
+]
 WHOLE_PLATFORM_WAIT = 60.0  # seconds, after the Bot API rejected the token or URL
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll may be held open by the server
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -99,6 +116,9 @@ GONE_MARKERS = (
     "need administrator rights", "bot is not a member", "bot was kicked", "user is deactivated",
     "group chat was deactivated", "chat is deactivated",
 )  # fmt: skip
+# 400 descriptions that mean a forum topic is closed or deleted: GONE for a topic's row only
+# (that target becomes inactive, the chat and its other topics do not).
+TOPIC_GONE_MARKERS = ("message thread not found", "topic_closed", "topic_deleted")
 # 400 descriptions that mean the message cannot be edited (too old, deleted, not the bot's).
 UNEDITABLE_MARKERS = (
     "message to edit not found", "message can't be edited", "message_id_invalid",
@@ -131,11 +151,16 @@ class TelegramSender:
             return (Limit(1, 1.05), Limit(20, 61.0))
         return (Limit(1, 1.05),)
 
+    def keyboard(self, address: str, alert: Alert) -> InlineKeyboardMarkup | None:
+        """The alert's buttons (``handlers.actions``) in one row; None without any."""
+        return inline_keyboard(actions.alert_keyboard(self.db, PLATFORM, address, alert.keywords))
+
     async def send(self, address: str, alert: Alert) -> SendResult:
         text = to_telegram_html(alert)
+        markup = self.keyboard(address, alert)
         try:
             try:
-                message = await self._send(address, text, ParseMode.HTML)
+                message = await self._send(address, text, ParseMode.HTML, markup=markup)
             except BadRequest as exc:
                 if not _mentions(exc, MARKUP_MARKERS):
                     raise
@@ -144,7 +169,7 @@ class TelegramSender:
                     address,
                     exc.message,
                 )
-                message = await self._send(address, html_to_plain(text), None)
+                message = await self._send(address, html_to_plain(text), None, markup=markup)
         except TelegramError as exc:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=str(message.message_id))
@@ -175,7 +200,12 @@ class TelegramSender:
         return SendResult(SENT, message_id=str(message.message_id))
 
     async def _send(
-        self, address: str, text: str, parse_mode: str | None, reply_to: int | None = None
+        self,
+        address: str,
+        text: str,
+        parse_mode: str | None,
+        reply_to: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
     ) -> Message:
         reply = (
             ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
@@ -184,10 +214,12 @@ class TelegramSender:
         )
         return await self.bot.send_message(
             chat_id=chat_id(address),
+            message_thread_id=thread_id(address),
             text=text,
             parse_mode=parse_mode,
             link_preview_options=NO_PREVIEW,
             reply_parameters=reply,
+            reply_markup=markup,
         )
 
     async def edit(self, address: str, message_id: str, alert: Alert) -> SendResult:
@@ -196,13 +228,14 @@ class TelegramSender:
         if not message_id.isdigit():
             return SendResult(REFUSED, error="no message id to edit")
         text = to_telegram_html(alert)
+        markup = self.keyboard(address, alert)  # an edit without it would drop the buttons
         try:
             try:
-                await self._edit(address, int(message_id), text, ParseMode.HTML)
+                await self._edit(address, int(message_id), text, ParseMode.HTML, markup)
             except BadRequest as exc:
                 if not _mentions(exc, MARKUP_MARKERS):
                     raise
-                await self._edit(address, int(message_id), html_to_plain(text), None)
+                await self._edit(address, int(message_id), html_to_plain(text), None, markup)
         except BadRequest as exc:
             if _mentions(exc, (UNCHANGED_MARKER,)):
                 return SendResult(SENT, message_id=message_id)
@@ -213,26 +246,35 @@ class TelegramSender:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=message_id)
 
-    async def _edit(self, address: str, message_id: int, text: str, parse_mode: str | None) -> None:
+    async def _edit(
+        self,
+        address: str,
+        message_id: int,
+        text: str,
+        parse_mode: str | None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         await self.bot.edit_message_text(
             text,
             chat_id=chat_id(address),
             message_id=message_id,
             parse_mode=parse_mode,
             link_preview_options=NO_PREVIEW,
+            reply_markup=markup,
         )
 
     async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
         """A short reply to the story's alert (its edit was refused)."""
         text = to_telegram_html(alert)
         reply_to = int(message_id) if message_id.isdigit() else None
+        markup = self.keyboard(address, alert)
         try:
             try:
-                message = await self._send(address, text, ParseMode.HTML, reply_to)
+                message = await self._send(address, text, ParseMode.HTML, reply_to, markup)
             except BadRequest as exc:
                 if not _mentions(exc, MARKUP_MARKERS):
                     raise
-                message = await self._send(address, html_to_plain(text), None, reply_to)
+                message = await self._send(address, html_to_plain(text), None, reply_to, markup)
         except TelegramError as exc:
             return self._failure(address, exc)
         return SendResult(SENT, message_id=str(message.message_id))
@@ -248,7 +290,10 @@ class TelegramSender:
         if isinstance(exc, Forbidden):
             return SendResult(GONE, error=error)
         if isinstance(exc, BadRequest):
-            return SendResult(GONE if _mentions(exc, GONE_MARKERS) else FAILED, error=error)
+            gone = _mentions(exc, GONE_MARKERS) or (
+                thread_id(address) is not None and _mentions(exc, TOPIC_GONE_MARKERS)
+            )
+            return SendResult(GONE if gone else FAILED, error=error)
         if isinstance(exc, InvalidToken | EndPointNotFound):
             return SendResult(
                 RETRY, retry_after=WHOLE_PLATFORM_WAIT, error=error, whole_platform=True
@@ -257,8 +302,9 @@ class TelegramSender:
 
     def _migrated(self, address: str, new_address: str, error: str) -> SendResult:
         """Move the chat row to the supergroup's id and retry there at once. If the
-        supergroup already has its own row, the old group is gone."""
-        moved = self.db.chats.migrate(PLATFORM, address, new_address)
+        supergroup already has its own row, the old group is gone. (A topic row moves with its
+        group.)"""
+        moved = self.db.chats.migrate(PLATFORM, base_address(address), new_address)
         if moved or self.db.chats.get(PLATFORM, address) is None:
             if moved:
                 log.info("telegram chat %s is now supergroup %s", address, new_address)
@@ -272,11 +318,52 @@ def is_group(address: str) -> bool:
 
 
 def chat_id(address: str) -> int | str:
-    """The Bot API chat_id for a stored address (numeric ids as int, ``@channel`` as is)."""
+    """The Bot API chat_id for a stored address (numeric ids as int, ``@channel`` as is; a
+    forum topic's address ``<chat>/<thread>`` gives its chat)."""
+    address = base_address(address)
     try:
         return int(address)
     except ValueError:
         return address
+
+
+def base_address(address: str) -> str:
+    """``-100123/7`` (a forum topic) -> ``-100123``; any other address as is."""
+    return address.split("/", 1)[0]
+
+
+def thread_id(address: str) -> int | None:
+    """The forum topic of a ``<chat>/<thread>`` address (its message_thread_id); else None."""
+    _, _, thread = address.partition("/")
+    return int(thread) if thread.isdigit() else None
+
+
+def topic_address(message: Message) -> str:
+    """The target a message addresses: its forum topic (``<chat>/<thread>``) when it was sent
+    inside one, else the chat itself (the General topic included)."""
+    if message.is_topic_message and message.message_thread_id:
+        return f"{message.chat_id}/{message.message_thread_id}"
+    return str(message.chat_id)
+
+
+def inline_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in buttons]]
+    )
+
+
+def keyboard_buttons(markup: InlineKeyboardMarkup | None) -> tuple[Button, ...]:
+    """The buttons a message carries (those with callback data)."""
+    if markup is None:
+        return ()
+    return tuple(
+        Button(b.text, str(b.callback_data))
+        for row in markup.inline_keyboard
+        for b in row
+        if isinstance(b.callback_data, str)
+    )
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -486,6 +573,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler([*VERBS, *ALIASES], on_command, filters=updates))
     app.add_handler(MessageHandler(filters.COMMAND & updates, on_other_command))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=f"^{actions.PREFIX}:"))
     app.add_error_handler(on_error)
 
 
@@ -528,7 +616,7 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     state = _state(context)
     ctx = CommandContext(
         platform=PLATFORM,
-        chat_address=str(chat.id),
+        chat_address=topic_address(message),
         user_id=str(user.id) if user else "",
         chat_title=chat.title or chat.full_name or "",
     )
@@ -548,6 +636,64 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 CAPTION_LIMIT = 1024  # Telegram's photo caption limit
+ALLOWED_IN_CHANNEL = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An alert's button: act through ``handlers.actions``, answer the press
+    (answerCallbackQuery) in the chat's language, and show the new keyboard
+    (editMessageReplyMarkup). Who may press: who may send the verbs there (in a channel,
+    where every reader sees the buttons, only its administrators)."""
+    query = update.callback_query
+    if query is None:
+        return
+    state = _state(context)
+    message = query.message
+    if not isinstance(message, Message):  # too old: Telegram no longer shows us the message
+        await _answer(
+            query, actions.press(state.db, _press_context(None, query), "", state.settings)
+        )
+        return
+    ctx = _press_context(message, query)
+    try:
+        if not await may_press(context.bot, message, query):
+            result = actions.refusal(state.db, ctx, state.settings)
+        else:
+            current = keyboard_buttons(message.reply_markup)
+            result = actions.press(state.db, ctx, query.data or "", state.settings, current)
+    except Exception:
+        log.exception("telegram: a button press in chat %s failed", ctx.chat_address)
+        result = actions.failure(state.db, ctx, state.settings)
+    await _answer(query, result)
+    if result.keyboard is not None:
+        try:
+            await query.edit_message_reply_markup(reply_markup=inline_keyboard(result.keyboard))
+        except TelegramError as exc:
+            log.warning("telegram: could not update an alert's buttons: %s", exc)
+
+
+def _press_context(message: Message | None, query: CallbackQuery) -> CommandContext:
+    return CommandContext(
+        platform=PLATFORM,
+        chat_address=topic_address(message) if message is not None else "",
+        user_id=str(query.from_user.id),
+    )
+
+
+async def _answer(query: CallbackQuery, result: actions.PressResult) -> None:
+    try:
+        await query.answer(text=result.answer[:200])
+    except TelegramError as exc:
+        log.warning("telegram: answerCallbackQuery failed: %s", exc)
+
+
+async def may_press(bot: Bot, message: Message, query: CallbackQuery) -> bool:
+    """Anyone in a private chat or a group may send the verbs there; in a channel only its
+    administrators post (getChatMember)."""
+    if message.chat.type != ChatType.CHANNEL:
+        return True
+    member = await bot.get_chat_member(message.chat_id, query.from_user.id)
+    return member.status in ALLOWED_IN_CHANNEL
 
 
 async def chart_png(state: HandlerState, chat: str, reply: Reply) -> bytes | None:

@@ -7,6 +7,14 @@ getMyCommands, close, logOut, sendPhoto (a multipart upload). Parameters are rea
 string and from a JSON, urlencoded or multipart body (python-telegram-bot posts urlencoded forms
 whose non-string values are JSON-encoded).
 
+Alert buttons: ``press`` queues a ``callback_query`` update for a sent message's button;
+answerCallbackQuery answers are kept in ``answers``, editMessageReplyMarkup changes the message's
+``reply_markup`` (kept on every sent and edited message, so ``keyboard(message)`` reads what a
+user sees); getChatMember answers ``administrator`` for ``channel_admins``, else ``member``.
+``answer_failures`` / ``markup_failures`` script errors for those two methods. Forum topics:
+``send_text(..., thread_id=N)`` is a message inside topic N; ``close_topic`` makes sends there
+fail with "message thread not found".
+
 Tests queue updates (``send_text``, ``send_channel_post``, ``migrate_group``), inject failures for
 sendMessage (per chat or for any chat: ``too_many_requests``, ``blocked``, ``chat_not_found``,
 ``server_error``, ``bad_entities``, ``migrated``, ``slow``), and may turn on a limit enforcer that
@@ -36,7 +44,7 @@ JSON_PARAMS = frozenset({
     "scope", "allowed_updates",
 })  # fmt: skip
 TEXT_LIMIT = 4096  # UTF-16 units of a message text
-INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_thread_id", "message_id"})
+INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_thread_id", "message_id", "user_id"})
 FLOAT_PARAMS = frozenset({"timeout"})
 BOOL_PARAMS = frozenset({"drop_pending_updates", "disable_notification", "protect_content"})
 
@@ -128,6 +136,13 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}  # (scope, lang) -> list
         self.webhook: dict[str, Any] = {}
         self.allowed_updates: list[str] | None = None
+        self.answers: list[dict[str, Any]] = []  # answerCallbackQuery params
+        self.markup_edits: list[dict[str, Any]] = []  # accepted editMessageReplyMarkup params
+        self.answer_failures: deque[Failure] = deque()
+        self.markup_failures: deque[Failure] = deque()
+        self.channel_admins: set[tuple[int, int]] = set()  # (chat id, user id)
+        self.closed_topics: set[tuple[int, int]] = set()  # (chat id, thread id)
+        self._callback_ids = itertools.count(1)
         # what the tests script
         self.failures: dict[int | None, deque[Failure]] = {}
         self.migrations: dict[int, int] = {}  # group id -> its supergroup's id
@@ -198,15 +213,55 @@ class FakeTelegram:
         user_id: int | None = None,
         chat_type: str | None = None,
         title: str = "Test group",
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """A text message (a command when it starts with "/") from a user in a chat."""
-        return self.enqueue(
-            {
-                "message": self.message(
-                    chat_id, text, user_id=user_id, chat_type=chat_type, title=title
-                )
-            }
-        )
+        """A text message (a command when it starts with "/") from a user in a chat; with
+        ``thread_id`` inside that forum topic of a supergroup."""
+        message = self.message(chat_id, text, user_id=user_id, chat_type=chat_type, title=title)
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            message["chat"]["is_forum"] = True
+        return self.enqueue({"message": message})
+
+    def press(
+        self, message: dict[str, Any], data: str, *, user_id: int = 1, chat_type: str | None = None
+    ) -> dict[str, Any]:
+        """A user presses the button with callback ``data`` under a sent ``message``."""
+        chat_id = message["chat_id"]
+        sent: dict[str, Any] = {
+            "message_id": message["message_id"],
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type or chat_type_of(chat_id)),
+            "text": message["text"],
+            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Kabar"},
+        }
+        if message.get("reply_markup"):
+            sent["reply_markup"] = message["reply_markup"]
+        if message.get("message_thread_id"):
+            sent["message_thread_id"] = message["message_thread_id"]
+            sent["is_topic_message"] = True
+        query = {
+            "id": str(next(self._callback_ids)),
+            "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+            "chat_instance": f"ci{chat_id}",
+            "message": sent,
+            "data": data,
+        }
+        return self.enqueue({"callback_query": query})
+
+    @staticmethod
+    def keyboard(message: dict[str, Any]) -> list[tuple[str, str]]:
+        """(label, callback data) of every button a message shows now."""
+        markup = message.get("reply_markup") or {}
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        self.closed_topics.add((chat_id, thread_id))
 
     def send_channel_post(self, chat_id: int, text: str, title: str = "Test channel") -> dict:
         post = self.message(chat_id, text, chat_type="channel", title=title)
@@ -387,6 +442,8 @@ class FakeTelegram:
             return DROP
         if failure is not None and failure.status != 200:
             return _error(failure.status, failure.description, failure.parameters)
+        if (chat_id, params.get("message_thread_id")) in self.closed_topics:
+            return _error(400, "Bad Request: message thread not found")
         if self.enforcing and self._over_limit(chat_id):
             self.violations += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
@@ -476,6 +533,7 @@ class FakeTelegram:
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         message["text"] = params["text"]
         message["parse_mode"] = params.get("parse_mode")
+        message["reply_markup"] = params.get("reply_markup")  # an edit without one drops it
         self.edits.append(dict(params))
         chat = self.chat(chat_id, chat_type_of(chat_id))
         return _ok(
@@ -493,6 +551,56 @@ class FakeTelegram:
                 },
             }
         )
+
+    async def _api_answercallbackquery(self, params: dict[str, Any]) -> web.Response:
+        if not params.get("callback_query_id"):
+            return _error(400, "Bad Request: callback_query_id is required")
+        if self.answer_failures:
+            failure = self.answer_failures.popleft()
+            return _error(failure.status, failure.description, failure.parameters)
+        self.answers.append(dict(params))
+        return _ok(True)
+
+    async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> web.Response:
+        chat_id, message_id = params.get("chat_id"), params.get("message_id")
+        if self.markup_failures:
+            failure = self.markup_failures.popleft()
+            return _error(failure.status, failure.description, failure.parameters)
+        message = next(
+            (m for m in self.sent if m["chat_id"] == chat_id and m["message_id"] == message_id),
+            None,
+        )
+        if message is None:
+            return _error(400, "Bad Request: message to edit not found")
+        message["reply_markup"] = params.get("reply_markup")
+        self.markup_edits.append(dict(params))
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": self.chat(chat_id, chat_type_of(chat_id)),
+                "text": message["text"],
+            }
+        )
+
+    async def _api_getchatmember(self, params: dict[str, Any]) -> web.Response:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        admin = (chat_id, user_id) in self.channel_admins
+        member: dict[str, Any] = {
+            "status": "administrator" if admin else "member",
+            "user": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+        }
+        if admin:
+            member.update(
+                {
+                    "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                    "can_delete_messages": True, "can_manage_video_chats": True,
+                    "can_restrict_members": True, "can_promote_members": False,
+                    "can_change_info": True, "can_invite_users": True, "can_post_stories": True,
+                    "can_edit_stories": True, "can_delete_stories": True,
+                }
+            )  # fmt: skip
+        return _ok(member)
 
     def _next_failure(self, chat_id: int) -> Failure | None:
         return next_failure(self.failures, chat_id, None)
