@@ -48,7 +48,7 @@ async def test_sigterm_during_delivery_sends_nothing_twice_and_loses_nothing(
 ) -> None:
     """SIGTERM while slow sends are in flight: they finish and are recorded, the rest is
     handed back; the restarted process sends exactly what is left."""
-    scenario = Scenario(telegram_chats=20, slack_channels=0, articles=3)
+    scenario = Scenario(telegram_chats=20, slack_channels=0, articles=3, digest_articles=0)
     tg = await FakeTelegram().start()
     tg.enforce_limits()
     tg.fail(*[telegram_api.slow(1.0)] * 100)  # every send takes a second to be answered
