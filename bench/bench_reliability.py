@@ -102,6 +102,7 @@ class DigestReport:
     doubled: int = 0  # items that arrived more than once
     messages: int = 0  # digest messages received
     repeated: int = 0  # digest messages that arrived more than once
+    in_repeats: int = 0  # items inside those repeated messages (the most that may double)
     kills_during: int = 0  # kills while a digest was partly delivered
     digests: dict[str, int] = field(default_factory=dict)
 
@@ -273,6 +274,14 @@ def digest_report(
         doubled=sum(1 for n in seen.values() if n > 1),
         messages=sum(messages.values()),
         repeated=sum(n - 1 for n in messages.values() if n > 1),
+        in_repeats=len(
+            {
+                (target, int(number))
+                for (target, text), n in messages.items()
+                if n > 1
+                for number in DIGEST_TITLE.findall(text)
+            }
+        ),
         kills_during=kills_during,
         digests=db.digests.counts(),
     )

@@ -1,6 +1,7 @@
 """The real `kabar run` process under kill -9 and platform faults (the reduced CI run of
 `python -m bench.bench_reliability`): every alert arrives, duplicates only from messages in
-flight at a kill, no rate limit exceeded, gone chats marked inactive, the store intact."""
+flight at a kill, no rate limit exceeded, gone chats marked inactive, the store intact; the
+digest chats' items each arrive once though kills land during digest delivery."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.bench_reliability import (
+    DIGEST_CHATS,
     TITLE,
     Scenario,
     prepare_store,
@@ -33,8 +35,17 @@ async def test_kill_dash_nine_and_faults_lose_nothing(tmp_path: Path) -> None:
     assert report.duplicates <= report.kills * MAX_IN_FLIGHT_PER_KILL
     assert report.violations == 0
     assert report.inactive == ["telegram:1001", "slack:C0002"]
-    assert report.outbox == {"sent": 204, "skipped": 12}
+    assert report.outbox == {"sent": 204 + 200, "skipped": 12}
     assert report.integrity_ok
+    # the digest chats: killed while their digests were being sent, every item exactly once
+    # (beyond the items of a message in flight at a kill, which may arrive twice)
+    digest = report.digest
+    assert digest is not None and digest.kills_during >= 1
+    assert digest.lost == 0 and digest.delivered == digest.expected == 200
+    assert digest.messages >= 2 * 5  # several messages per digest (100 long items each)
+    assert digest.repeated <= report.kills * len(DIGEST_CHATS)
+    assert digest.doubled <= digest.in_repeats
+    assert digest.digests == {"sent": 2}
 
 
 def telegram_received(tg: FakeTelegram) -> Counter[tuple[int, int]]:
