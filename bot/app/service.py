@@ -141,6 +141,7 @@ class Service:
         metrics."""
         self.last_pass_started = started = time.monotonic()
         at = now_db()
+        self.modes.hold_now()  # a chat whose quiet hours began holds what this pass queues
         results = []
         for batch in matching_batches(
             self.db,

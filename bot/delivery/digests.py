@@ -94,6 +94,19 @@ class DigestRunner:
             await self._send_open(stats)
         return stats
 
+    def hold_now(self, now: datetime | None = None) -> int:
+        """Chats that should hold their alerts right now (quiet hours just began) but do not
+        yet hold: held before a matching pass queues alerts, so no alert goes out in the first
+        seconds of quiet hours (this job sees the start up to MODES_SECONDS later). Returns
+        the chats held. Releasing stays with the job (it sends what waited as one digest)."""
+        now = now or utcnow()
+        held = 0
+        for chat in self.db.chats.with_modes():
+            if not chat.hold and wants_hold(chat, now, zone_of(chat, self.timezone)):
+                self.db.chats.set_hold(chat.id, True)
+                held += 1
+        return held
+
     async def _chat(self, chat: Chat, now: datetime, stats: ModesStats) -> None:
         zone = zone_of(chat, self.timezone)
         if pause_ended(chat, now):
