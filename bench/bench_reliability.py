@@ -9,6 +9,11 @@ Run with ``python -m bench.bench_reliability`` (``--quick`` is what the test sui
 together, to show the rate limits hold for every process on the store). Reports alerts
 expected / delivered / duplicated, kills, 429s the servers had to send, the inactive chats and
 the database's integrity check.
+
+Digest chats: one Telegram chat and one Slack channel in ``digest hourly`` with a digest missed
+while the bot was down (sent at start, several messages each); kills land while their digests
+are being sent. Reported apart: digest items expected / delivered / lost / doubled, and the
+digest messages that arrived twice (at most the one in flight per chat at a kill).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import signal
 import socket
@@ -28,13 +34,17 @@ from pathlib import Path
 
 from bot.ingest.dedup import save_articles
 from bot.matching.passes import matching_pass
-from store import open_store
+from store import Store, open_store
 from store.models import ArticleIn
 from tests.fakes import slack_api, telegram_api
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
 TITLE = re.compile(r"Laporan #(\d+)")
+DIGEST_TITLE = re.compile(r"Papua #(\d+)")
+DIGEST_KEYWORD = "Papua"
+DIGEST_CHATS = (("telegram", "2000"), ("slack", "C9000"))
+WORDS = [a + b + c for a in "bdgkmpst" for b in "aiue" for c in ("lan", "rok", "mis", "tang")]
 BLOCKED_CHAT = 1001
 ARCHIVED_CHANNEL = "C0002"
 
@@ -48,6 +58,7 @@ class Scenario:
     kill_every: float = 2.5  # seconds of delivery between kills
     timeout: float = 240.0
     instances: int = 1  # `kabar run` processes sharing the one database
+    digest_articles: int = 100  # items of each digest chat's digest (0: no digest chats)
 
 
 @dataclass
@@ -65,6 +76,7 @@ class Report:
     instances: int = 1
     violation_kinds: list[str] = field(default_factory=list)
     missing: list[tuple[str, int]] = field(default_factory=list)
+    digest: DigestReport | None = None
 
     def lines(self) -> list[str]:
         return [
@@ -77,7 +89,29 @@ class Report:
             + (f" ({', '.join(self.violation_kinds[:8])})" if self.violation_kinds else ""),
             f"chats marked inactive: {', '.join(self.inactive) or '-'}",
             f"outbox: {self.outbox}; PRAGMA integrity_check ok: {self.integrity_ok}",
+            *(self.digest.lines() if self.digest else []),
             f"wall time {self.seconds:.1f} s",
+        ]
+
+
+@dataclass
+class DigestReport:
+    expected: int = 0
+    delivered: int = 0
+    lost: int = 0
+    doubled: int = 0  # items that arrived more than once
+    messages: int = 0  # digest messages received
+    repeated: int = 0  # digest messages that arrived more than once
+    in_repeats: int = 0  # items inside those repeated messages (the most that may double)
+    kills_during: int = 0  # kills while a digest was partly delivered
+    digests: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        return [
+            f"digest items expected {self.expected}, delivered {self.delivered}, lost"
+            f" {self.lost}, doubled {self.doubled}; digest messages {self.messages}, repeated"
+            f" {self.repeated}; kills during digest delivery {self.kills_during}",
+            f"digests: {self.digests}",
         ]
 
 
@@ -127,9 +161,11 @@ def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
     targets += [("slack", f"C{i:04d}") for i in range(scenario.slack_channels)]
     for platform, address in targets:
         db.chats.subscribe(db.chats.ensure(platform, address, "id"), keywords)
+    add_digest_chats(db, scenario)
     save_articles(
         db,
-        [
+        digest_articles(scenario)
+        + [
             ArticleIn(
                 title=f"Laporan #{n:03d}: uji coba rudal",
                 source="uji",
@@ -147,6 +183,108 @@ def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
     return {
         (f"{p}:{a}", n) for p, a in targets if (p, a) not in gone for n in range(scenario.articles)
     }
+
+
+def add_digest_chats(db: Store, scenario: Scenario) -> None:
+    """The digest chats: hourly digests of their own keyword, holding their alerts, with the last
+    digest long ago (one is due at start, as after a night the bot was down)."""
+    if not scenario.digest_articles:
+        return
+    keyword = db.keywords.add(DIGEST_KEYWORD, "bench")
+    assert keyword is not None
+    for platform, address in DIGEST_CHATS:
+        chat = db.chats.ensure(platform, address, "id")
+        db.chats.subscribe(chat, [keyword])
+        db.chats.set_digest(chat.id, "hourly")
+        db.chats.set_hold(chat.id, True)
+        # nothing waits yet: this only records the last digest as long ago
+        assert db.digests.open(chat.id, datetime(2000, 1, 1, tzinfo=UTC), None) is None
+
+
+def digest_articles(scenario: Scenario) -> list[ArticleIn]:
+    """Articles only the digest chats follow, with long titles (a digest of several messages)."""
+    return [
+        ArticleIn(
+            title=f"Papua #{n:03d}: " + " ".join(random.Random(-n).sample(WORDS, 16)),
+            url=f"https://uji.example/papua/{n}?sumber=uji&hal=1",
+            source="uji",
+            lang="id",
+            text=f"Banjir bandang ke-{n} melanda Papua: "
+            + " ".join(random.Random(n).sample(WORDS, 30)),
+            published=datetime(2024, 1, 2, tzinfo=UTC) + timedelta(days=7 * n),
+        )  # own stories (own words)
+        for n in range(scenario.digest_articles)
+    ]
+
+
+def digest_expected(scenario: Scenario) -> set[tuple[str, int]]:
+    if not scenario.digest_articles:
+        return set()
+    return {(f"{p}:{a}", n) for p, a in DIGEST_CHATS for n in range(scenario.digest_articles)}
+
+
+def digest_messages(tg: FakeTelegram, slack: FakeSlack) -> list[tuple[str, str]]:
+    """``(target, text)`` of every digest message the fakes received."""
+    chats = {a for p, a in DIGEST_CHATS if p == "telegram"}
+    channels = {a for p, a in DIGEST_CHATS if p == "slack"}
+    found = [(f"telegram:{m['chat_id']}", m["text"]) for m in tg.sent if str(m["chat_id"]) in chats]
+    for message in slack.messages:
+        if message["channel"] in channels:
+            text = "\n".join(b["text"]["text"] for b in message.get("blocks") or [] if "text" in b)
+            found.append((f"slack:{message['channel']}", text or message.get("text") or ""))
+    return found
+
+
+def digest_received(tg: FakeTelegram, slack: FakeSlack) -> Counter[tuple[str, int]]:
+    seen: Counter[tuple[str, int]] = Counter()
+    for target, text in digest_messages(tg, slack):
+        for number in DIGEST_TITLE.findall(text):
+            seen[(target, int(number))] += 1
+    return seen
+
+
+def digest_in_progress(tg: FakeTelegram, slack: FakeSlack, expected: set) -> bool:
+    seen = set(digest_received(tg, slack))
+    return bool(seen) and not expected <= seen
+
+
+async def digest_under_way(
+    tg: FakeTelegram, slack: FakeSlack, expected: set, before: int, timeout: float = 20.0
+) -> None:
+    """Wait (bounded) until this start sends digest messages, so the kill lands during digest
+    delivery; at once when the digests are all delivered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if expected <= set(digest_received(tg, slack)):
+            return
+        if len(digest_messages(tg, slack)) > before:
+            return
+        await asyncio.sleep(0.05)
+
+
+def digest_report(
+    tg: FakeTelegram, slack: FakeSlack, expected: set, kills_during: int, db: Store
+) -> DigestReport:
+    seen = digest_received(tg, slack)
+    messages = Counter(digest_messages(tg, slack))
+    return DigestReport(
+        expected=len(expected),
+        delivered=len(expected & set(seen)),
+        lost=len(expected - set(seen)),
+        doubled=sum(1 for n in seen.values() if n > 1),
+        messages=sum(messages.values()),
+        repeated=sum(n - 1 for n in messages.values() if n > 1),
+        in_repeats=len(
+            {
+                (target, int(number))
+                for (target, text), n in messages.items()
+                if n > 1
+                for number in DIGEST_TITLE.findall(text)
+            }
+        ),
+        kills_during=kills_during,
+        digests=db.digests.counts(),
+    )
 
 
 def inject_faults(tg: FakeTelegram, slack: FakeSlack) -> list[str]:
@@ -230,6 +368,8 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
         ]
         expected = prepare_store(folder, scenario)
         report.expected = len(expected)
+        digests = digest_expected(scenario)
+        kills_during = 0
         report.faults = inject_faults(tg, slack)
         for _ in range(scenario.kills):
             procs = await start_bots(configs, folder)
@@ -237,12 +377,17 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
             deadline = time.monotonic() + 60
             while sum(received(tg, slack).values()) == before and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)  # kill only once delivery is under way
+            if digests:
+                await digest_under_way(tg, slack, digests, len(digest_messages(tg, slack)))
             await asyncio.sleep(scenario.kill_every)
+            kills_during += digest_in_progress(tg, slack, digests)
             await kill_all(procs, signal.SIGKILL)
             report.kills += 1
         procs = await start_bots(configs, folder)
         deadline = time.monotonic() + scenario.timeout
-        while not expected <= set(received(tg, slack)) and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (
+            expected <= set(received(tg, slack)) and digests <= set(digest_received(tg, slack))
+        ):
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.5)  # anything still to come (a duplicate) has time to arrive
         await kill_all(procs, signal.SIGTERM)
@@ -261,6 +406,8 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
         ]
         report.outbox = db.outbox.counts()
         report.integrity_ok = db.integrity_ok()
+        if digests:
+            report.digest = digest_report(tg, slack, digests, kills_during, db)
         db.close()
     finally:
         await tg.stop()

@@ -77,6 +77,13 @@ class Demo:
         self.say(reply.text)
         return reply.ok
 
+    async def typed(self, text: str) -> bool:
+        """One line typed at the prompt: the command's reply, then what the delivery modes let
+        go now (``/digest now``, ``/digest off``, ``/resume``: the waiting digest is printed)."""
+        ok = self.command(text)
+        await self.service.run_modes()
+        return ok
+
     async def ingest_next(self) -> bool:
         if not self.wire:
             return False
@@ -92,6 +99,7 @@ class Demo:
         self.say("\n" + self.status("wire", name=path.name, **counts))
         result = await self.service.match()
         await self.service.deliver()
+        await self.service.run_modes()
         if result is not None and report.new and not result.queued:
             self.say("  " + self.status("no_match"))
         return True
@@ -131,7 +139,7 @@ async def interactive(demo: Demo, stdin: TextIO, delay: float) -> None:
             break
         if not line.strip():
             continue
-        ok = demo.command(line.strip())
+        ok = await demo.typed(line.strip())
         verb = line.strip().split()[0].lstrip("/").split("@")[0].lower()
         if ok and verb in ("start", "subscribe"):
             demo.start_wire(delay)

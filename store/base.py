@@ -143,6 +143,8 @@ class Digests(Protocol):
 
     def counts(self) -> dict[str, int]: ...
 
+    def renew_lease(self, digest_ids: Sequence[int], lease_seconds: float) -> None: ...
+
 
 class Feeds(Protocol):
     """Feed rows: URL, name, interval, HTTP validators, poll results, health; the database is

@@ -193,10 +193,7 @@ def _finish_if_done(db: Database, digest_id: int) -> None:
         "SELECT count(*) FROM digest_parts WHERE digest_id = ? AND status = 'pending'",
         [digest_id],
     ).fetchone()[0]
-    parts = db.conn.execute(
-        "SELECT count(*) FROM digest_parts WHERE digest_id = ?", [digest_id]
-    ).fetchone()[0]
-    if parts and not left:
+    if not left:  # every message recorded (or none to send: every article gone)
         db.conn.execute(
             "UPDATE digests SET status = 'sent', sent_at = ?, lease_until = NULL WHERE id = ?",
             [now_db(), digest_id],
@@ -210,6 +207,17 @@ def retry(db: Database, digest_id: int, error: str, delay_seconds: float) -> Non
             "UPDATE digests SET lease_until = NULL, next_attempt_at = ?, last_error = ?,"
             " attempts = attempts + 1 WHERE id = ?",
             [now_db(delay_seconds), error[:500], digest_id],
+        )
+
+
+def renew_lease(db: Database, digest_ids: Sequence[int], lease_seconds: float) -> None:
+    """The holder is alive and still sending these digests: their leases are extended."""
+    lease = now_db(lease_seconds)
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE digests SET lease_until = ? WHERE id = ? AND status = 'sending'"
+            " AND lease_until IS NOT NULL",
+            [(lease, digest_id) for digest_id in digest_ids],
         )
 
 

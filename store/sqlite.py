@@ -180,6 +180,9 @@ class SqliteDigests:
     def retry(self, digest_id: int, error: str, delay_seconds: float) -> None:
         return digests_sql.retry(self._db, digest_id, error, delay_seconds)
 
+    def renew_lease(self, digest_ids: Sequence[int], lease_seconds: float) -> None:
+        return digests_sql.renew_lease(self._db, digest_ids, lease_seconds)
+
     def release(self, digest_id: int) -> None:
         return digests_sql.release(self._db, digest_id)
 

@@ -1,6 +1,7 @@
 """The real `kabar run` process under kill -9 and platform faults (the reduced CI run of
 `python -m bench.bench_reliability`): every alert arrives, duplicates only from messages in
-flight at a kill, no rate limit exceeded, gone chats marked inactive, the store intact."""
+flight at a kill, no rate limit exceeded, gone chats marked inactive, the store intact; the
+digest chats' items each arrive once though kills land during digest delivery."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.bench_reliability import (
+    DIGEST_CHATS,
     TITLE,
     Scenario,
     prepare_store,
@@ -33,8 +35,17 @@ async def test_kill_dash_nine_and_faults_lose_nothing(tmp_path: Path) -> None:
     assert report.duplicates <= report.kills * MAX_IN_FLIGHT_PER_KILL
     assert report.violations == 0
     assert report.inactive == ["telegram:1001", "slack:C0002"]
-    assert report.outbox == {"sent": 204, "skipped": 12}
+    assert report.outbox == {"sent": 204 + 200, "skipped": 12}
     assert report.integrity_ok
+    # the digest chats: killed while their digests were being sent, every item exactly once
+    # (beyond the items of a message in flight at a kill, which may arrive twice)
+    digest = report.digest
+    assert digest is not None and digest.kills_during >= 1
+    assert digest.lost == 0 and digest.delivered == digest.expected == 200
+    assert digest.messages >= 2 * 5  # several messages per digest (100 long items each)
+    assert digest.repeated <= report.kills * len(DIGEST_CHATS)
+    assert digest.doubled <= digest.in_repeats
+    assert digest.digests == {"sent": 2}
 
 
 def telegram_received(tg: FakeTelegram) -> Counter[tuple[int, int]]:
@@ -48,7 +59,7 @@ async def test_sigterm_during_delivery_sends_nothing_twice_and_loses_nothing(
 ) -> None:
     """SIGTERM while slow sends are in flight: they finish and are recorded, the rest is
     handed back; the restarted process sends exactly what is left."""
-    scenario = Scenario(telegram_chats=20, slack_channels=0, articles=3)
+    scenario = Scenario(telegram_chats=20, slack_channels=0, articles=3, digest_articles=0)
     tg = await FakeTelegram().start()
     tg.enforce_limits()
     tg.fail(*[telegram_api.slow(1.0)] * 100)  # every send takes a second to be answered

@@ -174,7 +174,16 @@ async def test_scheduler_runs_jobs_with_stable_ids(feed_server, tmp_path) -> Non
     scheduler = build_scheduler(config, service)
     ids = sorted(job.id for job in scheduler.get_jobs())
     assert ids == sorted(
-        ["match", "deliver", "cleanup", "feeds", "feed-health", "modes", *map(feed_job_id, urls)]
+        [
+            "match",
+            "deliver",
+            "cleanup",
+            "feeds",
+            "feed-health",
+            "modes",
+            "digests",
+            *map(feed_job_id, urls),
+        ]
     )
     again = build_scheduler(config, service)  # a restart builds the same set, no duplicates
     assert sorted(job.id for job in again.get_jobs()) == ids

@@ -101,6 +101,7 @@ def build_scheduler(
         ("feeds", feed_jobs.sync, FEED_SYNC_SECONDS, timedelta(seconds=FEED_SYNC_SECONDS)),
         ("feed-health", service.check_feed_health, HEALTH_SECONDS, timedelta(minutes=1)),
         ("modes", service.run_modes, MODES_SECONDS, timedelta()),  # digests, quiet hours, pause
+        ("digests", service.send_digests, config.schedule.deliver_seconds, timedelta(seconds=1)),
     )
     for job_id, job, every, first in jobs:
         scheduler.add_job(

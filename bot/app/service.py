@@ -79,7 +79,7 @@ class Service:
             senders,
             self.deliverer.pacers,
             config.timezone,
-            lease_seconds=max(30.0, config.schedule.claim_lease_seconds * 4),
+            lease_seconds=config.schedule.claim_lease_seconds,  # renewed while sending
         )
         self.started = time.monotonic()
         self.last_pass_started: float | None = None  # monotonic; for GET /healthz
@@ -141,6 +141,7 @@ class Service:
         metrics."""
         self.last_pass_started = started = time.monotonic()
         at = now_db()
+        self.modes.hold_now()  # a chat whose quiet hours began holds what this pass queues
         results = []
         for batch in matching_batches(
             self.db,
@@ -179,6 +180,10 @@ class Service:
                 stats.resumed,
             )
         return stats
+
+    async def send_digests(self) -> ModesStats:
+        """Open digests (e.g. one a crashed instance held) between the modes job's runs."""
+        return await self.modes.send_if_idle()
 
     async def match_and_deliver(self) -> None:
         """A matching pass, then at once the delivery of what it queued (the scheduled match

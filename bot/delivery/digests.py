@@ -91,8 +91,21 @@ class DigestRunner:
             for chat in self.db.chats.with_modes():
                 if chat.platform in self.senders:
                     await self._chat(chat, now or utcnow(), stats)
-            await self.send_open(stats)
+            await self._send_open(stats)
         return stats
+
+    def hold_now(self, now: datetime | None = None) -> int:
+        """Chats that should hold their alerts right now (quiet hours just began) but do not
+        yet hold: held before a matching pass queues alerts, so no alert goes out in the first
+        seconds of quiet hours (this job sees the start up to MODES_SECONDS later). Returns
+        the chats held. Releasing stays with the job (it sends what waited as one digest)."""
+        now = now or utcnow()
+        held = 0
+        for chat in self.db.chats.with_modes():
+            if not chat.hold and wants_hold(chat, now, zone_of(chat, self.timezone)):
+                self.db.chats.set_hold(chat.id, True)
+                held += 1
+        return held
 
     async def _chat(self, chat: Chat, now: datetime, stats: ModesStats) -> None:
         zone = zone_of(chat, self.timezone)
@@ -131,14 +144,46 @@ class DigestRunner:
             self._settle(chat.platform, chat.address)
 
     async def send_open(self, stats: ModesStats | None = None) -> ModesStats:
-        stats = stats or ModesStats()
-        for claim in self.db.digests.claim_open(self.lease_seconds, self.senders):
-            try:
+        """Send the open digests now (after a pass under way, if any)."""
+        async with self._lock:
+            return await self._send_open(stats or ModesStats())
+
+    async def send_if_idle(self) -> ModesStats:
+        """The digests job (every ``deliver_seconds``): open digests go without waiting for the
+        modes job, e.g. one a crashed instance held, as soon as its lease ran out. Nothing when
+        a pass is under way (it sends them)."""
+        if self._lock.locked():
+            return ModesStats()
+        return await self.send_open()
+
+    async def _send_open(self, stats: ModesStats) -> ModesStats:
+        claims = self.db.digests.claim_open(self.lease_seconds, self.senders)
+        if not claims:
+            return stats
+        held = {claim.id for claim in claims}
+        keeper = asyncio.create_task(self._keep_leases(held))
+        try:
+            for claim in claims:
                 await self._send(claim, stats)
-            except asyncio.CancelledError:
-                self._release(claim.id)
-                raise
+                held.discard(claim.id)
+        except asyncio.CancelledError:
+            for digest_id in sorted(held):
+                self._release(digest_id)
+            raise
+        finally:
+            keeper.cancel()
         return stats
+
+    async def _keep_leases(self, held: set[int]) -> None:
+        """While this instance is alive and sending, the digests it claimed stay leased to it
+        (a part waiting for pacing or a slow answer never outlives the lease); after a crash
+        they are free again ``lease_seconds`` later."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                self.db.digests.renew_lease(sorted(held), self.lease_seconds)
+            except OperationError as exc:
+                log.warning("could not renew the lease of %d digests: %s", len(held), exc)
 
     def _release(self, digest_id: int) -> None:
         try:

@@ -181,13 +181,13 @@ class SlackSender:
         return digest_messages(digest)
 
     async def send_digest(self, address: str, payload: str) -> SendResult:
-        """One digest message (Block Kit; the fallback text alone if Slack rejects the
-        blocks)."""
+        """One digest message (Block Kit; its blocks' text as plain text if Slack rejects the
+        blocks: header + section fit Slack's text limit whole, so no item is cut off)."""
         message = json.loads(payload)
         result, code = await self._post(address, message["text"], message["blocks"])
         if code in INVALID_BLOCKS_ERRORS:
             text = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
-            result, _ = await self._post(address, text[:3000], None)
+            result, _ = await self._post(address, text, None)
         return result
 
     async def notify(self, address: str, text: str) -> SendResult:

@@ -10,6 +10,10 @@ Tests inject failures for chat.postMessage, per channel or for any channel, cons
 call (``rate_limited``, ``api_error``, ``server_error``, ``slow``), or make a channel fail for
 good (``gone``). A limit enforcer may be turned on: a channel that gets a message less than a
 second after the previous one is answered 429 and the violation counted.
+
+Block Kit limits are always checked, as Slack does (``invalid_blocks``, counted in
+``refused_blocks``): at most 50 blocks, a header's plain text at most 150 characters, a section's
+text at most 3000; a ``text`` over 40000 characters is ``msg_too_long``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ from aiohttp import web
 from tests.fakes import DROP, drop_connection, next_failure, serve_on_loopback
 
 ANY = "*"
+MAX_BLOCKS = 50
+HEADER_TEXT_LIMIT = 150
+SECTION_TEXT_LIMIT = 3000
+TEXT_LIMIT = 40_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class FakeSlack:
         self.unauthorized = 0  # calls with a wrong or missing token
         self.enforcing = False
         self.violations = 0
+        self.refused_blocks = 0  # messages answered invalid_blocks / msg_too_long
         self._failures: dict[str, deque[Failure]] = {}
         self._gone: dict[str, str] = {}
         self._last_post: dict[str, float] = {}
@@ -215,6 +224,10 @@ class FakeSlack:
             return _failure(rate_limited(1))
         if not channel or not (params.get("text") or params.get("blocks")):
             return _json({"ok": False, "error": "channel_not_found" if not channel else "no_text"})
+        refused = _over_slack_limits(str(params.get("text") or ""), _blocks(params.get("blocks")))
+        if refused:
+            self.refused_blocks += 1
+            return _json({"ok": False, "error": refused})
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         message = {
             "channel": channel,
@@ -267,6 +280,21 @@ def _blocks(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):  # form-encoded clients send blocks as a JSON string
         value = json.loads(value)
     return list(value or [])
+
+
+def _over_slack_limits(text: str, blocks: list[dict[str, Any]]) -> str:
+    """Slack's error for a message over its limits, else ""."""
+    if len(text) > TEXT_LIMIT:
+        return "msg_too_long"
+    if len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        body = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "header" and not 0 < len(body) <= HEADER_TEXT_LIMIT:
+            return "invalid_blocks"
+        if block.get("type") == "section" and len(body) > SECTION_TEXT_LIMIT:
+            return "invalid_blocks"
+    return ""
 
 
 def _json(
