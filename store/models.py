@@ -65,6 +65,9 @@ class Article:
 class InsertReport:
     new_ids: list[int] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, why)
+    # The new articles as a read would return them (a store may leave this empty: a caller
+    # then reads them by id).
+    new_articles: list[Article] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,20 @@ class StoryFeatures:
     @cached_property
     def dates(self) -> frozenset[str]:
         return frozenset(t for t in self.terms if t.startswith("d:"))
+
+    @cached_property
+    def neutral_terms(self) -> dict[str, float]:
+        """The language-neutral terms (every kind but ``w:``) with their weights."""
+        return {t: w for t, w in self.terms.items() if not t.startswith("w:")}
+
+    @cached_property
+    def plain_words(self) -> frozenset[str] | None:
+        """The ``w:`` words when each weighs 1 (as ``bot.stories`` makes them: then their
+        shared weight is a count), else None."""
+        words = [t for t in self.terms if t.startswith("w:")]
+        if any(self.terms[t] != 1.0 for t in words):
+            return None
+        return frozenset(words)
 
     def index_keys(self) -> tuple[str, ...]:
         """Index keys (bucket keys, then the language-neutral terms), the rows to store."""

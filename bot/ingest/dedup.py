@@ -39,5 +39,5 @@ def save_articles(
     backfill(store, config)  # articles stored before stories existed come first
     with store.transaction():
         report = store.articles.insert(keyed)
-        assign_stored(store, report.new_ids, config)
+        assign_stored(store, report.new_ids, config, report.new_articles)
     return report

@@ -30,14 +30,24 @@ def story_input(article: Article) -> StoryInput:
     )
 
 
-def assign_stored(store: Store, ids: Iterable[int], config: GroupConfig) -> dict[int, int]:
+def assign_stored(
+    store: Store,
+    ids: Iterable[int],
+    config: GroupConfig,
+    stored: Iterable[Article] = (),
+) -> dict[int, int]:
     """Give each of the stored articles ``ids`` its story, in id order: call inside the
-    transaction that stored them (one writer at a time, so two instances agree)."""
+    transaction that stored them (one writer at a time, so two instances agree). ``stored``:
+    those articles as just stored (``InsertReport.new_articles``); the others are read."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     index = StoryIndex(store.stories, config)
-    found = store.articles.get_many(wanted)
+    asked = set(wanted)
+    found = {a.id: a for a in stored if a.id in asked}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        found.update(store.articles.get_many(missing))
     assigned: dict[int, int] = {}
     for article_id in wanted:
         article = found.get(article_id)

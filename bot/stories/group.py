@@ -108,20 +108,33 @@ def _rarity(df: int, cap: int, half: float = 4.0) -> float:
 
 def similarity(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float]) -> float:
     """Overlap of shared terms, each weighted by its rarity in the window, over the geometric
-    mean of both articles' (static) sizes. Plain words count only within one language."""
-    shared = a.terms.keys() & b.terms.keys()
+    mean of both articles' (static) sizes. Plain words count only within one language.
+
+    ``rarity`` is known for index terms only (``best_match``): a plain word weighs 1 in both
+    articles and has rarity 1, so the plain words' share is the size of a set intersection;
+    the neutral terms are summed in sorted order (the same sum whatever the dicts' order)."""
+    an, bn = a.neutral_terms, b.neutral_terms
+    small, big = (an, bn) if len(an) <= len(bn) else (bn, an)
     neutral_shared = 0.0
-    word_shared = 0.0
-    for t in sorted(shared):  # sorted: the same sum whatever the dicts' order
-        value = a.terms[t] * b.terms[t] * rarity.get(t, 1.0)
-        if t.startswith("w:"):
-            word_shared += value
-        else:
-            neutral_shared += value
+    for t in sorted([t for t in small if t in big]):
+        neutral_shared += an[t] * bn[t] * rarity.get(t, 1.0)
     best = _ratio(neutral_shared, a.neutral_size, b.neutral_size)
     if a.lang == b.lang:
-        best = max(best, _ratio(neutral_shared + word_shared, a.size, b.size))
+        best = max(best, _ratio(neutral_shared + _word_shared(a, b, rarity), a.size, b.size))
     return best * DATE_CONFLICT if _dates_disagree(a, b) else best
+
+
+def _word_shared(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float]) -> float:
+    aw, bw = a.plain_words, b.plain_words
+    if aw is not None and bw is not None:
+        shared = aw & bw
+        if shared.isdisjoint(rarity):  # each adds 1.0 * 1.0 * 1.0: exact, in any order
+            return float(len(shared))
+    total = 0.0  # weights other than 1 or a rarity given for a word: the general sum
+    for t in sorted(a.terms.keys() & b.terms.keys()):
+        if t.startswith("w:"):
+            total += a.terms[t] * b.terms[t] * rarity.get(t, 1.0)
+    return total
 
 
 def _dates_disagree(a: StoryFeatures, b: StoryFeatures) -> bool:
