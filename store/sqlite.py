@@ -311,6 +311,11 @@ class SqliteStories:
     def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
         return stories_sql.recent(self._db, key, lo, hi, limit)
 
+    def recent_many(
+        self, keys: list[str], lo: datetime, hi: datetime, limit: int
+    ) -> list[list[int]]:
+        return stories_sql.recent_many(self._db, keys, lo, hi, limit)
+
     def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
         return stories_sql.features(self._db, ids)
 

@@ -14,6 +14,7 @@ from store.models import Article
 from .features import features_of
 from .group import GroupConfig, StoryIndex
 from .model import StoryFeatures, StoryInput
+from .source import RememberingSource
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # an unreadable row: a story of its own, never matched
 
@@ -42,7 +43,7 @@ def assign_stored(
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    index = StoryIndex(store.stories, config)
+    index = StoryIndex(RememberingSource(store.stories), config)
     asked = set(wanted)
     found = {a.id: a for a in stored if a.id in asked}
     missing = [i for i in wanted if i not in found]

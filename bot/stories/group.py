@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .features import WEIGHTS, features_of
 from .model import StoryFeatures, StoryInput
@@ -56,15 +56,14 @@ class StoryIndex:
         window = timedelta(hours=cfg.window_hours)
         lo, hi = feats.published - window, feats.published + window
         bands: dict[int, int] = {}
-        for key in feats.buckets:
-            for aid in self.source.recent(key, lo, hi, cfg.bucket_cap):
+        for found in self._recent(list(feats.buckets), lo, hi, cfg.bucket_cap):
+            for aid in found:
                 bands[aid] = bands.get(aid, 0) + 1
         rarity: dict[str, float] = {}
         overlap: dict[int, float] = {}
-        for term, weight in feats.terms.items():
-            if term.startswith("w:"):
-                continue
-            ids = self.source.recent(term, lo, hi, cfg.term_cap)
+        neutral = feats.neutral_terms
+        posted = self._recent(list(neutral), lo, hi, cfg.term_cap)
+        for (term, weight), ids in zip(neutral.items(), posted, strict=True):
             rarity[term] = _rarity(len(ids), cfg.term_cap)
             if rarity[term] <= 0:
                 continue
@@ -73,6 +72,14 @@ class StoryIndex:
         ranked = sorted(overlap, key=lambda a: (-overlap[a], -a))[: cfg.rerank]
         pool = sorted(set(ranked) | set(bands))
         return self._pick(feats, pool, bands, rarity)
+
+    def _recent(self, keys: list[str], lo: datetime, hi: datetime, limit: int) -> list[list[int]]:
+        """``source.recent`` of each key, in one call when the source can (the store: one
+        statement instead of one per key)."""
+        many = getattr(self.source, "recent_many", None)
+        if many is not None:
+            return many(keys, lo, hi, limit)
+        return [self.source.recent(key, lo, hi, limit) for key in keys]
 
     def _pick(
         self, feats: StoryFeatures, pool: list[int], bands: dict[int, int], rarity: dict[str, float]

@@ -84,3 +84,47 @@ class MemorySource:
                     del plist[i]
                 if not plist:
                     del self._postings[key]
+
+
+class RememberingSource:
+    """A source that remembers what was added through it: the features and story of an
+    article added in this run are answered from memory, not read back (they are exactly what
+    was written). Use it for one transaction (``bot.stories.assign.assign_stored``), so no
+    other writer can change those rows meanwhile."""
+
+    def __init__(self, inner: CandidateSource) -> None:
+        self.inner = inner
+        self._features: dict[int, StoryFeatures] = {}
+        self._stories: dict[int, int] = {}
+
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
+        return self.inner.recent(key, lo, hi, limit)
+
+    def recent_many(
+        self, keys: list[str], lo: datetime, hi: datetime, limit: int
+    ) -> list[list[int]]:
+        many = getattr(self.inner, "recent_many", None)
+        if many is not None:
+            return many(keys, lo, hi, limit)
+        return [self.inner.recent(key, lo, hi, limit) for key in keys]
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
+        wanted = list(ids)
+        known = {i: self._features[i] for i in wanted if i in self._features}
+        rest = [i for i in wanted if i not in known]
+        if rest:
+            known.update(self.inner.features(rest))
+        return known
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]:
+        wanted = list(ids)
+        known = {i: self._stories[i] for i in wanted if i in self._stories}
+        rest = [i for i in wanted if i not in known]
+        if rest:
+            known.update(self.inner.stories(rest))
+        return known
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
+        self.inner.add(article_id, features, story_id)
+        self._features[article_id] = features
+        self._stories[article_id] = story_id
