@@ -208,23 +208,24 @@ def _add_body_terms(
 ) -> None:
     """``_add_terms`` for a body sentence: the same terms in the same order, with each token
     that means the same wherever it stands (most of them) looked up instead of ruled on."""
-    toks = [_unpossessive(t) for t in toks]
+    ends = _POSSESSIVE_ENDS
+    toks = [(t[:-2] or t) if t.endswith(ends) else t for t in toks]  # == _unpossessive
     cache = _PLAIN_CACHE
-    plain: list[str] = []
-    for tok in toks:
-        kind = cache.get(tok)
-        if kind is None:
-            if len(cache) >= _PLAIN_CACHE_MAX:
-                cache.clear()
-            kind = cache[tok] = _plain_term(tok)
-        plain.append(kind)
-    if _SPECIAL not in plain:
+    plain = list(map(cache.get, toks))
+    if None in plain:
+        if len(cache) >= _PLAIN_CACHE_MAX:
+            cache.clear()
+        for i, kind in enumerate(plain):
+            if kind is None:
+                plain[i] = cache[toks[i]] = _plain_term(toks[i])
+    known: list[str] = plain  # type: ignore[assignment]  # no None left
+    if _SPECIAL not in known:
         weight = WEIGHTS["w"]
-        for kind in plain:
+        for kind in known:
             if kind:
                 terms.setdefault(kind, weight)
         return
-    _add_terms(terms, toks, lang, cased, ref, title=False, plain=plain)
+    _add_terms(terms, toks, lang, cased, ref, title=False, plain=known)
 
 
 def _name_run(toks: list[str], i: int) -> int:

@@ -87,12 +87,19 @@ class StoryIndex:
         cfg = self.config
         found = self.source.features(pool)
         best: tuple[float, float, int] | None = None
-        for aid in pool:
+        # The best key is a maximum over distinct keys (the id breaks ties), so the order of
+        # scoring does not change it: near-copies first. A score is at most 1 (each term's
+        # rarity is at most 1: Cauchy-Schwarz), so once a near-copy leads with 1 + score above
+        # 1, no other candidate can pass it and none is scored.
+        near_first = sorted(pool, key=lambda a: bands.get(a, 0) < cfg.near_copy_bands)
+        for aid in near_first:
+            near = bands.get(aid, 0) >= cfg.near_copy_bands
+            if not near and best is not None and best[0] > _BEYOND_ANY_SCORE:
+                break
             other = found.get(aid)
             if other is None:
                 continue
             score = similarity(feats, other, rarity)
-            near = bands.get(aid, 0) >= cfg.near_copy_bands
             need = cfg.threshold if other.lang == feats.lang else cfg.cross_threshold
             if not near and score < need:
                 continue
@@ -105,6 +112,9 @@ class StoryIndex:
         aid = best[2]
         story = self.source.stories([aid]).get(aid, aid)
         return Match(article_id=aid, story_id=story, score=best[0], shared_bands=bands.get(aid, 0))
+
+
+_BEYOND_ANY_SCORE = 1.0 + 1e-9  # above any similarity, rounding included
 
 
 def _rarity(df: int, cap: int, half: float = 4.0) -> float:
