@@ -246,10 +246,11 @@ def _date_at(words: list[str], i: int, ref: date) -> tuple[str | None, int]:
     if m:
         return _date_key(ref, int(m.group(2)), int(m.group(1))), 1
     nxt = words[i + 1] if i + 1 < len(words) else ""
-    if w.isdigit() and nxt in _MONTHS and 1 <= int(w) <= 31:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (it raised on "Mei ²")
+    if w.isdecimal() and nxt in _MONTHS and 1 <= int(w) <= 31:
         return _date_key(ref, _MONTHS[nxt], int(w)), 2
     ambiguous = {"may", "mar", "jun", "jul", "des", "sep"}
-    if w in _MONTHS and w not in ambiguous and nxt.isdigit() and 1 <= int(nxt) <= 31:
+    if w in _MONTHS and w not in ambiguous and nxt.isdecimal() and 1 <= int(nxt) <= 31:
         return _date_key(ref, _MONTHS[w], int(nxt)), 2
     if w in _WEEKDAYS:
         back = (ref.weekday() - _WEEKDAYS[w]) % 7
