@@ -328,6 +328,9 @@ class SqliteStories:
     def unassigned(self, limit: int = 500) -> list[int]:
         return stories_sql.unassigned(self._db, limit)
 
+    def data_version(self) -> int:
+        return stories_sql.data_version(self._db)
+
     def story_of(self, article_id: int) -> int | None:
         return stories_sql.story_of(self._db, article_id)
 

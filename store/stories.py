@@ -107,6 +107,12 @@ def add(db: Database, article_id: int, feats: StoryFeatures, story_id: int) -> N
             )
 
 
+def data_version(db: Database) -> int:
+    """Changes whenever another connection commits to the database (``PRAGMA data_version``;
+    this connection's own commits leave it)."""
+    return int(db.conn.execute("PRAGMA data_version").fetchone()[0])
+
+
 def unassigned(db: Database, limit: int = 500) -> list[int]:
     """Ids (in id order) of articles stored before stories existed that have no story yet;
     once there are none, the marker is removed and this costs one lookup."""

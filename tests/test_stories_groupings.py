@@ -106,3 +106,64 @@ def test_a_superscript_digit_after_a_month_is_stored_with_its_story(tmp_path: Pa
     assert (report.new, report.rejected) == (1, [])
     assert store.stories.story_of(1) == 1
     store.close()
+
+
+def _two_reports(tmp_path: Path, edit_between: bool) -> tuple[int, int | None]:
+    """s02a (Indonesian) in a first batch, its English report s02c (no near-copy: they join
+    on terms) in a second, with one run's memory; ``edit_between``: another connection blanks
+    s02a's stored features in between. Returns (s02a's story, s02c's story)."""
+    from bot.ingest.dedup import save_articles
+    from bot.stories.source import RememberingSource
+    from store import open_store
+    from tests.support import eval_article
+
+    path = tmp_path / "k.db"
+    store = open_store(path)
+    memory = RememberingSource(store.stories)
+    first = save_articles(store, [eval_article("s02a")], memory=memory).new_ids[0]
+    if edit_between:
+        other = open_store(path)
+        blank = StoryFeatures("id", datetime(2023, 9, 13, tzinfo=UTC), ())
+        with other.transaction():
+            other.conn.execute(
+                "UPDATE story_articles SET features = ? WHERE article_id = ?",
+                [blank.to_json(), first],
+            )
+        other.close()
+    second = save_articles(store, [eval_article("s02c")], memory=memory).new_ids[0]
+    stories = (store.stories.story_of(first), store.stories.story_of(second))
+    store.close()
+    assert stories[0] == first
+    return first, stories[1]
+
+
+def test_run_memory_answers_candidates_of_earlier_batches(tmp_path: Path) -> None:
+    first, second_story = _two_reports(tmp_path, edit_between=False)
+    assert second_story == first  # joined, from the remembered features
+
+
+def test_run_memory_is_forgotten_when_another_connection_commits(tmp_path: Path) -> None:
+    first, second_story = _two_reports(tmp_path, edit_between=True)
+    assert second_story != first  # the stored (blanked) features were read, not the memory
+
+
+def test_run_memory_is_forgotten_when_the_batch_rolls_back(tmp_path: Path) -> None:
+    from bot.ingest.dedup import save_articles
+    from bot.stories.source import RememberingSource
+    from store import open_store
+    from tests.support import eval_article
+
+    store = open_store(tmp_path / "k.db")
+    memory = RememberingSource(store.stories)
+    save_articles(store, [eval_article("s02a")], memory=memory)
+    assert set(memory.features([1])) == {1}
+    store.conn.execute(  # the second article of the next batch cannot get its story
+        "CREATE TRIGGER refuse BEFORE INSERT ON story_articles WHEN NEW.article_id = 3"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    with pytest.raises(Exception, match="refused"):
+        save_articles(store, [eval_article("s03a"), eval_article("s03c")], memory=memory)
+    assert store.articles.get_many([2, 3]) == {}  # rolled back
+    assert memory.features([2]) == {}  # article 2 was remembered, then forgotten
+    assert set(memory.features([1])) == {1}  # read from the store again
+    store.close()

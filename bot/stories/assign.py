@@ -36,14 +36,18 @@ def assign_stored(
     ids: Iterable[int],
     config: GroupConfig,
     stored: Iterable[Article] = (),
+    memory: RememberingSource | None = None,
 ) -> dict[int, int]:
     """Give each of the stored articles ``ids`` its story, in id order: call inside the
     transaction that stored them (one writer at a time, so two instances agree). ``stored``:
-    those articles as just stored (``InsertReport.new_articles``); the others are read."""
+    those articles as just stored (``InsertReport.new_articles``); the others are read.
+    ``memory``: the run's remembered candidates (kept across the run's transactions)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    index = StoryIndex(RememberingSource(store.stories), config)
+    source = memory if memory is not None else RememberingSource(store.stories)
+    source.begin(store.stories)
+    index = StoryIndex(source, config)
     asked = set(wanted)
     found = {a.id: a for a in stored if a.id in asked}
     missing = [i for i in wanted if i not in found]

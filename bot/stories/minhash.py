@@ -62,4 +62,6 @@ def band_keys(sig: tuple[int, ...]) -> tuple[str, ...]:
 def shingles(words: list[str], size: int = 3) -> set[str]:
     if len(words) < size:
         return {" ".join(words)} if words else set()
+    if size == 3:  # the one used: the same strings, built without slicing
+        return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)}
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
