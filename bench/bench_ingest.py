@@ -10,6 +10,8 @@ articles (seeded): Indonesian prose and English prose (shuffled sentences of the
 paragraphs of the language dev set) and random syllables. Each corpus goes through
 
 * ``new``: the current code, and
+* ``old-g``: the current path with only the story grouping from before its speed work
+  (``bench/legacy_stories.py``), on the old run's articles, next to a new run of them, and
 * ``old``: the same path with the previous detector (langdetect), the previous hash
   normaliser (a ``unicodedata`` character loop), from ``bench/legacy.py``, and the story
   grouping before the speed work, from ``bench/legacy_stories.py``, side by side.
@@ -126,9 +128,10 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextlib.contextmanager
-def instrumented(old: bool) -> Iterator[None]:
+def instrumented(old: bool, old_stories: bool = False) -> Iterator[None]:
     """Timers around the stages; ``old``: the previous detector, hash and story grouping
-    (``bench/legacy.py``, ``bench/legacy_stories.py``) swapped in."""
+    (``bench/legacy.py``, ``bench/legacy_stories.py``) swapped in; ``old_stories``: only the
+    previous story grouping."""
     import bot.ingest.dedup as dedup
     import bot.ingest.parse as parse
     import bot.stories.assign as assign
@@ -147,6 +150,7 @@ def instrumented(old: bool) -> Iterator[None]:
     detect, content_hash, assign_stored = saved[0], saved[2], saved_stories[0]
     if old:
         detect, content_hash = legacy.detect_language, legacy.content_hash
+    if old or old_stories:
         assign_stored = legacy_stories.assign_stored
     parse.detect_language = _timed("detect", detect)
     parse.clean_text = _timed("clean", parse.clean_text)
@@ -175,7 +179,7 @@ def instrumented(old: bool) -> Iterator[None]:
 
 
 def run_path(
-    folder: Path, corpus: Path, old: bool, fts: bool = True
+    folder: Path, corpus: Path, old: bool, fts: bool = True, old_stories: bool = False
 ) -> tuple[dict[str, float], list[list[int]]]:
     """Stage times of one run into a fresh store, and the stories it stored (the grouping of
     the article ids)."""
@@ -188,7 +192,7 @@ def run_path(
     if not fts:
         db.conn.execute("DROP TRIGGER articles_ai")
     TIMES.clear()
-    with instrumented(old):
+    with instrumented(old, old_stories):
         start = time.perf_counter()
         report = ingest_sources(db, [str(corpus)], 5_000_000)
         total = time.perf_counter() - start
@@ -240,6 +244,9 @@ def stage_shares(result: dict[str, float]) -> dict[str, float]:
 _CLI = """
 import resource, sys, time
 old = sys.argv[1] == "old"
+if sys.argv[1] == "old-g":
+    import bench.legacy_stories as legacy_stories, bot.ingest.dedup as dedup
+    dedup.assign_stored = legacy_stories.assign_stored
 if old:
     import bench.legacy as legacy, bot.ingest.dedup as dedup, bot.ingest.parse as parse
     import bench.legacy_stories as legacy_stories
@@ -253,14 +260,15 @@ sys.exit(code)
 """
 
 
-def run_cli(folder: Path, corpus: Path, old: bool) -> tuple[float, int, str]:
+def run_cli(folder: Path, corpus: Path, old: bool | str) -> tuple[float, int, str]:
     """Wall seconds of the whole process, its peak RSS in kB, and its summary line."""
     work = Path(tempfile.mkdtemp(dir=folder))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("KABAR_CONFIG", None)
+    mode = old if isinstance(old, str) else "old" if old else "new"
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _CLI, "old" if old else "new", str(corpus)],
+        [sys.executable, "-c", _CLI, mode, str(corpus)],
         cwd=work,
         env=env,
         capture_output=True,
@@ -306,9 +314,11 @@ def main() -> None:
             new, groups = run_path(folder, new_file, old=False)
             no_fts, _groups = run_path(folder, new_file, old=False, fts=False)
             old, _groups = run_path(folder, old_file, old=True)
-            if groups != prefix(record[name]["groups"], count):
+            before, before_groups = run_path(folder, old_file, old=False, old_stories=True)
+            after, after_groups = run_path(folder, old_file, old=False)
+            if groups != prefix(record[name]["groups"], count) or before_groups != after_groups:
                 differ.append(name)
-            for label, result in (("new", new), ("old", old)):
+            for label, result in (("new", new), ("old", old), ("old-g", before)):
                 shares = stage_shares(result)
                 print(
                     f"{name:<11} {label:<5} {result['articles']:>8.0f}"
@@ -316,14 +326,17 @@ def main() -> None:
                     + "  ".join(f"{shares[s] * 100:>13.1f}%" for s in STAGES)
                 )
             new_rate, old_rate = (new["articles"] / new["total"], old["articles"] / old["total"])
+            grouping = (after["articles"] / after["total"]) / (before["articles"] / before["total"])
             fts_ms = max(new["store"] - no_fts["store"], 0.0) * 1000 / new["articles"]
             print(
-                f"{'':<11} new/old {new_rate / old_rate:.1f}x; FTS5 index:"
+                f"{'':<11} new/old {new_rate / old_rate:.1f}x, new/old-g {grouping:.2f}x"
+                f" (same {old_count} articles, only the grouping old); FTS5 index:"
                 f" {fts_ms:.3f} ms/article ({fts_ms / 1000 * new['articles'] / new['total']:.0%}"
                 f" of new; store without FTS5 {no_fts['store'] / new['store']:.0%} of store)"
             )
         print(
-            f"story groupings of the new path vs the old code's record ({RECORD.name}):"
+            f"story groupings of the new path vs the old code's (its record {RECORD.name},"
+            " and the old-g run):"
             + (f" DIFFERENT for {', '.join(differ)}" if differ else " identical on all three")
         )
         cli_file, cli_old = folder / "cli.jsonl", folder / "cli-old.jsonl"
@@ -336,6 +349,11 @@ def main() -> None:
             f" ({size / 1e6:.1f} MB > the 5 MB default cap)"
         )
         print(f"  new: {wall:.2f} s wall -> {cli_count / wall:.0f} articles/s ({line})")
+        grouping_wall, _rss, grouping_line = run_cli(folder, cli_file, old="old-g")
+        print(
+            f"  old-g: {grouping_wall:.2f} s wall -> {cli_count / grouping_wall:.0f} articles/s"
+            f" ({grouping_line}; only the grouping old); new/old-g {grouping_wall / wall:.2f}x"
+        )
         old_rate = cli_old_count / old_wall
         print(
             f"  old: {old_wall:.2f} s wall for {cli_old_count:,} -> {old_rate:.0f}"

@@ -183,9 +183,14 @@ class StoryIndex(G.StoryIndex):
 
 
 def assign_stored(
-    store: Any, ids: Iterable[int], config: G.GroupConfig, stored: Iterable[Any] = ()
+    store: Any,
+    ids: Iterable[int],
+    config: G.GroupConfig,
+    stored: Iterable[Any] = (),
+    memory: Any = None,
 ) -> dict[int, int]:
-    """The old ``bot.stories.assign.assign_stored``: reads the just-stored articles back."""
+    """The old ``bot.stories.assign.assign_stored``: reads the just-stored articles back
+    (``stored`` and ``memory``, the new path's arguments, are ignored)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
