@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sqlite3
@@ -72,7 +73,14 @@ def insert_articles(db: Database, items: Iterable[ArticleIn]) -> InsertReport:
             if canonical:
                 urls.add(canonical)
             hashes.add(digest)
-            report.new_ids.append(int(cursor.lastrowid or 0))
+            new_id = int(cursor.lastrowid or 0)
+            report.new_ids.append(new_id)
+            # the row as ``get_articles`` reads it back (same columns, same conversions); one
+            # that a read would skip is left to the reader, who logs it
+            with contextlib.suppress(UnreadableRow):
+                report.new_articles.append(
+                    _article((new_id, row[4], row[3], row[0], row[5], row[6], row[7], row[10]))
+                )
     return report
 
 

@@ -65,6 +65,9 @@ class Article:
 class InsertReport:
     new_ids: list[int] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, why)
+    # The new articles as a read would return them (a store may leave this empty: a caller
+    # then reads them by id).
+    new_articles: list[Article] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -226,18 +229,47 @@ class StoryFeatures:
     terms: dict[str, float] = field(default_factory=dict)
 
     @cached_property
+    def _parts(self) -> tuple[dict[str, float], frozenset[str] | None, float, float]:
+        """One pass over the terms: the neutral ones, the plain words (None unless each
+        weighs 1), the neutral and the total sum of squared weights (in the terms' order)."""
+        neutral: dict[str, float] = {}
+        words: list[str] = []
+        unit = True
+        neutral_size = size = 0.0
+        for t, w in self.terms.items():
+            size += w * w
+            if t.startswith("w:"):
+                words.append(t)
+                unit = unit and w == 1.0
+            else:
+                neutral[t] = w
+                neutral_size += w * w
+        return neutral, (frozenset(words) if unit else None), neutral_size, size
+
+    @cached_property
     def neutral_size(self) -> float:
         """Sum of squared weights of the language-neutral terms (not ``w:`` words)."""
-        return sum(w * w for t, w in self.terms.items() if not t.startswith("w:"))
+        return self._parts[2]
 
     @cached_property
     def size(self) -> float:
         """Sum of squared weights of every term."""
-        return sum(w * w for w in self.terms.values())
+        return self._parts[3]
 
     @cached_property
     def dates(self) -> frozenset[str]:
-        return frozenset(t for t in self.terms if t.startswith("d:"))
+        return frozenset(t for t in self._parts[0] if t.startswith("d:"))
+
+    @cached_property
+    def neutral_terms(self) -> dict[str, float]:
+        """The language-neutral terms (every kind but ``w:``) with their weights."""
+        return self._parts[0]
+
+    @cached_property
+    def plain_words(self) -> frozenset[str] | None:
+        """The ``w:`` words when each weighs 1 (as ``bot.stories`` makes them: then their
+        shared weight is a count), else None."""
+        return self._parts[1]
 
     def index_keys(self) -> tuple[str, ...]:
         """Index keys (bucket keys, then the language-neutral terms), the rows to store."""

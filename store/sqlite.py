@@ -376,6 +376,11 @@ class SqliteStories:
     def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
         return stories_sql.recent(self._db, key, lo, hi, limit)
 
+    def recent_many(
+        self, keys: list[str], lo: datetime, hi: datetime, limit: int
+    ) -> list[list[int]]:
+        return stories_sql.recent_many(self._db, keys, lo, hi, limit)
+
     def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
         return stories_sql.features(self._db, ids)
 
@@ -387,6 +392,9 @@ class SqliteStories:
 
     def unassigned(self, limit: int = 500) -> list[int]:
         return stories_sql.unassigned(self._db, limit)
+
+    def data_version(self) -> int:
+        return stories_sql.data_version(self._db)
 
     def story_of(self, article_id: int) -> int | None:
         return stories_sql.story_of(self._db, article_id)

@@ -31,6 +31,22 @@ def recent(db: Database, key: str, lo: datetime, hi: datetime, limit: int) -> li
     return [r[0] for r in rows]
 
 
+_RECENT = (
+    "SELECT article_id FROM story_keys WHERE key = ? AND published BETWEEN ? AND ?"
+    " ORDER BY published DESC, article_id DESC LIMIT ?"
+)
+
+
+def recent_many(
+    db: Database, keys: list[str], lo: datetime, hi: datetime, limit: int
+) -> list[list[int]]:
+    """``recent`` for each of ``keys``, the window's bounds written once. (One statement per
+    key: a UNION ALL of them measured slower in the ingest path.)"""
+    low, high = to_db(lo), to_db(hi)
+    run = db.conn.execute
+    return [[r[0] for r in run(_RECENT, (key, low, high, limit))] for key in keys]
+
+
 def features(db: Database, ids: Iterable[int]) -> dict[int, StoryFeatures]:
     wanted = list(ids)
     if not wanted:
@@ -89,6 +105,12 @@ def add(db: Database, article_id: int, feats: StoryFeatures, story_id: int) -> N
                 "UPDATE outbox SET story_id = ?, head_id = ?, kind = ? WHERE id = ?",
                 [story_id, head[0] if head else None, "edit" if head else "send", row_id],
             )
+
+
+def data_version(db: Database) -> int:
+    """Changes whenever another connection commits to the database (``PRAGMA data_version``;
+    this connection's own commits leave it)."""
+    return int(db.conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def unassigned(db: Database, limit: int = 500) -> list[int]:

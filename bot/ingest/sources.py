@@ -14,6 +14,7 @@ from bot.ingest.fetch import FeedState, fetch_feed, make_client
 from bot.ingest.parse import KINDS, stream_file
 from bot.ingest.urls import redact_url
 from bot.stories.group import GroupConfig
+from bot.stories.source import RememberingSource
 from store import Store
 from store.models import IngestBatch, Rejection
 
@@ -54,10 +55,11 @@ def store_batch(
     db: Store,
     batch: IngestBatch,
     stories: GroupConfig | None = None,
+    memory: RememberingSource | None = None,
 ) -> IngestReport:
     """Insert a parsed batch (each new article gets its story); duplicates and rejections are
-    counted, never fatal."""
-    inserted = save_articles(db, batch.articles, stories)
+    counted, never fatal. ``memory``: story candidates remembered across a run's batches."""
+    inserted = save_articles(db, batch.articles, stories, memory)
     return IngestReport(
         new=len(inserted.new_ids),
         duplicate=len(inserted.duplicates),
@@ -118,10 +120,13 @@ class _Run:
     bytes_done: int = 0  # of the files finished
     in_file: int = 0  # bytes read of the current file
     articles: int = 0
+    memory: RememberingSource | None = None
 
     def store(self, batch: IngestBatch) -> None:
         if batch.articles or batch.rejected:
-            self.report.add(store_batch(self.db, batch, self.stories), ids=False)
+            if self.memory is None:
+                self.memory = RememberingSource(self.db.stories)
+            self.report.add(store_batch(self.db, batch, self.stories, self.memory), ids=False)
             self.articles += len(batch.articles)
         self.tell()
 

@@ -14,6 +14,7 @@ from store.models import Article
 from .features import features_of
 from .group import GroupConfig, StoryIndex
 from .model import StoryFeatures, StoryInput
+from .source import RememberingSource
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # an unreadable row: a story of its own, never matched
 
@@ -30,14 +31,28 @@ def story_input(article: Article) -> StoryInput:
     )
 
 
-def assign_stored(store: Store, ids: Iterable[int], config: GroupConfig) -> dict[int, int]:
+def assign_stored(
+    store: Store,
+    ids: Iterable[int],
+    config: GroupConfig,
+    stored: Iterable[Article] = (),
+    memory: RememberingSource | None = None,
+) -> dict[int, int]:
     """Give each of the stored articles ``ids`` its story, in id order: call inside the
-    transaction that stored them (one writer at a time, so two instances agree)."""
+    transaction that stored them (one writer at a time, so two instances agree). ``stored``:
+    those articles as just stored (``InsertReport.new_articles``); the others are read.
+    ``memory``: the run's remembered candidates (kept across the run's transactions)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    index = StoryIndex(store.stories, config)
-    found = store.articles.get_many(wanted)
+    source = memory if memory is not None else RememberingSource(store.stories)
+    source.begin(store.stories)
+    index = StoryIndex(source, config)
+    asked = set(wanted)
+    found = {a.id: a for a in stored if a.id in asked}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        found.update(store.articles.get_many(missing))
     assigned: dict[int, int] = {}
     for article_id in wanted:
         article = found.get(article_id)

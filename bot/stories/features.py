@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from .lexicon import first_words as _first_words
 from .lexicon import match_at
 from .minhash import band_keys, shingles, signature
 from .model import StoryFeatures, StoryInput
@@ -66,7 +67,7 @@ _MONTHS = {
     "dec": 12,
     "des": 12,
 }
-_POSSESSIVE = re.compile(r"['’]s?$")
+_POSSESSIVE_ENDS = ("'s", "’s")  # what ``['’]s?$`` can strip from a token
 _DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
 _CASED = {"as", "us", "ri", "pm", "un", "zee", "ktt", "uav"}  # only when written in capitals
 _STOP = frozenset(
@@ -89,48 +90,77 @@ did according officials official including since around about nearly almost per
 def features_of(article: StoryInput) -> StoryFeatures:
     """Features of one article, a pure function of the article."""
     lines = clean_lines(article.text)
-    body_words = [t.lower() for line in lines for t in tokens(line)]
-    sig = signature(shingles(body_words))
     sents = sentences(lines)
-    cased = _mid_sentence_caps(sents)
+    # One tokenisation: a sentence split only removes whitespace, which no token contains, so
+    # the sentences' tokens are the lines' tokens.
+    sent_toks = [tokens(sent) for sent in sents]
+    body_words = [t.lower() for toks in sent_toks for t in toks]
+    sig = signature(shingles(body_words))
+    cased = _mid_sentence_caps(sent_toks)
     terms: dict[str, float] = {}
-    ref = article.published + timedelta(hours=12)  # local dates east of UTC
-    for sent in sents:
-        _add_terms(terms, tokens(sent), article.lang, cased, ref.date(), title=False)
+    ref = (article.published + timedelta(hours=12)).date()  # local dates east of UTC
+    for toks in sent_toks:
+        _add_body_terms(terms, toks, article.lang, cased, ref)
     if article.title.strip():
-        _add_terms(terms, tokens(article.title), article.lang, cased, ref.date(), title=True)
+        _add_terms(terms, tokens(article.title), article.lang, cased, ref, title=True)
     return StoryFeatures(
         lang=article.lang, published=article.published, buckets=band_keys(sig), terms=terms
     )
 
 
-def _mid_sentence_caps(sents: list[str]) -> set[str]:
+def _mid_sentence_caps(sent_toks: list[list[str]]) -> set[str]:
     out = set()
-    for sent in sents:
-        for tok in tokens(sent)[1:]:
+    for toks in sent_toks:
+        for tok in toks[1:]:
             if tok[0].isupper():
                 out.add(tok.lower())
     return out
 
 
+def _unpossessive(tok: str) -> str:
+    """``tok`` without a trailing ``'s`` / ``’s`` (a token never ends in a bare apostrophe)."""
+    return (tok[:-2] or tok) if tok.endswith(_POSSESSIVE_ENDS) else tok
+
+
 def _add_terms(
-    terms: dict[str, float], toks: list[str], lang: str, cased: set[str], ref: date, *, title: bool
+    terms: dict[str, float],
+    toks: list[str],
+    lang: str,
+    cased: set[str],
+    ref: date,
+    *,
+    title: bool,
+    plain: list[str] | None = None,
 ) -> None:
-    toks = [_POSSESSIVE.sub("", t) or t for t in toks]
+    """The terms of one sentence (or the title). ``plain``: per token (already without its
+    possessive), its ``_plain_term`` (body sentences only)."""
+    if plain is None:
+        toks = [_unpossessive(t) for t in toks]
     words = [t.lower() for t in toks]
+    first = _first_words()
+    date_words = _DATE_WORDS
+    stop = _SKIP
     i = 0
-    while i < len(toks):
+    n = len(toks)
+    while i < n:
+        if plain is not None and plain[i] != _SPECIAL:
+            if plain[i]:
+                terms.setdefault(plain[i], WEIGHTS["w"])
+            i += 1
+            continue
         tok, low = toks[i], words[i]
-        date_key, used = _date_at(words, i, ref)
-        if date_key:
-            terms[date_key] = WEIGHTS["d"]
-            i += used
-            continue
-        hit = match_at(words, i)
-        if hit and not (hit[1] == 1 and low in _CASED and not tok.isupper()):
-            terms["x:" + hit[0]] = WEIGHTS["x"]
-            i += hit[1]
-            continue
+        if low[0].isdigit() or low in date_words:
+            date_key, used = _date_at(words, i, ref)
+            if date_key:
+                terms[date_key] = WEIGHTS["d"]
+                i += used
+                continue
+        if low in first:
+            hit = match_at(words, i)
+            if hit and not (hit[1] == 1 and low in _CASED and not tok.isupper()):
+                terms["x:" + hit[0]] = WEIGHTS["x"]
+                i += hit[1]
+                continue
         i += 1
         if low in _MONTHS and len(low) > 3:
             terms[f"x:month{_MONTHS[low]}"] = WEIGHTS["x"]
@@ -140,14 +170,62 @@ def _add_terms(
             if value is not None and (float(value) >= 10 or "." in value):
                 terms["n:" + value] = WEIGHTS["n"]
             continue
-        if low in _STOP or low in _CASED or len(low) < 2:
+        if low in stop or len(low) < 2:
             continue
         is_name = low in cased if title else (tok[0].isupper() and (i > 1 or low in cased))
         if is_name:
             run = _name_run(toks, i - 1)  # a person counts once: Kim Jong Un = 3 x 1/3
             terms["e:" + low] = max(terms.get("e:" + low, 0.0), WEIGHTS["e"] / run)
-        elif len(low) >= 4 and not any(c.isdigit() for c in low):
+        elif len(low) >= 4 and not any(map(str.isdigit, low)):
             terms.setdefault("w:" + low, WEIGHTS["w"])
+
+
+_SKIP = _STOP | _CASED
+_DATE_WORDS = frozenset(_MONTHS) | frozenset(_WEEKDAYS)  # a date starts with one or a digit
+
+
+_PLAIN_CACHE: dict[str, str] = {}  # body token -> its plain-word term, "" none, absent: special
+_PLAIN_CACHE_MAX = 200_000
+_SPECIAL = "?"  # a token that needs the full rules (not a valid term)
+
+
+def _plain_term(tok: str) -> str:
+    """What a body token adds by itself: ``_SPECIAL`` when its meaning depends on the
+    tokens around it or on its case (capitalised, a digit, a date word, a lexicon form's first
+    word), else its plain-word term ("w:..." or "" for none), as ``_add_terms`` gives it."""
+    low = tok.lower()
+    if tok[0].isupper() or low[0].isdigit() or low in _DATE_WORDS or low in _first_words():
+        return _SPECIAL
+    if low in _SKIP or len(low) < 2:
+        return ""
+    if len(low) >= 4 and not any(map(str.isdigit, low)):
+        return "w:" + low
+    return ""
+
+
+def _add_body_terms(
+    terms: dict[str, float], toks: list[str], lang: str, cased: set[str], ref: date
+) -> None:
+    """``_add_terms`` for a body sentence: the same terms in the same order, with each token
+    that means the same wherever it stands (most of them) looked up instead of ruled on."""
+    ends = _POSSESSIVE_ENDS
+    toks = [(t[:-2] or t) if t.endswith(ends) else t for t in toks]  # == _unpossessive
+    cache = _PLAIN_CACHE
+    plain = list(map(cache.get, toks))
+    if None in plain:
+        if len(cache) >= _PLAIN_CACHE_MAX:
+            cache.clear()
+        for i, kind in enumerate(plain):
+            if kind is None:
+                plain[i] = cache[toks[i]] = _plain_term(toks[i])
+    known: list[str] = plain  # type: ignore[assignment]  # no None left
+    if _SPECIAL not in known:
+        weight = WEIGHTS["w"]
+        for kind in known:
+            if kind:
+                terms.setdefault(kind, weight)
+        return
+    _add_terms(terms, toks, lang, cased, ref, title=False, plain=known)
 
 
 def _name_run(toks: list[str], i: int) -> int:
@@ -168,10 +246,11 @@ def _date_at(words: list[str], i: int, ref: date) -> tuple[str | None, int]:
     if m:
         return _date_key(ref, int(m.group(2)), int(m.group(1))), 1
     nxt = words[i + 1] if i + 1 < len(words) else ""
-    if w.isdigit() and nxt in _MONTHS and 1 <= int(w) <= 31:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (it raised on "Mei ²")
+    if w.isdecimal() and nxt in _MONTHS and 1 <= int(w) <= 31:
         return _date_key(ref, _MONTHS[nxt], int(w)), 2
     ambiguous = {"may", "mar", "jun", "jul", "des", "sep"}
-    if w in _MONTHS and w not in ambiguous and nxt.isdigit() and 1 <= int(nxt) <= 31:
+    if w in _MONTHS and w not in ambiguous and nxt.isdecimal() and 1 <= int(nxt) <= 31:
         return _date_key(ref, _MONTHS[w], int(nxt)), 2
     if w in _WEEKDAYS:
         back = (ref.weekday() - _WEEKDAYS[w]) % 7

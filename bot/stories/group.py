@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .features import WEIGHTS, features_of
 from .model import StoryFeatures, StoryInput
@@ -56,15 +56,14 @@ class StoryIndex:
         window = timedelta(hours=cfg.window_hours)
         lo, hi = feats.published - window, feats.published + window
         bands: dict[int, int] = {}
-        for key in feats.buckets:
-            for aid in self.source.recent(key, lo, hi, cfg.bucket_cap):
+        for found in self._recent(list(feats.buckets), lo, hi, cfg.bucket_cap):
+            for aid in found:
                 bands[aid] = bands.get(aid, 0) + 1
         rarity: dict[str, float] = {}
         overlap: dict[int, float] = {}
-        for term, weight in feats.terms.items():
-            if term.startswith("w:"):
-                continue
-            ids = self.source.recent(term, lo, hi, cfg.term_cap)
+        neutral = feats.neutral_terms
+        posted = self._recent(list(neutral), lo, hi, cfg.term_cap)
+        for (term, weight), ids in zip(neutral.items(), posted, strict=True):
             rarity[term] = _rarity(len(ids), cfg.term_cap)
             if rarity[term] <= 0:
                 continue
@@ -74,18 +73,33 @@ class StoryIndex:
         pool = sorted(set(ranked) | set(bands))
         return self._pick(feats, pool, bands, rarity)
 
+    def _recent(self, keys: list[str], lo: datetime, hi: datetime, limit: int) -> list[list[int]]:
+        """``source.recent`` of each key, in one call when the source can (the store: one
+        statement instead of one per key)."""
+        many = getattr(self.source, "recent_many", None)
+        if many is not None:
+            return many(keys, lo, hi, limit)
+        return [self.source.recent(key, lo, hi, limit) for key in keys]
+
     def _pick(
         self, feats: StoryFeatures, pool: list[int], bands: dict[int, int], rarity: dict[str, float]
     ) -> Match | None:
         cfg = self.config
         found = self.source.features(pool)
         best: tuple[float, float, int] | None = None
-        for aid in pool:
+        # The best key is a maximum over distinct keys (the id breaks ties), so the order of
+        # scoring does not change it: near-copies first. A score is at most 1 (each term's
+        # rarity is at most 1: Cauchy-Schwarz), so once a near-copy leads with 1 + score above
+        # 1, no other candidate can pass it and none is scored.
+        near_first = sorted(pool, key=lambda a: bands.get(a, 0) < cfg.near_copy_bands)
+        for aid in near_first:
+            near = bands.get(aid, 0) >= cfg.near_copy_bands
+            if not near and best is not None and best[0] > _BEYOND_ANY_SCORE:
+                break
             other = found.get(aid)
             if other is None:
                 continue
             score = similarity(feats, other, rarity)
-            near = bands.get(aid, 0) >= cfg.near_copy_bands
             need = cfg.threshold if other.lang == feats.lang else cfg.cross_threshold
             if not near and score < need:
                 continue
@@ -100,6 +114,9 @@ class StoryIndex:
         return Match(article_id=aid, story_id=story, score=best[0], shared_bands=bands.get(aid, 0))
 
 
+_BEYOND_ANY_SCORE = 1.0 + 1e-9  # above any similarity, rounding included
+
+
 def _rarity(df: int, cap: int, half: float = 4.0) -> float:
     """1 for a term no other article in the window has, 1/2 at ``half`` articles, falling
     like 1/df; 0 (ignored) once the term reaches the cap."""
@@ -108,20 +125,33 @@ def _rarity(df: int, cap: int, half: float = 4.0) -> float:
 
 def similarity(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float]) -> float:
     """Overlap of shared terms, each weighted by its rarity in the window, over the geometric
-    mean of both articles' (static) sizes. Plain words count only within one language."""
-    shared = a.terms.keys() & b.terms.keys()
+    mean of both articles' (static) sizes. Plain words count only within one language.
+
+    ``rarity`` is known for index terms only (``best_match``): a plain word weighs 1 in both
+    articles and has rarity 1, so the plain words' share is the size of a set intersection;
+    the neutral terms are summed in sorted order (the same sum whatever the dicts' order)."""
+    an, bn = a.neutral_terms, b.neutral_terms
+    small, big = (an, bn) if len(an) <= len(bn) else (bn, an)
     neutral_shared = 0.0
-    word_shared = 0.0
-    for t in sorted(shared):  # sorted: the same sum whatever the dicts' order
-        value = a.terms[t] * b.terms[t] * rarity.get(t, 1.0)
-        if t.startswith("w:"):
-            word_shared += value
-        else:
-            neutral_shared += value
+    for t in sorted([t for t in small if t in big]):
+        neutral_shared += an[t] * bn[t] * rarity.get(t, 1.0)
     best = _ratio(neutral_shared, a.neutral_size, b.neutral_size)
     if a.lang == b.lang:
-        best = max(best, _ratio(neutral_shared + word_shared, a.size, b.size))
+        best = max(best, _ratio(neutral_shared + _word_shared(a, b, rarity), a.size, b.size))
     return best * DATE_CONFLICT if _dates_disagree(a, b) else best
+
+
+def _word_shared(a: StoryFeatures, b: StoryFeatures, rarity: dict[str, float]) -> float:
+    aw, bw = a.plain_words, b.plain_words
+    if aw is not None and bw is not None:
+        shared = aw & bw
+        if shared.isdisjoint(rarity):  # each adds 1.0 * 1.0 * 1.0: exact, in any order
+            return float(len(shared))
+    total = 0.0  # weights other than 1 or a rarity given for a word: the general sum
+    for t in sorted(a.terms.keys() & b.terms.keys()):
+        if t.startswith("w:"):
+            total += a.terms[t] * b.terms[t] * rarity.get(t, 1.0)
+    return total
 
 
 def _dates_disagree(a: StoryFeatures, b: StoryFeatures) -> bool:

@@ -182,10 +182,23 @@ def max_phrase() -> int:
     return max(len(k) for k in lexicon())
 
 
+@cache
+def first_words() -> dict[str, int]:
+    """First word of each lexicon form -> the longest form's length (a word not here starts
+    no form)."""
+    out: dict[str, int] = {}
+    for key in lexicon():
+        out[key[0]] = max(out.get(key[0], 0), len(key))
+    return out
+
+
 def match_at(words: list[str], i: int) -> tuple[str, int] | None:
     """The longest lexicon form starting at ``words[i]``: (concept, length) or None."""
+    longest = first_words().get(words[i])
+    if longest is None:
+        return None
     table = lexicon()
-    for n in range(min(max_phrase(), len(words) - i), 0, -1):
+    for n in range(min(longest, len(words) - i), 0, -1):
         concept = table.get(tuple(words[i : i + n]))
         if concept is not None:
             return concept, n

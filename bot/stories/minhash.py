@@ -24,22 +24,28 @@ def _hash64(shingle: str) -> int:
     return int.from_bytes(digest, "big")
 
 
+_HASHER = hashlib.blake2b(digest_size=8, person=_PERSON)  # copied per shingle: cheaper
+
+
 def signature(shingles: Iterable[str]) -> tuple[int, ...]:
     """64 minima; empty tuple when there are no shingles."""
-    mins: list[int | None] = [None] * BINS
+    start, from_bytes = _HASHER.copy, int.from_bytes
+    hashes = []
     for s in shingles:
-        h = _hash64(s)
-        b, v = h >> _SHIFT, h & _LOW
-        cur = mins[b]
-        if cur is None or v < cur:
-            mins[b] = v
-    if all(m is None for m in mins):
+        h = start()
+        h.update(s.encode("utf-8"))
+        hashes.append(from_bytes(h.digest(), "big"))  # == _hash64(s)
+    if not hashes:
         return ()
+    hashes.sort(reverse=True)
+    # per bin (the top bits) the last, i.e. smallest, hash: the one with the smallest low bits
+    mins = dict(zip([h >> _SHIFT for h in hashes], hashes, strict=True))
     out: list[int] = []
     for i in range(BINS):
         j, hops = i, 0
-        while (found := mins[j]) is None:
+        while (found := mins.get(j)) is None:
             j, hops = (j + 1) % BINS, hops + 1
+        found &= _LOW
         out.append(found if hops == 0 else _hash64(f"{found}:{hops}") & _LOW)
     return tuple(out)
 
@@ -56,4 +62,6 @@ def band_keys(sig: tuple[int, ...]) -> tuple[str, ...]:
 def shingles(words: list[str], size: int = 3) -> set[str]:
     if len(words) < size:
         return {" ".join(words)} if words else set()
+    if size == 3:  # the one used: the same strings, built without slicing
+        return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)}
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}

@@ -84,3 +84,72 @@ class MemorySource:
                     del plist[i]
                 if not plist:
                     del self._postings[key]
+
+
+class RememberingSource:
+    """A source that remembers what was added through it: the features and story of an
+    article added through it are answered from memory, not read back and parsed (they are
+    exactly what was written).
+
+    One per ingest run: call ``begin`` inside each transaction, once it holds the write lock
+    (after the articles' insert). What is remembered stays valid while no other connection
+    commits (the store's ``data_version``; a store that cannot tell forgets at every
+    transaction); ``forget`` after a rollback. At most ``cap`` articles are remembered (the
+    oldest go first), so memory stays bounded for a long run."""
+
+    def __init__(self, inner: CandidateSource, cap: int = 4096) -> None:
+        self.inner = inner
+        self.cap = cap
+        self._features: dict[int, StoryFeatures] = {}
+        self._stories: dict[int, int] = {}
+        self._version: object = None
+
+    def begin(self, inner: CandidateSource) -> None:
+        """Start a transaction on ``inner``: forget everything if the database may have been
+        changed by anyone else since the last one."""
+        probe = getattr(inner, "data_version", None)
+        version = probe() if probe is not None else object()
+        if inner is not self.inner or version != self._version:
+            self.forget()
+        self.inner, self._version = inner, version
+
+    def forget(self) -> None:
+        self._features.clear()
+        self._stories.clear()
+        self._version = None
+
+    def recent(self, key: str, lo: datetime, hi: datetime, limit: int) -> list[int]:
+        return self.inner.recent(key, lo, hi, limit)
+
+    def recent_many(
+        self, keys: list[str], lo: datetime, hi: datetime, limit: int
+    ) -> list[list[int]]:
+        many = getattr(self.inner, "recent_many", None)
+        if many is not None:
+            return many(keys, lo, hi, limit)
+        return [self.inner.recent(key, lo, hi, limit) for key in keys]
+
+    def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
+        wanted = list(ids)
+        known = {i: self._features[i] for i in wanted if i in self._features}
+        rest = [i for i in wanted if i not in known]
+        if rest:
+            known.update(self.inner.features(rest))
+        return known
+
+    def stories(self, ids: Iterable[int]) -> dict[int, int]:
+        wanted = list(ids)
+        known = {i: self._stories[i] for i in wanted if i in self._stories}
+        rest = [i for i in wanted if i not in known]
+        if rest:
+            known.update(self.inner.stories(rest))
+        return known
+
+    def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
+        self.inner.add(article_id, features, story_id)
+        self._features[article_id] = features
+        self._stories[article_id] = story_id
+        while len(self._features) > self.cap:
+            oldest = next(iter(self._features))
+            del self._features[oldest]
+            self._stories.pop(oldest, None)
