@@ -390,5 +390,10 @@ class SqliteStore:
 
 
 def open_store(path: str | Path, *, busy_timeout_ms: int = 10_000) -> SqliteStore:
-    """Open (creating if needed, mode 0600) and migrate the SQLite store at ``path``."""
+    """Open (creating if needed, mode 0600) and migrate the SQLite store at ``path``; a
+    ``postgresql://`` URL opens the PostgreSQL store (``store.postgres``) instead."""
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from store.postgres import open_pg_store
+
+        return open_pg_store(path)
     return SqliteStore(db.open_db(path, busy_timeout_ms=busy_timeout_ms))
