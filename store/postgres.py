@@ -231,6 +231,18 @@ class PgCursor:
             yield row
 
 
+def _values(params: Sequence[Any] | Mapping[str, Any]) -> Any:
+    """Parameters as psycopg takes them; a NUL character (PostgreSQL text cannot hold one)
+    becomes U+FFFD."""
+    if isinstance(params, Mapping):
+        return {k: _no_nul(v) for k, v in params.items()}
+    return [_no_nul(v) for v in params]
+
+
+def _no_nul(value: Any) -> Any:
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
 class PgConnection:
     """A psycopg connection in autocommit mode that takes SQLite-style statements."""
 
@@ -262,9 +274,7 @@ class PgConnection:
             special = self._special(sql)
             try:
                 found = (
-                    Translation(special, False, False)
-                    if special
-                    else translate(sql, self.catalog)
+                    Translation(special, False, False) if special else translate(sql, self.catalog)
                 )
             except psycopg.Error as exc:
                 raise _sqlite_error(exc) from None
@@ -273,7 +283,7 @@ class PgConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> PgCursor:
         t = self._translation(sql)
-        values = list(params) if not isinstance(params, Mapping) else params
+        values = _values(params)
         savepoint = t.statement_savepoint and self.in_transaction
         try:
             if savepoint:
@@ -299,7 +309,7 @@ class PgConnection:
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PgCursor:
         t = self._translation(sql)
         text = t.sql.removesuffix(" RETURNING id") if t.returns_id else t.sql
-        rows = [list(p) for p in seq]
+        rows = [_values(p) for p in seq]
         if not rows:
             return PgCursor(None, 0, None)
         try:

@@ -131,4 +131,4 @@ def db_location(backend: str, db_path: Path, request: pytest.FixtureRequest) -> 
     server = need_pg(request.getfixturevalue("pg_server"))
     name, url = server.fresh()
     yield url
-    server.drop(name)
+    server.release(name)
