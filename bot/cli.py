@@ -17,6 +17,7 @@ from bot.config import (
     config_from_dict,
     load_config,
     resolve_path,
+    store_location,
     store_path,
 )
 from bot.ingest.sources import ingest_sources
@@ -100,7 +101,7 @@ def read_config(explicit: str | None) -> Config:
 
 
 def configured_store(config: Config) -> Store:
-    db = open_store(check_store_folder(config))
+    db = open_store(store_location(config))
     db.keywords.seed(config.keywords)
     db.feeds.seed([(f.url, f.name, f.interval_seconds) for f in config.feeds])
     backfill(db, stories_config(config))  # articles stored before stories: once, in id order
@@ -253,6 +254,8 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
 
 def existing_store(config: Config) -> Store:
     """The database, which must exist already (status and backup never create one)."""
+    if config.store.url:
+        return open_store(config.store.url)
     path = check_store_folder(config)
     if path.as_posix() != ":memory:" and not path.exists():
         raise CliError(

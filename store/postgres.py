@@ -39,19 +39,19 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlite_utils import Database
-
-from store.db import StoreError, transaction
-from store.dialect import POSTGRESQL
-from store.models import StoreStatus
-from store.pg_schema import pg_statements
-from store.schema import SCHEMA_VERSION
-from store.sqlite import SqliteStore
-
 import psycopg
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
+from sqlite_utils import Database
+
+from store.db import StoreError, transaction
+from store.dialect import POSTGRESQL
+from store.locks import Leader
+from store.models import StoreStatus
+from store.pg_schema import pg_statements
+from store.schema import SCHEMA_VERSION
+from store.sqlite import SqliteStore
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
@@ -81,12 +81,10 @@ def _sqlite_error(exc: Exception) -> sqlite3.Error:
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if isinstance(exc, psycopg.IntegrityError):
         error: sqlite3.Error = sqlite3.IntegrityError(text)
-    elif isinstance(exc, psycopg.OperationalError | psycopg.errors.QueryCanceled):
-        error = sqlite3.OperationalError(text)
-    elif isinstance(exc, psycopg.ProgrammingError | psycopg.DataError):
-        error = sqlite3.OperationalError(text)
     elif isinstance(exc, psycopg.InterfaceError):
         error = sqlite3.InterfaceError(text)
+    elif isinstance(exc, psycopg.OperationalError | psycopg.ProgrammingError | psycopg.DataError):
+        error = sqlite3.OperationalError(text)  # as SQLite reports a lost lock, a bad query
     else:
         error = sqlite3.DatabaseError(text)
     error.__cause__ = exc
@@ -215,7 +213,7 @@ class PgCursor:
         self.rowcount = rowcount
         self.lastrowid = lastrowid
 
-    def fetchone(self) -> tuple | None:
+    def fetchone(self) -> Any:  # a tuple or None, typed as sqlite3's
         if self._next >= len(self._rows):
             return None
         self._next += 1
@@ -542,6 +540,9 @@ class PgStore(SqliteStore):
 
     def close(self) -> None:
         self.pg.close()
+
+    def leader(self, name: str) -> Leader:
+        return Leader(name, self.pool.connect)
 
 
 def open_pg_store(url: str) -> PgStore:

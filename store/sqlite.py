@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from store import articles as articles_sql
 from store import audit as audit_sql
 from store import chats as chats_sql
-from store import db
+from store import db, locks
 from store import feeds as feeds_sql
 from store import keywords as keywords_sql
 from store import ops as ops_sql
@@ -189,6 +189,9 @@ class SqliteFeeds:
 
     def set_failure_notified(self, url: str, at: str | None) -> None:
         return feeds_sql.set_failure_notified(self._db, url, at)
+
+    def claim_poll(self, url: str, interval: float) -> bool:
+        return feeds_sql.claim_poll(self._db, url, interval)
 
 
 class SqliteKeywords:
@@ -387,6 +390,12 @@ class SqliteStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def exclusive(self, name: str) -> AbstractContextManager[bool]:
+        return locks.exclusive(self.db, name)
+
+    def leader(self, name: str) -> locks.Leader:
+        return locks.Leader(name)
 
 
 def open_store(path: str | Path, *, busy_timeout_ms: int = 10_000) -> SqliteStore:
