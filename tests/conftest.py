@@ -86,6 +86,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         "backend" in metafunc.fixturenames
         and module in BOTH_BACKENDS
         and metafunc.definition.get_closest_marker("sqlite_only") is None
+        and not any(
+            "backend" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")
+        )
     ):
         metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
