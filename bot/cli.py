@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="the copy to write")
     backup.add_argument("--force", action="store_true", help="overwrite an existing file")
     stories = sub.add_parser("stories", parents=[common], help="list stored stories, newest first")
+    add_store_parser(sub, common)
     stories.add_argument("--json", action="store_true", help="print one JSON array")
     return parser
 
@@ -315,6 +316,7 @@ COMMANDS = {
     "status": cmd_status,
     "backup": cmd_backup,
     "stories": cmd_stories,
+    "store": lambda config, args: cmd_store(config, args),
 }
 
 
@@ -351,3 +353,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def add_store_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    store = sub.add_parser("store", parents=[common], help="move the store to PostgreSQL")
+    actions = store.add_subparsers(dest="action", required=True, metavar="ACTION")
+    copy = actions.add_parser(
+        "copy",
+        parents=[common],
+        help="copy the SQLite store into PostgreSQL (resumable, verified by counts)",
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
+
+
+def cmd_store(config: Config, args: argparse.Namespace) -> int:
+    """`kabar store copy --to URL`: the configured SQLite file (store.path) into PostgreSQL."""
+    from store.copy import copy_store
+
+    if not args.to.startswith(("postgresql://", "postgres://")):
+        raise CliError(f"--to must be a postgresql:// URL, got {args.to!r}")
+    path = check_store_folder(config)
+    if not path.exists():
+        raise CliError(f"{path}: no SQLite store to copy ('store.path')")
+    source = open_store(path)
+    try:
+        target = open_store(args.to)
+        try:
+            copied = copy_store(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    for table in copied:
+        print(f"{table.name}: {table.target} rows ({table.copied} copied now)")
+    print(f"store copied to {redact_url(args.to)}: every table's row count matches")
+    return 0

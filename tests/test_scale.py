@@ -180,3 +180,65 @@ def test_env_url_selects_postgresql(capsys, tmp_path, pg_server, monkeypatch) ->
         store.close()
     finally:
         server.release(name)
+
+
+def sqlite_store_with_data(path: Path):
+    db = open_store(path)
+    db.keywords.seed(["Kim", "rudal"])
+    db.feeds.seed([("https://example.com/rss", "Contoh", 300)])
+    queue(db, 7, 3)
+    db.outbox.mark_sent(db.outbox.claim_due(1)[0].id, "m1")
+    db.audit.record("cli:test", "note", "x")
+    return db
+
+
+def test_store_copy_is_resumable_and_verified_by_counts(
+    capsys, tmp_path: Path, pg_server, monkeypatch
+) -> None:
+    import store.copy as copy
+
+    server = need_pg(pg_server)
+    name, url = server.empty()
+    try:
+        sqlite_store_with_data(tmp_path / "kabar.db").close()
+        config = tmp_path / "config.toml"
+        config.write_text('[store]\npath = "kabar.db"\n')
+        monkeypatch.setattr(copy, "BATCH", 2)
+        calls = []
+
+        def interrupted(table: str, rows: int) -> None:
+            calls.append(table)
+            if table == "outbox" and rows >= 4:
+                raise OSError("connection reset")  # a copy cut off half-way through outbox
+
+        monkeypatch.setattr(copy, "copy_table", _with_progress(copy.copy_table, interrupted))
+        assert main(["store", "copy", "--to", url, "--config", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert "copying outbox: connection reset (run the copy again to resume)" in err
+        monkeypatch.undo()
+        monkeypatch.setattr(copy, "BATCH", 2)
+        assert main(["store", "copy", "--to", url, "--config", str(config)]) == 0
+        out = capsys.readouterr().out
+        assert "outbox: 21 rows (17 copied now)" in out  # 4 were there: resumed, not doubled
+        assert "articles: 7 rows (0 copied now)" in out
+        assert "every table's row count matches" in out
+        target = open_store(url)
+        assert [k.query for k in target.keywords.all()] == ["Kim", "rudal"]
+        source = open_store(tmp_path / "kabar.db")
+        assert target.outbox.counts() == source.outbox.counts()
+        assert target.outbox.counts()["sent"] >= 1
+        source.close()
+        assert [a.title for a in target.articles.search("Pyongyang")][:1] == ["Berita 6"]
+        assert target.meta.get("keywords_seeded") is not None
+        # the identities continue after the copied ids
+        assert target.keywords.add("Seoul", "cli:test").id == 3  # type: ignore[union-attr]
+        target.close()
+    finally:
+        server.drop(name)
+
+
+def _with_progress(real, progress):
+    def copy_table(source, target, table, _progress):
+        return real(source, target, table, progress)
+
+    return copy_table
