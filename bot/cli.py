@@ -316,7 +316,6 @@ COMMANDS = {
     "status": cmd_status,
     "backup": cmd_backup,
     "stories": cmd_stories,
-    "store": lambda config, args: cmd_store(config, args),
 }
 
 
@@ -388,3 +387,6 @@ def cmd_store(config: Config, args: argparse.Namespace) -> int:
         print(f"{table.name}: {table.target} rows ({table.copied} copied now)")
     print(f"store copied to {redact_url(args.to)}: every table's row count matches")
     return 0
+
+
+COMMANDS["store"] = cmd_store

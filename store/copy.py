@@ -2,8 +2,9 @@
 
 Every table of the schema is copied in batches, each batch committed on its own, so an
 interrupted copy resumes where it stopped: a table with an ``id`` from the target's largest
-id on, any other table from the target's row count on (rows read in ``rowid`` order). A row
-already there is replaced by its primary key, never doubled. The identities continue after
+id on, a table without any key from the target's row count on (rows read in ``rowid`` order);
+a table with another primary key (meta, subscriptions) is emptied and copied again whole
+(the target then holds exactly the source's rows). No row is ever doubled. The identities continue after
 the copied ids, and the copy is verified by comparing every table's row count."""
 
 from __future__ import annotations
@@ -64,13 +65,16 @@ def copy_table(
     listed = ", ".join(columns)
     insert = f"INSERT OR REPLACE INTO {table} ({listed}) VALUES ({', '.join('?' * len(columns))})"
     keyed = "id" in columns
+    offset = 0
     if not keyed and not _has_key(target, table):
         insert = insert.replace("INSERT OR REPLACE", "INSERT", 1)
+        offset = _count(target, table)  # no key at all (story_keys): resume after the rows
+    elif not keyed:  # another primary key (meta, subscriptions): copied again whole
+        with transaction(target.db):
+            target.conn.execute(f"DELETE FROM {table}")
     copied = 0
     if keyed:
         after = int(target.conn.execute(f"SELECT COALESCE(max(id), 0) FROM {table}").fetchone()[0])
-    else:
-        offset = _count(target, table)
     while True:
         if keyed:
             rows = source.conn.execute(
