@@ -14,6 +14,7 @@ the database's integrity check.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import os
 import random
@@ -224,7 +225,9 @@ async def start_bots(configs: list[Path], folder: Path) -> list[asyncio.subproce
 
 async def kill_all(procs: list[asyncio.subprocess.Process], sig: int) -> None:
     for proc in procs:
-        proc.send_signal(sig)
+        if proc.returncode is None:  # one that exited on its own is already done
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
     for proc in procs:
         await asyncio.wait_for(proc.wait(), 30)
 
