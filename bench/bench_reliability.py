@@ -14,8 +14,8 @@ the database's integrity check.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import os
 import random
 import re
