@@ -4,8 +4,9 @@ Every table of the schema is copied in batches, each batch committed on its own,
 interrupted copy resumes where it stopped: a table with an ``id`` from the target's largest
 id on, a table without any key from the target's row count on (rows read in ``rowid`` order);
 a table with another primary key (meta, subscriptions) is emptied and copied again whole
-(the target then holds exactly the source's rows). No row is ever doubled. The identities continue after
-the copied ids, and the copy is verified by comparing every table's row count."""
+(the target then holds exactly the source's rows). No row is ever doubled. The identities
+continue after the copied ids, and the copy is verified by comparing every table's row
+count."""
 
 from __future__ import annotations
 
