@@ -242,3 +242,31 @@ def _with_progress(real, progress):
         return real(source, target, table, progress)
 
     return copy_table
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_sqlite_style_sql_and_portable_ddl_run_on_postgresql(db, backend: str) -> None:
+    """What a later migration and its queries may use, written once in SQLite style."""
+    from store.pg_schema import ddl
+
+    for statement in (
+        "CREATE TABLE digests (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, at REAL,"
+        " note TEXT NOT NULL DEFAULT '')",
+        "ALTER TABLE chats ADD COLUMN digest_hour INTEGER",
+        "CREATE UNIQUE INDEX digests_chat ON digests(chat_id) WHERE at IS NOT NULL",
+    ):
+        db.conn.execute(ddl(statement))
+    first = db.conn.execute("INSERT INTO digests (chat_id, at) VALUES (?, ?)", [7, 1.5])
+    assert first.lastrowid == 1
+    again = db.conn.execute("INSERT OR IGNORE INTO digests (chat_id, at) VALUES (?, ?)", [7, 2.5])
+    assert again.rowcount == 0
+    db.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", ["k", "a"])
+    db.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", ["k", "50%"])
+    assert db.meta.get("k") == "50%"
+    rows = db.conn.execute(
+        "SELECT max(at, ?), note FROM digests WHERE note LIKE '%' LIMIT ?", [2.0, -1]
+    ).fetchall()
+    assert rows == [(2.0, "")]
+    assert db.conn.execute("SELECT total(at), total(at > 9) FROM digests").fetchone() == (1.5, 0)
+    with pytest.raises(ValueError, match="OVERRIDES"):
+        ddl("CREATE VIRTUAL TABLE x USING fts5(a)")
