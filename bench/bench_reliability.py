@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -59,6 +60,8 @@ class Scenario:
     timeout: float = 240.0
     instances: int = 1  # `kabar run` processes sharing the one database
     digest_articles: int = 100  # items of each digest chat's digest (0: no digest chats)
+    store_url: str = ""  # a PostgreSQL database (--store postgresql); "" = the SQLite file
+    random_kills: bool = False  # kill -9 one random instance at a time (the others go on)
 
 
 @dataclass
@@ -122,7 +125,11 @@ def free_port() -> int:
 
 
 def write_config(
-    folder: Path, tg: FakeTelegram, slack: FakeSlack | None, name: str = "config"
+    folder: Path,
+    tg: FakeTelegram,
+    slack: FakeSlack | None,
+    name: str = "config",
+    store_url: str = "",
 ) -> Path:
     """A config for one instance (each instance its own Slack port, all one database);
     Telegram only when ``slack`` is None."""
@@ -141,6 +148,7 @@ port = {free_port()}
     path.write_text(f"""
 [store]
 path = "kabar.db"
+{f'url = "{store_url}"' if store_url else ""}
 [schedule]
 check_seconds = 1
 deliver_seconds = 1
@@ -152,9 +160,13 @@ base_url = "{tg.base_url}"
     return path
 
 
+def store_location(folder: Path, scenario: Scenario) -> str:
+    return scenario.store_url or str(folder / "kabar.db")
+
+
 def prepare_store(folder: Path, scenario: Scenario) -> set[tuple[str, int]]:
     """Chats, subscriptions and matching articles, with the alerts queued: the expected set."""
-    db = open_store(folder / "kabar.db")
+    db = open_store(store_location(folder, scenario))
     db.keywords.seed(["Kim", "rudal"])
     keywords = db.keywords.all()
     targets = [("telegram", str(1000 + i)) for i in range(scenario.telegram_chats)]
@@ -350,9 +362,40 @@ async def start_bots(configs: list[Path], folder: Path) -> list[asyncio.subproce
 
 async def kill_all(procs: list[asyncio.subprocess.Process], sig: int) -> None:
     for proc in procs:
-        proc.send_signal(sig)
+        if proc.returncode is None:  # one that exited on its own is already done
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
     for proc in procs:
         await asyncio.wait_for(proc.wait(), 30)
+
+
+async def delivery_under_way(tg: FakeTelegram, slack: FakeSlack) -> None:
+    before = sum(received(tg, slack).values())
+    deadline = time.monotonic() + 60
+    while sum(received(tg, slack).values()) == before and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # kill only once delivery is under way
+
+
+async def kill_random_instances(
+    configs: list[Path],
+    folder: Path,
+    scenario: Scenario,
+    tg: FakeTelegram,
+    slack: FakeSlack,
+    report: Report,
+) -> list[asyncio.subprocess.Process]:
+    """All instances run; every ``kill_every`` seconds one of them, chosen at random, is
+    killed with SIGKILL and started again while the others go on."""
+    rng = random.Random(14)
+    procs = await start_bots(configs, folder)
+    await delivery_under_way(tg, slack)
+    for _ in range(scenario.kills):
+        await asyncio.sleep(scenario.kill_every)
+        victim = rng.randrange(len(procs))
+        await kill_all([procs[victim]], signal.SIGKILL)
+        report.kills += 1
+        procs[victim] = await start_bot(configs[victim], folder / f"kabar-run-{victim}.log")
+    return procs
 
 
 async def run_scenario(folder: Path, scenario: Scenario) -> Report:
@@ -363,27 +406,27 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
     slack.enforce_limits()
     try:
         configs = [
-            write_config(folder, tg, slack, f"config-{n}" if n else "config")
+            write_config(folder, tg, slack, f"config-{n}" if n else "config", scenario.store_url)
             for n in range(scenario.instances)
         ]
         expected = prepare_store(folder, scenario)
         report.expected = len(expected)
         digests = digest_expected(scenario)
         kills_during = 0
-        report.faults = inject_faults(tg, slack)
-        for _ in range(scenario.kills):
+        report.faults = inject_faults(tg, slack) if scenario.kills else []
+        if scenario.random_kills:
+            procs = await kill_random_instances(configs, folder, scenario, tg, slack, report)
+        else:
+            for _ in range(scenario.kills):
+                procs = await start_bots(configs, folder)
+                await delivery_under_way(tg, slack)
+                if digests:
+                    await digest_under_way(tg, slack, digests, len(digest_messages(tg, slack)))
+                await asyncio.sleep(scenario.kill_every)
+                kills_during += digest_in_progress(tg, slack, digests)
+                await kill_all(procs, signal.SIGKILL)
+                report.kills += 1
             procs = await start_bots(configs, folder)
-            before = sum(received(tg, slack).values())
-            deadline = time.monotonic() + 60
-            while sum(received(tg, slack).values()) == before and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)  # kill only once delivery is under way
-            if digests:
-                await digest_under_way(tg, slack, digests, len(digest_messages(tg, slack)))
-            await asyncio.sleep(scenario.kill_every)
-            kills_during += digest_in_progress(tg, slack, digests)
-            await kill_all(procs, signal.SIGKILL)
-            report.kills += 1
-        procs = await start_bots(configs, folder)
         deadline = time.monotonic() + scenario.timeout
         while time.monotonic() < deadline and not (
             expected <= set(received(tg, slack)) and digests <= set(digest_received(tg, slack))
@@ -397,7 +440,7 @@ async def run_scenario(folder: Path, scenario: Scenario) -> Report:
         report.missing = sorted(expected - set(seen))
         report.violations = tg.violations + slack.violations
         report.violation_kinds = list(tg.violation_kinds)
-        db = open_store(folder / "kabar.db")
+        db = open_store(store_location(folder, scenario))
         report.inactive = [
             f"{p}:{a}"
             for p, a in db.conn.execute(
@@ -425,6 +468,13 @@ def main() -> None:
         default=1,
         help="kabar run processes sharing the database (default 1)",
     )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: a throwaway server (tests/pg.py), 3 instances, random kill -9s,"
+        " and delivery throughput with 1 vs 3 instances",
+    )
     args = parser.parse_args()
     scenario = (
         Scenario()
@@ -432,11 +482,49 @@ def main() -> None:
         else Scenario(telegram_chats=80, slack_channels=12, articles=8, kills=5)
     )
     scenario.instances = max(1, args.instances)
+    if args.store == "postgresql":
+        postgresql(scenario)
+        return
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         report = asyncio.run(run_scenario(Path(folder), scenario))
     print("\n".join(report.lines()))
+
+
+def postgresql(scenario: Scenario) -> None:
+    """3 instances on one PostgreSQL database with random kill -9s; then a backlog without
+    faults or kills delivered by 1 and by 3 instances (alerts per second)."""
+    import tempfile
+
+    from tests.pg import PgServer
+
+    server = PgServer().start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            scenario.store_url = server.empty()[1]
+            scenario.instances = max(3, scenario.instances)
+            scenario.random_kills = True
+            report = asyncio.run(run_scenario(Path(folder), scenario))
+        print("\n".join(report.lines()))
+        for instances in (1, 3):
+            with tempfile.TemporaryDirectory() as folder:
+                plain = Scenario(
+                    telegram_chats=scenario.telegram_chats,
+                    slack_channels=scenario.slack_channels,
+                    articles=scenario.articles,
+                    kills=0,
+                    instances=instances,
+                    store_url=server.empty()[1],
+                )
+                result = asyncio.run(run_scenario(Path(folder), plain))
+            print(
+                f"throughput, {instances} instance(s), no faults: {result.delivered} alerts in"
+                f" {result.seconds:.1f} s wall ({result.delivered / result.seconds:.1f}/s),"
+                f" duplicated {result.duplicates}, violations {result.violations}"
+            )
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

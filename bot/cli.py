@@ -17,6 +17,7 @@ from bot.config import (
     config_from_dict,
     load_config,
     resolve_path,
+    store_location,
     store_path,
 )
 from bot.ingest.sources import ingest_sources
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("path", metavar="PATH", help="the copy to write")
     backup.add_argument("--force", action="store_true", help="overwrite an existing file")
     stories = sub.add_parser("stories", parents=[common], help="list stored stories, newest first")
+    add_store_parser(sub, common)
     stories.add_argument("--json", action="store_true", help="print one JSON array")
     return parser
 
@@ -100,7 +102,7 @@ def read_config(explicit: str | None) -> Config:
 
 
 def configured_store(config: Config) -> Store:
-    db = open_store(check_store_folder(config))
+    db = open_store(store_location(config))
     db.keywords.seed(config.keywords)
     db.feeds.seed([(f.url, f.name, f.interval_seconds) for f in config.feeds])
     backfill(db, stories_config(config))  # articles stored before stories: once, in id order
@@ -253,6 +255,8 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
 
 def existing_store(config: Config) -> Store:
     """The database, which must exist already (status and backup never create one)."""
+    if config.store.url:
+        return open_store(config.store.url)
     path = check_store_folder(config)
     if path.as_posix() != ":memory:" and not path.exists():
         raise CliError(
@@ -348,3 +352,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def add_store_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    store = sub.add_parser("store", parents=[common], help="move the store to PostgreSQL")
+    actions = store.add_subparsers(dest="action", required=True, metavar="ACTION")
+    copy = actions.add_parser(
+        "copy",
+        parents=[common],
+        help="copy the SQLite store into PostgreSQL (resumable, verified by counts)",
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
+
+
+def cmd_store(config: Config, args: argparse.Namespace) -> int:
+    """`kabar store copy --to URL`: the configured SQLite file (store.path) into PostgreSQL."""
+    from store.copy import copy_store
+
+    if not args.to.startswith(("postgresql://", "postgres://")):
+        raise CliError(f"--to must be a postgresql:// URL, got {args.to!r}")
+    path = check_store_folder(config)
+    if not path.exists():
+        raise CliError(f"{path}: no SQLite store to copy ('store.path')")
+    source = open_store(path)
+    try:
+        target = open_store(args.to)
+        try:
+            copied = copy_store(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    for table in copied:
+        print(f"{table.name}: {table.target} rows ({table.copied} copied now)")
+    print(f"store copied to {redact_url(args.to)}: every table's row count matches")
+    return 0
+
+
+COMMANDS["store"] = cmd_store

@@ -57,6 +57,7 @@ LOG_FORMATS = ("text", "json")
 @dataclass(frozen=True)
 class StoreConfig:
     path: str = "kabar.db"
+    url: str = ""  # postgresql://user:password@host/db (or env KABAR_DATABASE_URL): PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ ENV_SECRETS = {
     ("slack", "bot_token"): "SLACK_BOT_TOKEN",
     ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
     ("slack", "app_token"): "SLACK_APP_TOKEN",
+    ("store", "url"): "KABAR_DATABASE_URL",
 }
 
 
@@ -272,6 +274,8 @@ def _check_values(config: Config, source: str) -> None:
                 fail(f"'{name}' must be between {low} and {high}, got {value}")
     if not config.store.path:
         fail("'store.path' must not be empty")
+    if config.store.url and not config.store.url.startswith(("postgresql://", "postgres://")):
+        fail("'store.url' must be a postgresql:// URL (or leave it empty for the SQLite file)")
     for i, feed in enumerate(config.feeds):
         if not feed.url.startswith(("http://", "https://")):
             fail(f"'feeds[{i}].url' must be an http(s) URL, got {feed.url!r}")
@@ -342,3 +346,9 @@ def store_path(config: Config) -> Path:
     if path.is_absolute() or not config.source or path.as_posix() == ":memory:":
         return path
     return Path(config.source).resolve().parent / path
+
+
+def store_location(config: Config) -> str:
+    """What ``store.open_store`` opens: the ``store.url`` (PostgreSQL) when set, else the
+    SQLite file path (its folder checked, see ``check_store_folder``)."""
+    return config.store.url or str(check_store_folder(config))

@@ -12,7 +12,9 @@ from sqlite_utils import Database
 
 from store.clock import from_db, now_db, plausible_published, to_db
 from store.db import transaction
+from store.dialect import POSTGRESQL, dialect
 from store.models import Article, ArticleIn, InsertReport
+from store.pg_schema import TEXT_SEARCH
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +255,13 @@ def search_articles(db: Database, query: str, limit: int = 5) -> list[Article]:
     expression = fts_expression(query)
     if not expression:
         return []
+    if dialect(db) == POSTGRESQL:  # a tsvector column (store/pg_schema.py), same expression
+        rows = db.conn.execute(
+            f"SELECT {COLUMNS} FROM articles, websearch_to_tsquery('{TEXT_SEARCH}', ?) q"
+            " WHERE fts @@ q ORDER BY ts_rank(fts, q) DESC, id DESC LIMIT ?",
+            [expression, limit],
+        )
+        return _readable(rows)
     rows = db.conn.execute(
         f"SELECT {', '.join('a.' + c.strip() for c in COLUMNS.split(','))} FROM articles_fts"
         " JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ?"

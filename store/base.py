@@ -189,6 +189,8 @@ class Feeds(Protocol):
 
     def set_failure_notified(self, url: str, at: str | None) -> None: ...
 
+    def claim_poll(self, url: str, interval: float) -> bool: ...
+
 
 class Keywords(Protocol):
     """The keyword queries everyone can subscribe to."""
@@ -347,6 +349,16 @@ class Actions(Protocol):
     def undo(self, action_id: int, actor: str) -> ChatAction | None: ...
 
 
+class LeaderLike(Protocol):
+    """One instance of the fleet leads; it is replaced when it dies."""
+
+    def try_lead(self) -> bool: ...
+
+    def alive(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
 class Store(Protocol):
     """One open store: its repositories, transactions and health checks."""
 
@@ -418,3 +430,12 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def exclusive(self, name: str) -> AbstractContextManager[bool]:
+        """Hold a fleet-wide lock for a block if free (True), else False: one matching pass
+        at a time across instances on one PostgreSQL database (always True on SQLite)."""
+        ...
+
+    def leader(self, name: str) -> LeaderLike:
+        """Leadership among instances (Telegram polling); always the leader on SQLite."""
+        ...

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from store.audit import record_audit
 from store.clock import now_db
 from store.db import transaction
+from store.dialect import POSTGRESQL, dialect
 from store.models import FeedRow
 
 COLUMNS = (
@@ -163,3 +164,19 @@ def set_failure_notified(db: Database, url: str, at: str | None) -> None:
     """Remember that the admins were told the feed fails (``at``), or that they were told it
     recovered (None)."""
     db.conn.execute("UPDATE feeds SET failure_notified_at = ? WHERE url = ?", [at, url])
+
+
+def claim_poll(db: Database, url: str, interval: float) -> bool:
+    """Several instances on one store: True for the one that polls the feed now. The claim
+    moves ``next_poll_at`` an interval ahead; another instance's poll within half an interval
+    finds it claimed (``record_poll`` sets the real next time after the poll). SQLite (one
+    machine): always True, every poll runs as before."""
+    if dialect(db) != POSTGRESQL:
+        return True
+    with transaction(db):
+        cursor = db.conn.execute(
+            "UPDATE feeds SET next_poll_at = ? WHERE url = ?"
+            " AND (next_poll_at IS NULL OR next_poll_at <= ?)",
+            [now_db(interval), url, now_db(interval / 2)],
+        )
+    return cursor.rowcount == 1 or get_feed(db, url) is None

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from store.chats import PAUSED
 from store.clock import from_db, now_db, to_db, utcnow
 from store.db import transaction
+from store.dialect import POSTGRESQL, SQLITE, dialect, serialize
 from store.models import EDIT, REPLY, SEND, OutboxItem, Queued, ThreadRow
 
 
@@ -102,6 +103,7 @@ def claim_due(
         params += names
     claimed: list[OutboxItem] = []
     with transaction(db):
+        serialize(db, "outbox.claim")  # the story grouping below reads rows beyond its own
         rows = db.conn.execute(
             "SELECT o.id, o.article_id, o.chat_id, o.keywords, o.attempts, c.platform,"
             " c.address, c.language, o.kind, o.story_id, o.head_id, h.message_id, h.status,"
@@ -113,7 +115,7 @@ def claim_due(
             " AND ((o.status = 'pending' AND o.next_attempt_at <= ?)"
             f" OR (o.status = 'sending' AND o.lease_until <= ?)){where_platform}"
             " AND (o.head_id IS NULL OR h.id IS NULL OR h.status IN ('sent', 'failed', 'skipped'))"
-            " ORDER BY o.next_attempt_at, o.id LIMIT ?",
+            " ORDER BY o.next_attempt_at, o.id LIMIT ?" + _SKIP_LOCKED[dialect(db)],
             [*params, limit],
         ).fetchall()
         taken: set[int] = set()
@@ -159,6 +161,10 @@ def claim_due(
             )
     return claimed
 
+
+# PostgreSQL: rows another instance is writing (marking sent, renewing) are skipped, not
+# waited for; SQLite has one writer at a time (BEGIN IMMEDIATE), nothing to skip
+_SKIP_LOCKED = {SQLITE: "", POSTGRESQL: " FOR UPDATE OF o SKIP LOCKED"}
 
 _WAITING = "(status = 'pending' OR (status = 'sending' AND lease_until <= ?))"
 

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from store.base import LimitLike
 from store.db import transaction
+from store.dialect import serialize
 from store.models import Slot
 
 log = logging.getLogger("kabar.store.pacing")
@@ -60,6 +61,7 @@ class StorePacing:
                     return Slot(True)
                 return Slot(False, wait=block[0] - now, whole_platform=block[1], blocked=True)
             with transaction(self.db):
+                serialize(self.db, f"pacing.{self.platform}")  # one count-and-record at a time
                 slot = self._reserve(target, global_limits, target_limits, self.clock())
         except sqlite3.Error as exc:  # never send without a recorded slot
             log.warning("pacing: cannot reserve a send slot (%s); waiting", exc)

@@ -261,3 +261,12 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# PostgreSQL (store/pg_schema.py): every migration above has a PostgreSQL form with the same
+# number. Written in the portable subset -- CREATE TABLE (`id INTEGER PRIMARY KEY` ids, TEXT
+# times, INTEGER / REAL / TEXT / BLOB columns), ALTER TABLE ... ADD COLUMN, CREATE [UNIQUE]
+# INDEX (partial ones too), DROP INDEX, and data statements in store/postgres.py's query
+# subset -- it is translated automatically (INTEGER -> BIGINT, REAL -> DOUBLE PRECISION, an
+# `id INTEGER PRIMARY KEY` -> an identity column). A statement with no translation (a virtual
+# table, a trigger, a SQLite function) needs its PostgreSQL statements in
+# store/pg_schema.py OVERRIDES[number]; without one, opening a PostgreSQL store fails.

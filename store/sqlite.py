@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from store import actions as actions_sql
 from store import articles as articles_sql
 from store import audit as audit_sql
 from store import chats as chats_sql
-from store import db
+from store import db, locks
 from store import digests as digests_sql
 from store import feeds as feeds_sql
 from store import keywords as keywords_sql
@@ -254,6 +254,9 @@ class SqliteFeeds:
 
     def set_failure_notified(self, url: str, at: str | None) -> None:
         return feeds_sql.set_failure_notified(self._db, url, at)
+
+    def claim_poll(self, url: str, interval: float) -> bool:
+        return feeds_sql.claim_poll(self._db, url, interval)
 
 
 class SqliteKeywords:
@@ -501,7 +504,18 @@ class SqliteStore:
     def close(self) -> None:
         self.db.close()
 
+    def exclusive(self, name: str) -> AbstractContextManager[bool]:
+        return locks.exclusive(self.db, name)
+
+    def leader(self, name: str) -> locks.Leader:
+        return locks.Leader(name)
+
 
 def open_store(path: str | Path, *, busy_timeout_ms: int = 10_000) -> SqliteStore:
-    """Open (creating if needed, mode 0600) and migrate the SQLite store at ``path``."""
+    """Open (creating if needed, mode 0600) and migrate the SQLite store at ``path``; a
+    ``postgresql://`` URL opens the PostgreSQL store (``store.postgres``) instead."""
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from store.postgres import open_pg_store
+
+        return open_pg_store(path)
     return SqliteStore(db.open_db(path, busy_timeout_ms=busy_timeout_ms))

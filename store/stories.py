@@ -4,6 +4,7 @@ existed, and stories as listed (newest first)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -13,6 +14,7 @@ from sqlite_utils import Database
 from store.articles import COLUMNS, _readable
 from store.clock import to_db
 from store.db import transaction
+from store.dialect import POSTGRESQL, dialect
 from store.models import Article, StoryFeatures, StoryRow
 
 BACKFILL_KEY = "stories_backfill_upto"
@@ -107,9 +109,15 @@ def add(db: Database, article_id: int, feats: StoryFeatures, story_id: int) -> N
             )
 
 
+_NEVER_SAME = itertools.count()
+
+
 def data_version(db: Database) -> int:
     """Changes whenever another connection commits to the database (``PRAGMA data_version``;
-    this connection's own commits leave it)."""
+    this connection's own commits leave it). PostgreSQL cannot tell: a new value at every call,
+    so what a run remembers is forgotten at each transaction there."""
+    if dialect(db) == POSTGRESQL:
+        return -1 - next(_NEVER_SAME)
     return int(db.conn.execute("PRAGMA data_version").fetchone()[0])
 
 

@@ -48,9 +48,9 @@ def article(n: int, title: str = "", source: str = "ant") -> ArticleIn:
 
 
 @pytest.fixture
-async def kabar(tmp_path: Path) -> AsyncIterator[Kabar]:
+async def kabar(tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
     fake = await FakeTelegram(TOKEN, USERNAME).start()
-    bot = await start_kabar(fake, tmp_path)
+    bot = await start_kabar(fake, tmp_path, location=db_location)
     follow(bot.db, CHAT)
     yield bot
     await bot.close()

@@ -21,7 +21,6 @@ from bot.delivery.modes import (
 )
 from bot.matching.passes import matching_pass
 from handlers.commands import CommandContext, Settings, execute
-from store import open_store
 from store.models import ArticleIn, Chat
 
 CTX = CommandContext("telegram", "501", "42")
@@ -34,11 +33,10 @@ def at(text: str) -> datetime:
 
 
 @pytest.fixture
-def db(tmp_path):
-    store = open_store(tmp_path / "kabar.db")
-    store.keywords.seed(["Kim", "rudal"])
-    yield store
-    store.close()
+def db(db):
+    """The shared database fixture, with two keywords."""
+    db.keywords.seed(["Kim", "rudal"])
+    return db
 
 
 def say(db, text: str, ctx: CommandContext = CTX):

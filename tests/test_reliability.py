@@ -26,8 +26,12 @@ from tests.fakes.telegram_api import FakeTelegram
 MAX_IN_FLIGHT_PER_KILL = 3  # sends overlap only briefly at 29/s; each could be cut mid-request
 
 
-async def test_kill_dash_nine_and_faults_lose_nothing(tmp_path: Path) -> None:
-    report = await run_scenario(tmp_path, Scenario())
+async def test_kill_dash_nine_and_faults_lose_nothing(
+    tmp_path: Path, backend: str, db_location: str
+) -> None:
+    """On both stores (PostgreSQL: `store.url` in the config, the test's database)."""
+    url = db_location if backend == "postgresql" else ""
+    report = await run_scenario(tmp_path, Scenario(store_url=url))
     print("\n".join(report.lines()))  # shown with pytest -s; the README quotes the bench run
     assert report.kills == 3
     assert report.missing == [], (tmp_path / "kabar-run.log").read_text()[-3000:]

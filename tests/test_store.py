@@ -31,6 +31,7 @@ def article(text: str = BODY, url: str = "", title: str = "") -> ArticleIn:
     )
 
 
+@pytest.mark.sqlite_only("WAL mode")
 def test_new_database_is_migrated_and_in_wal_mode(db) -> None:
     assert db.schema_version == SCHEMA_VERSION
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -257,6 +258,7 @@ def test_no_store_operation_leaves_a_transaction_open(tmp_path: Path) -> None:
     assert other.conn.execute("SELECT address FROM chats").fetchall() == [("-10042",)]
 
 
+@pytest.mark.sqlite_only("PRAGMA defer_foreign_keys")
 def test_a_failed_commit_leaves_no_transaction_open(db) -> None:
     import sqlite3
 

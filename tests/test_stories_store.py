@@ -92,6 +92,7 @@ def test_two_instances_taking_turns_agree_with_one(db, connect) -> None:
     assert stored_partition(db) == memory_partition(ITEMS)
 
 
+@pytest.mark.sqlite_only("EXPLAIN QUERY PLAN")
 def test_story_keys_are_found_by_key_and_time(db) -> None:
     plan = db.conn.execute(
         "EXPLAIN QUERY PLAN SELECT article_id FROM story_keys WHERE key = ? AND published"

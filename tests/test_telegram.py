@@ -120,10 +120,15 @@ def make_config(fake: FakeTelegram, tmp_path: Path, **telegram: Any) -> Config:
 
 
 async def start_kabar(
-    fake: FakeTelegram, tmp_path: Path, *, listen: bool = True, **telegram: Any
+    fake: FakeTelegram,
+    tmp_path: Path,
+    *,
+    listen: bool = True,
+    location: str | None = None,  # the store (a file or a PostgreSQL URL); default a file
+    **telegram: Any,
 ) -> Kabar:
     config = make_config(fake, tmp_path, **telegram)
-    db = open_store(tmp_path / "kabar.db")
+    db = open_store(location or tmp_path / "kabar.db")
     db.keywords.seed(config.keywords)
     platform = TelegramPlatform(config, db)
     service = Service(config, db, {"telegram": platform.sender})

@@ -100,7 +100,7 @@ async def _run(config: Config, db: Store, platforms: list[Platform]) -> int:
             "kabar running: %s; %d feeds; database %s",
             ", ".join(p.name for p in platforms) or "no platform",
             len(db.feeds.all()),
-            store_path(config),
+            db.path or store_path(config),
         )
         await stop.wait()
     finally:

@@ -29,6 +29,7 @@ log = logging.getLogger("kabar")
 
 MAX_FEED_BACKOFF_SECONDS = 6 * 3600
 # what the service records in the store's meta table (shown by `kabar status`)
+MATCH_LOCK = "kabar.matching"  # one matching pass at a time across instances (store.exclusive)
 PASS_AT = "service.last_match_at"  # when the last matching pass started (UTC, stored format)
 PASS_SECONDS = "service.last_match_seconds"  # how long it took
 PASS_CHECKED = "service.last_match_checked"  # articles it checked
@@ -143,14 +144,17 @@ class Service:
         at = now_db()
         self.modes.hold_now()  # a chat whose quiet hours began holds what this pass queues
         results = []
-        for batch in matching_batches(
-            self.db,
-            PASS_BATCH,
-            index=self._index_cache.get(self.db),
-            slice_seconds=PASS_SLICE_SECONDS,
-        ):
-            results.append(batch)
-            await asyncio.sleep(0)
+        with self.db.exclusive(MATCH_LOCK) as mine:
+            if not mine:  # another instance on the database is matching: its pass covers it
+                return PassResult(0, 0, 0, [])
+            for batch in matching_batches(
+                self.db,
+                PASS_BATCH,
+                index=self._index_cache.get(self.db),
+                slice_seconds=PASS_SLICE_SECONDS,
+            ):
+                results.append(batch)
+                await asyncio.sleep(0)
         result = add_results(results)
         seconds = time.monotonic() - started
         self.metrics.matching_pass(seconds, result.queued)
@@ -199,6 +203,8 @@ class Service:
             return FeedPoll(url, None, "already polling", interval)
         if self.db.feeds.waiting(url):
             return FeedPoll(url, None, "backing off", interval)
+        if not self.db.feeds.claim_poll(url, interval):
+            return FeedPoll(url, None, "polled by another instance", interval)
         async with lock:
             return await self._poll(url, interval)
 

@@ -92,6 +92,7 @@ from handlers.telegram.format import (
     to_telegram_html,
 )
 from store import Store
+from store.base import LeaderLike
 from store.models import DigestPart
 
 log = logging.getLogger("kabar.telegram")
@@ -104,6 +105,8 @@ ALLOWED_UPDATES = [
 ]
 WHOLE_PLATFORM_WAIT = 60.0  # seconds, after the Bot API rejected the token or URL
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll may be held open by the server
+POLLING_LEADER = "kabar.telegram.polling"  # the advisory lock of the one polling instance
+LEADER_CHECK_SECONDS = 2.0  # a dead leader is replaced within this (plus one long poll)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 STATE_KEY = "kabar"
 REPLY_PATIENCE_SECONDS = 600.0  # a reply waits at most this long for Telegram's retry_after
@@ -414,6 +417,8 @@ class TelegramPlatform:
             timezone=config.timezone,
         )
         self.sender = TelegramSender(self.application.bot, db)
+        self._db = db
+        self._watch: asyncio.Task | None = None  # the polling leader's watch (several instances)
         pacer = Pacer(
             self.sender.global_limits, self.sender.target_limits, shared=db.pacing(PLATFORM)
         )
@@ -477,15 +482,48 @@ class TelegramPlatform:
                 drop_pending_updates=False,
             )
         else:
-            await updater.start_polling(
-                timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
-            )
+            leader = self._db.leader(POLLING_LEADER)
+            if leader.try_lead():
+                await self._start_polling()
+            else:
+                log.info("telegram: another instance polls for updates; standing by")
+            self._watch = asyncio.get_running_loop().create_task(self._lead(leader))
         await app.start()
         log.info("telegram: @%s receiving commands by %s", app.bot.username, self.telegram.mode)
+
+    async def _start_polling(self) -> None:
+        updater = self.application.updater
+        assert updater is not None
+        await updater.start_polling(
+            timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+        )
+
+    async def _lead(self, leader: LeaderLike) -> None:
+        """Several instances on one PostgreSQL database: one polls (the leader, holding an
+        advisory lock on a connection of its own); when it dies its lock goes with its
+        connection and a standing-by instance takes over within LEADER_CHECK_SECONDS. A
+        leader that loses its lock's connection stops polling. SQLite: always the leader."""
+        updater = self.application.updater
+        assert updater is not None
+        try:
+            while True:
+                await asyncio.sleep(LEADER_CHECK_SECONDS)
+                if updater.running and not leader.alive():
+                    log.warning("telegram: lost the polling lead; standing by")
+                    await updater.stop()
+                elif not updater.running and leader.try_lead():
+                    log.info("telegram: taking over polling for updates")
+                    await self._start_polling()
+        finally:
+            leader.release()
 
     async def stop(self) -> None:
         """Undo ``start``: stop receiving, stop processing, close the HTTP clients."""
         app = self.application
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+            self._watch = None
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
