@@ -346,6 +346,10 @@ class Actions(Protocol):
 
     def undo(self, action_id: int, actor: str) -> ChatAction | None: ...
 
+    def record_pause(
+        self, chat_id: int, actor: str, keyboard: Sequence[tuple[str, str]] = ()
+    ) -> ChatAction | None: ...
+
 
 class Store(Protocol):
     """One open store: its repositories, transactions and health checks."""
