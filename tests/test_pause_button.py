@@ -90,7 +90,8 @@ async def test_pause_press_skips_the_next_alert_and_undo_resumes(kabar: Kabar) -
     await kabar.check()
     [alert] = kabar.alerts(1101)
     buttons = fake.keyboard(alert)
-    assert buttons[-1] == ("⏸ 24 jam", f"kb:p:{db.chats.get('telegram', '1101').id}")  # type: ignore[union-attr]
+    chat = db.chats.get("telegram", "1101")
+    assert chat is not None and buttons[-1] == ("⏸ 24 jam", f"kb:p:{chat.id}")
 
     start = datetime.now(UTC)
     answer = await press(kabar, alert, buttons[-1][1], user_id=1101)
