@@ -151,6 +151,7 @@ async def test_undo_puts_an_earlier_pause_back_exactly(kabar: Kabar) -> None:
     assert after[0] is not None and after[0] < before[0]  # 24 h from now, not 72
     assert after[1] == before[1]  # the same pause: skipped matches are counted since its start
 
+    await fake.wait_for(lambda: fake.keyboard(alert)[0][0] == "↩ Undo")
     answer = await press(kabar, alert, fake.keyboard(alert)[0][1], user_id=1102)
     assert answer.startswith("Undone: the pause is back as it was, until ")
     assert pause_columns(kabar, "1102") == before  # exactly the earlier pause
@@ -226,6 +227,7 @@ async def test_the_button_in_a_topic_pauses_only_that_topic(kabar: Kabar) -> Non
     assert len(alerts_in(kabar, TOPIC)) == 1  # paused
     assert len(alerts_in(kabar, 9)) == 2 and len(alerts_in(kabar, None)) == 2
 
+    await fake.wait_for(lambda: fake.keyboard(alert)[0][0] == "↩ Urungkan")
     answer = await press(kabar, alert, fake.keyboard(alert)[0][1], user_id=5)
     assert answer == T.t("id", "resume.done", count=1, p="/")
     add_articles(db, KIM_ONLY[0])
