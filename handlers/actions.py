@@ -4,7 +4,8 @@ An alert's keyboard is built from ``ALERT_ACTIONS``, a list of pure functions (t
 alert's keywords with their ids, the language) -> buttons; a later action (e.g. pause) is one
 more function in that list plus its branch in ``press``. A button carries ids, never keyword
 text (``callback_data`` <= 64 bytes): ``kb:m:<chat row>:<keyword id>`` unsubscribes that
-chat (or topic) from that keyword, ``kb:u:<action id>`` undoes what an earlier press changed.
+chat (or topic) from that keyword, ``kb:p:<chat row>`` pauses it for 24 hours as the
+``pause 24`` verb does, ``kb:u:<action id>`` undoes what an earlier press changed.
 A press names its chat row, and an undo its action's, so a button copied into another chat or
 made up changes nothing there. The adapters call ``alert_keyboard`` when sending or editing an
 alert and ``press`` when a button is pressed; they draw the buttons and answer the press.
@@ -16,14 +17,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.alerts.i18n import resolve_language
-from handlers.commands import CommandContext, Settings, catalog
+from handlers.commands import (
+    CommandContext,
+    Settings,
+    catalog,
+    pause_chat,
+    pause_restored,
+    resume_chat,
+)
 from store import Store
-from store.models import Chat, Keyword
+from store.models import Chat, ChatAction, Keyword
 
 PREFIX = "kb"
 MAX_DATA_BYTES = 64  # Telegram's callback_data limit
 MAX_MUTE_BUTTONS = 3  # one per matched keyword, the first three; none for the rest
-MUTE, UNDO = "m", "u"
+MUTE, UNDO, PAUSE = "m", "u", "p"
+PAUSE_HOURS = 24  # the pause button's pause, as ``pause 24``
 LABEL_CHARS = 40  # a keyword's part of a button label
 
 
@@ -54,7 +63,12 @@ def mute_buttons(chat: Chat, keywords: Sequence[Keyword], language: str) -> list
     ]
 
 
-ALERT_ACTIONS: list[ActionBuilder] = [mute_buttons]
+def pause_buttons(chat: Chat, keywords: Sequence[Keyword], language: str) -> list[Button]:
+    """``⏸ 24 jam`` / ``⏸ 24 h``: pause the chat (or topic) for PAUSE_HOURS."""
+    return [Button(catalog().t(language, "button.pause"), f"{PREFIX}:{PAUSE}:{chat.id}")]
+
+
+ALERT_ACTIONS: list[ActionBuilder] = [mute_buttons, pause_buttons]
 
 
 def mute_label(query: str) -> str:
@@ -98,7 +112,7 @@ def parse_data(data: str) -> tuple[str, tuple[int, ...]] | None:
     if len(parts) < 3 or parts[0] != PREFIX or not all(p.isdigit() for p in parts[2:]):
         return None
     numbers = tuple(int(p) for p in parts[2:])
-    if (parts[1], len(numbers)) not in {(MUTE, 2), (UNDO, 1)}:
+    if (parts[1], len(numbers)) not in {(MUTE, 2), (UNDO, 1), (PAUSE, 1)}:
         return None
     return parts[1], numbers
 
@@ -139,17 +153,62 @@ def press(
             (undo_button(language, action.id),),
             changed=action.was_subscribed or action.was_follow_all,
         )
+    if kind == PAUSE:
+        (chat_id,) = numbers
+        if chat_id != chat.id:
+            return PressResult(say("button.stale"))
+        before = [(b.label, b.data) for b in keyboard]
+        with db.transaction():  # the pause as it was, then the verb's own pause: one change
+            paused = db.actions.record_pause(chat.id, actor, before)
+            if paused is None:
+                return PressResult(say("button.stale"))
+            reply = pause_chat(db, ctx, settings, PAUSE_HOURS)
+        return PressResult(reply.text, (undo_button(language, paused.id),), changed=True)
     (action_id,) = numbers
     found = db.actions.get(action_id)
     if found is None or found.chat_id != chat.id:
         return PressResult(say("button.stale"))
+    if found.kind == "pause":
+        return undo_pause(db, ctx, settings, chat, action_id, actor) or PressResult(
+            say("button.already_undone")
+        )
     undone = None if found.undone else db.actions.undo(action_id, actor)
     if undone is None:
         return PressResult(say("button.already_undone"))
-    restored = tuple(Button(label, data) for label, data in undone.keyboard)
-    if not restored and undone.keyword_id and undone.keyword:
-        restored = keyboard_for(chat, [Keyword(undone.keyword_id, undone.keyword)])
-    return PressResult(say("button.undone", keyword=undone.keyword or "-"), restored, True)
+    return PressResult(
+        say("button.undone", keyword=undone.keyword or "-"), restored_keyboard(chat, undone), True
+    )
+
+
+def restored_keyboard(chat: Chat, action: ChatAction) -> tuple[Button, ...]:
+    """The alert's keyboard before the press (rebuilt when it was not kept)."""
+    restored = tuple(Button(label, data) for label, data in action.keyboard)
+    if restored:
+        return restored
+    keywords = [Keyword(action.keyword_id, action.keyword)] if action.keyword_id else []
+    return keyboard_for(chat, [k for k in keywords if k.query])
+
+
+def undo_pause(
+    db: Store, ctx: CommandContext, settings: Settings, chat: Chat, action_id: int, actor: str
+) -> PressResult | None:
+    """Put the chat's pause back as it was before the press (None: already undone). Not
+    paused before: the undo is ``resume`` (its reply counts the matches skipped meanwhile;
+    they stay skipped, as every match during a pause is, and ``latest`` shows them). Paused
+    before: that pause (its end and its start) again."""
+    with db.transaction():  # the check, the resume and the restore: one change
+        found = db.actions.get(action_id)
+        if found is None or found.undone:
+            return None
+        if found.was_paused_until is None:
+            reply = resume_chat(db, ctx, settings)
+            undone = db.actions.undo(action_id, actor)
+        else:
+            undone = db.actions.undo(action_id, actor)
+            reply = pause_restored(db, ctx, settings)
+    if undone is None:
+        return None
+    return PressResult(reply.text, restored_keyboard(chat, undone), True)
 
 
 def refusal(db: Store, ctx: CommandContext, settings: Settings) -> PressResult:

@@ -1112,6 +1112,17 @@ def resume_chat(db: Store, ctx: CommandContext, settings: Settings) -> Reply:
     return _say(chat, settings, "resume.done", changed=True, count=skipped)
 
 
+def pause_restored(db: Store, ctx: CommandContext, settings: Settings) -> Reply:
+    """After a pause button's undo put the chat's earlier pause back (store): hold as its
+    modes now say, and say until when."""
+    chat = db.chats.get(ctx.platform, ctx.chat_address)
+    if chat is None or chat.paused_until is None:
+        return _say(chat, settings, "resume.not_paused")
+    _apply_hold(db, chat.id, settings)
+    shown = format_time(chat.paused_until, _language(chat, settings), _chat_zone(chat, settings))
+    return _say(chat, settings, "button.pause_restored", changed=True, until=shown)
+
+
 def cmd_pause(
     db: Store, ctx: CommandContext, args: list[str], settings: Settings, chat: Chat | None
 ) -> Reply:

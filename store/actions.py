@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from sqlite_utils import Database
 
 from store.audit import record_audit
-from store.clock import now_db
+from store.clock import from_db, now_db
 from store.db import transaction
 from store.models import ChatAction
 
 ACTION_COLUMNS = (
     "a.id, a.chat_id, a.kind, a.keyword_id, a.was_subscribed, a.was_follow_all, a.undone_at,"
-    " k.query, a.keyboard"
+    " k.query, a.keyboard, a.was_paused_until, a.was_paused_at"
 )
 
 
@@ -83,6 +83,8 @@ def _action(row: tuple) -> ChatAction:
         undone=row[6] is not None,
         keyword=row[7] or "",
         keyboard=_keyboard(row[8]),
+        was_paused_until=from_db(row[9]),
+        was_paused_at=from_db(row[10]),
     )
 
 
@@ -169,8 +171,37 @@ def undo(db: Database, action_id: int, actor: str) -> ChatAction | None:
                 "UPDATE chats SET follow_all = ? WHERE id = ?",
                 [int(action.was_follow_all), action.chat_id],
             )
+        if action.kind == "pause":  # the pause as it was, to the stored text (NULL: none)
+            was = db.conn.execute(
+                "SELECT was_paused_until, was_paused_at FROM chat_actions WHERE id = ?",
+                [action_id],
+            ).fetchone()
+            db.conn.execute(
+                "UPDATE chats SET paused_until = ?, paused_at = ? WHERE id = ?",
+                [was[0], was[1], action.chat_id],
+            )
         db.conn.execute("UPDATE chat_actions SET undone_at = ? WHERE id = ?", [now_db(), action_id])
         record_audit(
             db, actor, "button.undo", f"{action.chat_id} {action.kind} {action.keyword_id}"
         )
+    return action
+
+
+def record_pause(
+    db: Database, chat_id: int, actor: str, keyboard: Sequence[tuple[str, str]] = ()
+) -> ChatAction | None:
+    """Remember the chat's pause (``paused_until`` / ``paused_at``, NULL when not paused)
+    before a pause press changes it, audited; the caller pauses the chat in the same
+    transaction. None when the chat is gone."""
+    with transaction(db):
+        cursor = db.conn.execute(
+            "INSERT INTO chat_actions (chat_id, kind, was_paused_until, was_paused_at, keyboard,"
+            " actor, created_at) SELECT id, 'pause', paused_until, paused_at, ?, ?, ? FROM chats"
+            " WHERE id = ?",
+            [json.dumps([list(b) for b in keyboard], ensure_ascii=False), actor, now_db(), chat_id],
+        )
+        if not cursor.rowcount:
+            return None
+        record_audit(db, actor, "button.pause", str(chat_id))
+        action = get_action(db, cursor.lastrowid or 0)
     return action

@@ -348,6 +348,10 @@ class Actions(Protocol):
 
     def undo(self, action_id: int, actor: str) -> ChatAction | None: ...
 
+    def record_pause(
+        self, chat_id: int, actor: str, keyboard: Sequence[tuple[str, str]] = ()
+    ) -> ChatAction | None: ...
+
 
 class LeaderLike(Protocol):
     """One instance of the fleet leads; it is replaced when it dies."""

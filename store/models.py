@@ -351,10 +351,12 @@ class ChatAction:
 
     id: int
     chat_id: int
-    kind: str  # "mute": unsubscribed from ``keyword_id``
+    kind: str  # "mute": unsubscribed from ``keyword_id``; "pause": paused for 24 h
     keyword_id: int | None
     was_subscribed: bool  # the chat followed the keyword before the press
     was_follow_all: bool  # the chat followed every new keyword before the press
     undone: bool = False
     keyword: str = ""  # the keyword's query ("" when it was removed since)
     keyboard: tuple[tuple[str, str], ...] = ()  # the alert's (label, data) buttons before
+    was_paused_until: datetime | None = None  # a pause press: the chat's pause before it
+    was_paused_at: datetime | None = None

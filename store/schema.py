@@ -233,7 +233,8 @@ MIGRATIONS: list[list[str]] = [
     # 9: per-chat blocked words (store/actions.py; `norm` is the
     # casefolded canonical query, one row per chat and norm) and the changes made by alert
     # buttons, kept so an undo restores exactly what the press changed (and the alert's
-    # keyboard before the press, JSON [[label, data], ...])
+    # keyboard before the press, JSON [[label, data], ...]; a pause press keeps the chat's
+    # paused_until / paused_at before it, NULL when it was not paused)
     [
         """CREATE TABLE blocked_words (
             id INTEGER PRIMARY KEY,
@@ -254,7 +255,9 @@ MIGRATIONS: list[list[str]] = [
             keyboard TEXT NOT NULL DEFAULT '[]',
             actor TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL,
-            undone_at TEXT
+            undone_at TEXT,
+            was_paused_until TEXT,
+            was_paused_at TEXT
         )""",
         "CREATE INDEX chat_actions_chat ON chat_actions(chat_id)",
     ],

@@ -445,6 +445,11 @@ class SqliteActions:
     def undo(self, action_id: int, actor: str) -> ChatAction | None:
         return actions_sql.undo(self._db, action_id, actor)
 
+    def record_pause(
+        self, chat_id: int, actor: str, keyboard: Sequence[tuple[str, str]] = ()
+    ) -> ChatAction | None:
+        return actions_sql.record_pause(self._db, chat_id, actor, keyboard)
+
 
 class SqliteStore:
     """An open SQLite database file (or ":memory:") behind the ``Store`` seam."""

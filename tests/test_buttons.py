@@ -69,7 +69,7 @@ async def test_alert_keyboard_press_and_undo(kabar: Kabar) -> None:
     await kabar.check()
     [alert] = kabar.alerts(1001)
     buttons = fake.keyboard(alert)
-    assert [label for label, _ in buttons] == ["🔕 Kim", "🔕 rudal"]
+    assert [label for label, _ in buttons] == ["🔕 Kim", "🔕 rudal", "⏸ 24 jam"]
     assert all(len(data.encode()) <= 64 and "Kim" not in data for _, data in buttons)
 
     answer = await press(kabar, alert, buttons[0][1], user_id=1001)
@@ -107,7 +107,8 @@ async def test_english_chat_and_at_most_three_buttons(kabar: Kabar) -> None:
     add_articles(db, KIM_RUDAL)  # Kim, rudal, Korea, balistik
     await kabar.check()
     [alert] = kabar.alerts(1002)
-    assert len(fake.keyboard(alert)) == 3
+    assert [label for label, _ in fake.keyboard(alert)][3:] == ["⏸ 24 h"]  # 3 🔕, then ⏸
+    assert len(fake.keyboard(alert)) == 4
     answer = await press(kabar, alert, fake.keyboard(alert)[1][1], user_id=1002)
     assert answer == "Unsubscribed from rudal."
     await fake.wait_for(lambda: fake.keyboard(alert) == [("↩ Undo", "kb:u:1")])
@@ -217,16 +218,23 @@ async def test_story_edit_keeps_the_keyboard(kabar: Kabar) -> None:
 def test_keyboard_is_built_from_a_list_of_actions() -> None:
     chat = Chat(7, "telegram", "1", "", "en", False, True)
     keywords = [Keyword(i, f"k{i}") for i in range(1, 6)]
-    assert [b.data for b in keyboard_for(chat, keywords)] == ["kb:m:7:1", "kb:m:7:2", "kb:m:7:3"]
+    assert [b.data for b in keyboard_for(chat, keywords)] == [
+        "kb:m:7:1",
+        "kb:m:7:2",
+        "kb:m:7:3",
+        "kb:p:7",
+    ]
+    assert keyboard_for(chat, keywords)[-1] == Button("⏸ 24 h", "kb:p:7")
 
-    def pause(chat: Chat, kws: object, language: str) -> list[Button]:
-        return [Button("⏸ 24 h", f"kb:p:{chat.id}")]
+    def later(chat: Chat, kws: object, language: str) -> list[Button]:
+        return [Button("later", f"kb:x:{chat.id}")]
 
-    actions.ALERT_ACTIONS.append(pause)
+    actions.ALERT_ACTIONS.append(later)
     try:
-        assert keyboard_for(chat, keywords)[-1] == Button("⏸ 24 h", "kb:p:7")
+        assert keyboard_for(chat, keywords)[-1] == Button("later", "kb:x:7")
     finally:
-        actions.ALERT_ACTIONS.remove(pause)
+        actions.ALERT_ACTIONS.remove(later)
+    assert parse_data("kb:p:7") == ("p", (7,)) and parse_data("kb:p:7:1") is None
     assert parse_data("kb:m:7:1") == ("m", (7, 1))
     assert parse_data("kb:u:3") == ("u", (3,))
     assert parse_data("kb:m:7") is None and parse_data("zz:m:1:2") is None

@@ -102,7 +102,7 @@ async def alert(bot: Bot) -> dict[str, Any]:
 async def test_press_and_undo(bot: Bot) -> None:
     message = await alert(bot)
     before = buttons(message)
-    assert [label for label, _ in before] == ["🔕 Kim", "🔕 rudal"]
+    assert [label for label, _ in before] == ["🔕 Kim", "🔕 rudal", "⏸ 24 jam"]
     answer = await press(bot, message, before[1][1])
     assert answer == T.t("id", "button.muted", keyword="rudal")
     await bot.fake.wait_for(lambda: bot.fake.updates)

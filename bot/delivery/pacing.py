@@ -7,6 +7,11 @@ A Pacer may be backed by the store (``shared``, ``Store.pacing(platform)``): the
 ``reserve`` asks the store for the send slot, so the limits hold for every process on the
 database and for every kind of send (alerts and command replies), and ``settle``, ``block`` and
 ``block_all`` are written there too. The in-process windows stay as a cheap first answer.
+
+Every method takes a send's address; ``key`` maps it to the target the platform counts its
+limits on (default: the address itself). Telegram counts a forum topic's sends on its group
+(``-100123/7`` -> ``-100123``), so all of a group's topics share the group's windows, blocks
+and store slots; the platform adapter passes that key (the core knows no platform).
 """
 
 from __future__ import annotations
@@ -53,9 +58,11 @@ class Pacer:
         target_limits: Callable[[str], tuple[Limit, ...]] = lambda target: (),
         clock: Callable[[], float] = time.monotonic,
         shared: Pacing | None = None,
+        key: Callable[[str], str] | None = None,
     ) -> None:
         self.clock = clock
         self.shared = shared
+        self.key: Callable[[str], str] = key or _same
         self._global_limits = tuple(global_limits)
         self._global = [Window(limit) for limit in global_limits]
         self._target_limits = target_limits
@@ -73,6 +80,7 @@ class Pacer:
 
     def target_ready_at(self, target: str) -> float:
         """When this target's own limits and blocks allow a send (ignoring global limits)."""
+        target = self.key(target)
         times = [w.ready_at() for w in self._windows(target)]
         return max(
             [
@@ -90,7 +98,9 @@ class Pacer:
         return max(self.target_ready_at(target), self.global_ready_at())
 
     def record(self, target: str, at: float | None = None) -> None:
-        at = self.clock() if at is None else at
+        self._record(self.key(target), self.clock() if at is None else at)
+
+    def _record(self, target: str, at: float) -> None:  # ``target`` is already a key
         for window in self._global:
             window.record(at)
         for window in self._windows(target):
@@ -103,9 +113,10 @@ class Pacer:
         if self.shared is None:
             self.record(target)
             return True
+        target = self.key(target)
         answer = self.shared.reserve(target, self._global_limits, self._target_limits(target))
         if answer.granted:
-            self.record(target)
+            self._record(target, self.clock())
             if answer.slot_id is not None:
                 self._slots[target] = answer.slot_id
             return True
@@ -123,6 +134,7 @@ class Pacer:
         """A send to `target` has just completed: one-per-period spacing counts from now, as
         the platform may count a slow request when it finishes, not when it started."""
         at = self.clock() if at is None else at
+        target = self.key(target)
         for window in self._windows(target):
             if window.limit.count == 1 and window.times:
                 window.times[-1] = max(window.times[-1], at)
@@ -133,7 +145,7 @@ class Pacer:
     def block(self, target: str, seconds: float) -> None:
         """The platform said wait (`retry_after`): nothing goes to this target until then
         (from any process, when shared)."""
-        self._block(target, seconds, False, share=True)
+        self._block(self.key(target), seconds, False, share=True)
 
     def block_all(self, seconds: float) -> None:
         self._block(None, seconds, True, share=True)
@@ -160,6 +172,10 @@ class Pacer:
             del self._blocked[target]
         for target in [t for t, until in self._held.items() if until < cutoff]:
             del self._held[target]
+
+
+def _same(address: str) -> str:
+    return address
 
 
 async def acquire(pacer: Pacer, target: str) -> None:

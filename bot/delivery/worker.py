@@ -57,6 +57,9 @@ class DeliveryObserver(Protocol):
 
 
 class Sender(Protocol):
+    """A platform's alert sender. It may also have ``pacing_key(address) -> target`` (see
+    ``pacing_key`` below): the target its platform counts the rate limits on."""
+
     platform: str
     global_limits: tuple[Limit, ...]
 
@@ -72,6 +75,13 @@ class Sender(Protocol):
     async def reply(self, address: str, message_id: str, alert: Alert) -> SendResult:
         """A short message in reply to (Slack: in the thread of) an alert already sent."""
         ...
+
+
+def pacing_key(sender: Sender) -> Callable[[str], str] | None:
+    """The sender's optional ``pacing_key(address) -> target``: the target its platform counts
+    rate limits on (Telegram: a forum topic's group); None: every address is its own."""
+    key = getattr(sender, "pacing_key", None)
+    return key if callable(key) else None
 
 
 @dataclass
@@ -148,7 +158,12 @@ class Deliverer:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.pacers = {  # backed by the store: the limits hold for every process on it
-            name: Pacer(sender.global_limits, sender.target_limits, shared=db.pacing(name))
+            name: Pacer(
+                sender.global_limits,
+                sender.target_limits,
+                shared=db.pacing(name),
+                key=pacing_key(sender),
+            )
             for name, sender in senders.items()
         }
         for platform, address, ago in db.outbox.recent_sends(RECENT_SECONDS):

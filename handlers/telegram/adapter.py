@@ -154,6 +154,10 @@ class TelegramSender:
             return (Limit(1, 1.05), Limit(20, 61.0))
         return (Limit(1, 1.05),)
 
+    def pacing_key(self, address: str) -> str:
+        """Telegram counts a forum topic's sends on its group (1/s, 20/min): the group."""
+        return base_address(address)
+
     def keyboard(self, address: str, alert: Alert) -> InlineKeyboardMarkup | None:
         """The alert's buttons (``handlers.actions``) in one row; None without any."""
         return inline_keyboard(actions.alert_keyboard(self.db, PLATFORM, address, alert.keywords))
@@ -420,7 +424,10 @@ class TelegramPlatform:
         self._db = db
         self._watch: asyncio.Task | None = None  # the polling leader's watch (several instances)
         pacer = Pacer(
-            self.sender.global_limits, self.sender.target_limits, shared=db.pacing(PLATFORM)
+            self.sender.global_limits,
+            self.sender.target_limits,
+            shared=db.pacing(PLATFORM),
+            key=self.sender.pacing_key,
         )
         self.application.bot_data[STATE_KEY] = HandlerState(db, settings, pacer)
         add_handlers(self.application)
