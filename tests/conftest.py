@@ -79,6 +79,7 @@ BOTH_BACKENDS = {
     "test_blocked",
     "test_buttons",
     "test_topics",
+    "test_pause_button",
 }
 
 

@@ -52,8 +52,8 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def kabar(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Kabar]:
-    bot = await start_kabar(fake, tmp_path)
+async def kabar(fake: FakeTelegram, tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
+    bot = await start_kabar(fake, tmp_path, location=db_location)
     yield bot
     await bot.close()
 
