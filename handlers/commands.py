@@ -582,15 +582,14 @@ def _keyword_args(
     if not args:
         return _usage_with_keywords(db, chat, settings, usage)
     if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(
-            chat,
-            settings,
-            "keywords.too_many",
-            ok=False,
-            count=len(args),
-            limit=MAX_COMMAND_KEYWORDS,
-        )
+        return _too_many(chat, settings, args)
     return resolve_keywords(db, args)
+
+
+def _too_many(chat: Chat | None, settings: Settings, args: list[str]) -> Reply:
+    """The refusal of more than MAX_COMMAND_KEYWORDS arguments in one command."""
+    count, limit = len(args), MAX_COMMAND_KEYWORDS
+    return _say(chat, settings, "keywords.too_many", ok=False, count=count, limit=limit)
 
 
 def resolve_keywords(db: Store, args: Sequence[str]) -> tuple[list[Keyword], list[str]]:
@@ -1229,14 +1228,7 @@ def _block_args(
     if not args:
         return _say(chat, settings, usage, ok=False)
     if len(args) > MAX_COMMAND_KEYWORDS:
-        return _say(
-            chat,
-            settings,
-            "keywords.too_many",
-            ok=False,
-            count=len(args),
-            limit=MAX_COMMAND_KEYWORDS,
-        )
+        return _too_many(chat, settings, args)
     try:
         return block_queries(args)
     except QueryError as exc:
