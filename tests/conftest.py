@@ -1,13 +1,13 @@
 """Shared fixtures: one real, migrated SQLite database file per test (sqlite-utils' `fresh_db`
 habit) -- or, for the store, delivery, command and reliability tests, also one PostgreSQL
-database per test (the `backend` parameter) -- and hypothesis settings that make CI runs
-reproducible."""
+database per test (the `backend` parameter) --, the fake Telegram Bot API with Kabar wired to
+it, and hypothesis settings that make CI runs reproducible."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,9 @@ from sqlite_utils import Database
 from store import open_store
 
 if TYPE_CHECKING:
+    from tests.fakes.telegram_api import FakeTelegram
     from tests.pg import PgServer as PgServerType
+    from tests.test_telegram import Kabar
 
 # CI runs the same examples every time (derandomised, no example database); a developer's run
 # keeps exploring new ones.
@@ -142,3 +144,25 @@ def db_location(backend: str, db_path: Path, request: pytest.FixtureRequest) -> 
     name, url = server.fresh()
     yield url
     server.release(name)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API on 127.0.0.1 (a module testing another platform's fake
+    defines its own ``fake``)."""
+    from tests.fakes.telegram_api import FakeTelegram
+    from tests.test_telegram import TOKEN, USERNAME
+
+    server = await FakeTelegram(TOKEN, USERNAME).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def kabar(fake: FakeTelegram, tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
+    """Kabar on the test's store, its real Telegram platform talking to ``fake``."""
+    from tests.test_telegram import start_kabar
+
+    bot = await start_kabar(fake, tmp_path, location=db_location)
+    yield bot
+    await bot.close()

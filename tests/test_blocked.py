@@ -6,7 +6,6 @@ the one compiled index the matching pass checks them with."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,7 @@ from bot.matching.passes import ArticleMatches, blocked_chats, blocked_index
 from handlers.commands import CommandContext, Settings, execute
 from store import open_store
 from store.models import Article, ArticleIn
-from tests.fakes.telegram_api import FakeTelegram
-from tests.test_telegram import TOKEN, USERNAME, Kabar, follow, start_kabar
+from tests.test_telegram import USERNAME, Kabar, follow
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 T = Catalog("handlers")
@@ -49,20 +47,6 @@ def queued(kabar: Kabar, address: str) -> int:
         "SELECT count(*) FROM outbox o JOIN chats c ON c.id = o.chat_id WHERE c.address = ?",
         [address],
     ).fetchone()[0]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def kabar(fake: FakeTelegram, tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
-    bot = await start_kabar(fake, tmp_path, location=db_location)
-    yield bot
-    await bot.close()
 
 
 async def test_block_in_a_telegram_group_by_a_member(kabar: Kabar) -> None:

@@ -5,8 +5,6 @@ DB rows after each press, its undo, a forged or stale button and failures."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,35 +15,18 @@ from bot.ingest.dedup import save_articles
 from handlers import actions
 from handlers.actions import Button, keyboard_for, parse_data
 from store.models import Chat, Keyword
-from tests.fakes.telegram_api import Failure, FakeTelegram
+from tests.fakes.telegram_api import Failure
 from tests.support import eval_article
 from tests.test_telegram import (
     KIM_RUDAL,
     RUDAL_ONLY,
-    TOKEN,
-    USERNAME,
     Kabar,
     add_articles,
     follow,
-    start_kabar,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 T = Catalog("handlers")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def kabar(fake: FakeTelegram, tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
-    bot = await start_kabar(fake, tmp_path, location=db_location)
-    yield bot
-    await bot.close()
 
 
 def subscribed(kabar: Kabar, address: str) -> list[str]:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,9 +20,8 @@ from handlers.console.format import digest_messages as console_digest
 from handlers.slack.format import digest_messages as slack_digest
 from handlers.telegram.format import digest_messages as telegram_digest
 from store.models import ArticleIn
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support import FailingStore
-from tests.test_telegram import TOKEN, USERNAME, Kabar, follow, start_kabar
+from tests.test_telegram import Kabar, follow
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
@@ -48,13 +45,10 @@ def article(n: int, title: str = "", source: str = "ant") -> ArticleIn:
 
 
 @pytest.fixture
-async def kabar(tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
-    fake = await FakeTelegram(TOKEN, USERNAME).start()
-    bot = await start_kabar(fake, tmp_path, location=db_location)
-    follow(bot.db, CHAT)
-    yield bot
-    await bot.close()
-    await fake.stop()
+def kabar(kabar: Kabar) -> Kabar:
+    """The shared fixture, its chat following every keyword."""
+    follow(kabar.db, CHAT)
+    return kabar
 
 
 def digest_chat(db):

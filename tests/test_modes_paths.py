@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,8 +19,7 @@ from handlers.commands import catalog
 from handlers.console.adapter import CHAT as CONSOLE_CHAT
 from store.clock import utcnow
 from store.models import ArticleIn
-from tests.fakes.telegram_api import FakeTelegram
-from tests.test_telegram import TOKEN, USERNAME, Kabar, follow, start_kabar
+from tests.test_telegram import Kabar, follow
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
@@ -43,13 +41,10 @@ def article(n: int) -> ArticleIn:
 
 
 @pytest.fixture
-async def kabar(tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
-    fake = await FakeTelegram(TOKEN, USERNAME).start()
-    bot = await start_kabar(fake, tmp_path, location=db_location)
-    follow(bot.db, CHAT)
-    yield bot
-    await bot.close()
-    await fake.stop()
+def kabar(kabar: Kabar) -> Kabar:
+    """The shared fixture, its chat following every keyword."""
+    follow(kabar.db, CHAT)
+    return kabar
 
 
 def chat_row(kabar: Kabar):

@@ -20,7 +20,6 @@ from bot.alerts.i18n import Catalog
 from bot.ingest.dedup import save_articles
 from store.models import ArticleIn
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.telegram_api import FakeTelegram
 from tests.test_buttons_slack import alert as slack_alert
 from tests.test_buttons_slack import buttons as slack_buttons
 from tests.test_buttons_slack import press as slack_press
@@ -31,31 +30,14 @@ from tests.test_telegram import (
     KIM_RUDAL,
     PUTIN,
     RUDAL_ONLY,
-    TOKEN,
-    USERNAME,
     Kabar,
     add_articles,
     follow,
-    start_kabar,
 )
 from tests.test_topics import FORUM, TOPIC, alerts_in, say
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 T = Catalog("handlers")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def kabar(fake: FakeTelegram, tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
-    bot = await start_kabar(fake, tmp_path, location=db_location)
-    yield bot
-    await bot.close()
 
 
 async def press(kabar: Kabar, message: dict[str, Any], data: str, **kwargs: Any) -> str:

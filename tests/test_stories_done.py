@@ -5,14 +5,13 @@ sources. Our own fixtures (tests/fixtures/story_meeting); the shared seeds too w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_telegram import TOKEN, USERNAME, follow, start_kabar
+from tests.test_telegram import follow, start_kabar
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
@@ -28,13 +27,6 @@ SEEDS = next(
     None,
 )
 CHAT = 4242
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
 
 
 async def ingest_then_alert(fake: FakeTelegram, tmp_path: Path, files: list[Path], capsys) -> str:

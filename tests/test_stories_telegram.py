@@ -6,7 +6,6 @@ crash mid-edit, or two instances; a chat subscribing later still gets one alert.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from store import open_store
 from store.models import ArticleIn
 from tests.fakes.telegram_api import FakeTelegram, cant_edit, edit_not_found
 from tests.support import drain, eval_article
-from tests.test_telegram import TOKEN, USERNAME, Kabar, follow, start_kabar
+from tests.test_telegram import Kabar, follow, start_kabar
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 
@@ -34,18 +33,10 @@ def ingest(db, *keys: str) -> list[int]:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def kabar(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Kabar]:
-    bot = await start_kabar(fake, tmp_path)
-    follow(bot.db, CHAT)
-    yield bot
-    await bot.close()
+def kabar(kabar: Kabar) -> Kabar:
+    """The shared fixture, its chat following every keyword."""
+    follow(kabar.db, CHAT)
+    return kabar
 
 
 def statuses(db) -> list[tuple[str, str, str | None]]:

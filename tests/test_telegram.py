@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,20 +168,6 @@ def outbox_rows(db: Database, address: int) -> list[tuple[str, int, str | None]]
         " WHERE c.address = ? ORDER BY o.id",
         [str(address)],
     ).fetchall()
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def kabar(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Kabar]:
-    bot = await start_kabar(fake, tmp_path)
-    yield bot
-    await bot.close()
 
 
 # ---------------------------------------------------------------- commands and alerts

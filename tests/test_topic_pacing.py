@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,18 +20,11 @@ from handlers.telegram.adapter import TelegramSender
 from store import open_store
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_pacing import Clock, max_in_window, send_times
-from tests.test_telegram import KIM_RUDAL, PUTIN, TOKEN, USERNAME, Kabar, add_articles, start_kabar
+from tests.test_telegram import KIM_RUDAL, PUTIN, TOKEN, Kabar, add_articles, start_kabar
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 FORUM = -100700
 TOPICS = (3, 4, 5)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
 
 
 def topic_targets(kabar: Kabar) -> list[str]:

@@ -6,7 +6,6 @@ python-telegram-bot against the fake Bot API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,27 +24,12 @@ from tests.test_telegram import (
     USERNAME,
     Kabar,
     add_articles,
-    start_kabar,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*`retry_after` will be of type:DeprecationWarning")
 T = Catalog("handlers")
 FORUM = -100500
 TOPIC = 7
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN, USERNAME).start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def kabar(fake: FakeTelegram, tmp_path: Path, db_location: str) -> AsyncIterator[Kabar]:
-    bot = await start_kabar(fake, tmp_path, location=db_location)
-    yield bot
-    await bot.close()
 
 
 async def say(kabar: Kabar, text: str, thread: int | None = None, user: int = 5) -> dict[str, Any]:
