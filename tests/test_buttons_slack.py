@@ -12,12 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from bot.alerts.i18n import Catalog
-from handlers.slack.adapter import SlackPlatform
-from store import open_store
 from tests.fakes.slack_api import FakeSlack, api_error
 from tests.test_slack import (
     CHANNEL,
@@ -26,8 +23,8 @@ from tests.test_slack import (
     Bot,
     add_articles,
     deliver_all,
-    make_config,
     sign,
+    started_bot,
 )
 
 T = Catalog("handlers")
@@ -42,16 +39,8 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
-    config = make_config(tmp_path, fake)
-    db = open_store(tmp_path / "kabar.db")
-    db.keywords.seed(config.keywords)
-    platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
-    await platform.start(None, listen=True)
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.port}", timeout=10)
-    yield Bot(config, db, platform, http, fake)
-    await http.aclose()
-    await platform.stop()
-    db.close()
+    async with started_bot(tmp_path, fake) as started:
+        yield started
 
 
 def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:

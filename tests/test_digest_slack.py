@@ -14,14 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.app.service import Service
-from bot.config import store_path
 from bot.ingest.dedup import save_articles
-from handlers.slack.adapter import SlackPlatform
-from store import open_store
 from store.models import ArticleIn
 from tests.fakes.slack_api import (
     HEADER_TEXT_LIMIT,
@@ -31,7 +27,7 @@ from tests.fakes.slack_api import (
     FakeSlack,
     api_error,
 )
-from tests.test_slack import CHANNEL, TOKEN, Bot, make_config
+from tests.test_slack import CHANNEL, TOKEN, Bot, started_bot
 
 ITEMS = 60
 NUMBER = re.compile(r"Laporan-(\d{3})")
@@ -42,16 +38,8 @@ BASE = datetime(2025, 1, 6, tzinfo=UTC)
 @pytest.fixture
 async def slack(tmp_path: Path) -> AsyncIterator[Bot]:
     fake = await FakeSlack(TOKEN).start()
-    config = make_config(tmp_path, fake)
-    db = open_store(store_path(config))
-    db.keywords.seed(config.keywords)
-    platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
-    await platform.start(None, listen=True)
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.port}", timeout=10)
-    yield Bot(config, db, platform, http, fake)
-    await http.aclose()
-    await platform.stop()
-    db.close()
+    async with started_bot(tmp_path, fake) as started:
+        yield started
     await fake.stop()
 
 

@@ -23,7 +23,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.test_buttons_slack import alert as slack_alert
 from tests.test_buttons_slack import buttons as slack_buttons
 from tests.test_buttons_slack import press as slack_press
-from tests.test_slack import CHANNEL, Bot, deliver_all, make_config
+from tests.test_slack import CHANNEL, Bot, deliver_all, started_bot
 from tests.test_slack import TOKEN as SLACK_TOKEN
 from tests.test_telegram import (
     KIM_ONLY,
@@ -229,21 +229,8 @@ async def slack_fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def slack(tmp_path: Path, slack_fake: FakeSlack) -> AsyncIterator[Bot]:
-    import httpx
-
-    from handlers.slack.adapter import SlackPlatform
-    from store import open_store
-
-    config = make_config(tmp_path, slack_fake)
-    db = open_store(tmp_path / "kabar.db")
-    db.keywords.seed(config.keywords)
-    platform = SlackPlatform(config, db, host="127.0.0.1", port=0)
-    await platform.start(None, listen=True)
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.port}", timeout=10)
-    yield Bot(config, db, platform, http, slack_fake)
-    await http.aclose()
-    await platform.stop()
-    db.close()
+    async with started_bot(tmp_path, slack_fake) as started:
+        yield started
 
 
 def slack_articles(bot: Bot, title: str, text: str) -> None:

@@ -4,6 +4,7 @@ Slack Web API, with signed slash-command requests and a real SQLite store."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -138,8 +139,9 @@ async def fake() -> AsyncIterator[FakeSlack]:
     await server.stop()
 
 
-@pytest.fixture
-async def bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+@contextlib.asynccontextmanager
+async def started_bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+    """Kabar's Slack platform listening on 127.0.0.1 (its own store), talking to ``fake``."""
     config = make_config(tmp_path, fake)
     db = open_store(store_path(config))
     db.keywords.seed(config.keywords)
@@ -151,6 +153,12 @@ async def bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
     await http.aclose()
     await platform.stop()
     db.close()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+    async with started_bot(tmp_path, fake) as started:
+        yield started
 
 
 def add_articles(db: Database, *articles: tuple[str, str]) -> None:
