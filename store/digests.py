@@ -145,12 +145,9 @@ def part_sent(
     one transaction; the lease is extended for the next part."""
     now = now_db()
     with transaction(db):
-        row = db.conn.execute(
-            "SELECT row_ids FROM digest_parts WHERE digest_id = ? AND seq = ?", [digest_id, seq]
-        ).fetchone()
-        if row is None:
+        ids = _part_rows(db, digest_id, seq)
+        if ids is None:
             return
-        ids = json.loads(row[0])
         db.conn.execute(
             "UPDATE digest_parts SET status = 'sent', message_id = ?, sent_at = ?"
             " WHERE digest_id = ? AND seq = ?",
@@ -171,10 +168,8 @@ def part_sent(
 def part_failed(db: Database, digest_id: int, seq: int, error: str) -> None:
     """The platform will never accept this message: it and its rows are kept as failed."""
     with transaction(db):
-        row = db.conn.execute(
-            "SELECT row_ids FROM digest_parts WHERE digest_id = ? AND seq = ?", [digest_id, seq]
-        ).fetchone()
-        if row is None:
+        ids = _part_rows(db, digest_id, seq)
+        if ids is None:
             return
         db.conn.execute(
             "UPDATE digest_parts SET status = 'failed' WHERE digest_id = ? AND seq = ?",
@@ -183,9 +178,17 @@ def part_failed(db: Database, digest_id: int, seq: int, error: str) -> None:
         db.conn.executemany(
             "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1"
             " WHERE id = ? AND status = 'digest'",
-            [(error[:500], row_id) for row_id in json.loads(row[0])],
+            [(error[:500], row_id) for row_id in ids],
         )
         _finish_if_done(db, digest_id)
+
+
+def _part_rows(db: Database, digest_id: int, seq: int) -> list[int] | None:
+    """The outbox rows one message of the digest carries (None: no such message)."""
+    row = db.conn.execute(
+        "SELECT row_ids FROM digest_parts WHERE digest_id = ? AND seq = ?", [digest_id, seq]
+    ).fetchone()
+    return None if row is None else json.loads(row[0])
 
 
 def _finish_if_done(db: Database, digest_id: int) -> None:

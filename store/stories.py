@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -50,14 +51,18 @@ def recent_many(
 
 
 def features(db: Database, ids: Iterable[int]) -> dict[int, StoryFeatures]:
+    return {aid: _parsed(raw) for aid, raw in _column_of(db, "features", ids)}
+
+
+def _column_of(db: Database, column: str, ids: Iterable[int]) -> list[tuple[int, Any]]:
+    """(article id, ``column``) of the story_articles rows of ``ids`` (a fixed column name)."""
     wanted = list(ids)
     if not wanted:
-        return {}
-    rows = db.conn.execute(
-        f"SELECT article_id, features FROM story_articles WHERE article_id IN ({_marks(wanted)})",
+        return []
+    return db.conn.execute(
+        f"SELECT article_id, {column} FROM story_articles WHERE article_id IN ({_marks(wanted)})",
         wanted,
-    )
-    return {aid: _parsed(raw) for aid, raw in rows}
+    ).fetchall()
 
 
 @lru_cache(maxsize=4096)
@@ -69,14 +74,7 @@ def _parsed(raw: str) -> StoryFeatures:
 
 
 def stories(db: Database, ids: Iterable[int]) -> dict[int, int]:
-    wanted = list(ids)
-    if not wanted:
-        return {}
-    rows = db.conn.execute(
-        f"SELECT article_id, story_id FROM story_articles WHERE article_id IN ({_marks(wanted)})",
-        wanted,
-    )
-    return {aid: story for aid, story in rows}
+    return dict(_column_of(db, "story_id", ids))
 
 
 def add(db: Database, article_id: int, feats: StoryFeatures, story_id: int) -> None:

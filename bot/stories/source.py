@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .model import StoryFeatures
+
+V = TypeVar("V")
 
 
 class CandidateSource(Protocol):
@@ -130,20 +132,10 @@ class RememberingSource:
         return [self.inner.recent(key, lo, hi, limit) for key in keys]
 
     def features(self, ids: Iterable[int]) -> dict[int, StoryFeatures]:
-        wanted = list(ids)
-        known = {i: self._features[i] for i in wanted if i in self._features}
-        rest = [i for i in wanted if i not in known]
-        if rest:
-            known.update(self.inner.features(rest))
-        return known
+        return _remembered(self._features, ids, self.inner.features)
 
     def stories(self, ids: Iterable[int]) -> dict[int, int]:
-        wanted = list(ids)
-        known = {i: self._stories[i] for i in wanted if i in self._stories}
-        rest = [i for i in wanted if i not in known]
-        if rest:
-            known.update(self.inner.stories(rest))
-        return known
+        return _remembered(self._stories, ids, self.inner.stories)
 
     def add(self, article_id: int, features: StoryFeatures, story_id: int) -> None:
         self.inner.add(article_id, features, story_id)
@@ -153,3 +145,15 @@ class RememberingSource:
             oldest = next(iter(self._features))
             del self._features[oldest]
             self._stories.pop(oldest, None)
+
+
+def _remembered(
+    memory: dict[int, V], ids: Iterable[int], read: Callable[[list[int]], dict[int, V]]
+) -> dict[int, V]:
+    """What ``memory`` knows of ``ids``, the rest read (once, together) through ``read``."""
+    wanted = list(ids)
+    known = {i: memory[i] for i in wanted if i in memory}
+    rest = [i for i in wanted if i not in known]
+    if rest:
+        known.update(read(rest))
+    return known
