@@ -515,10 +515,7 @@ class FakeTelegram:
             return DROP
         if failure is not None and failure.status != 200:
             return _error(failure.status, failure.description, failure.parameters)
-        message = next(
-            (m for m in self.sent if m["chat_id"] == chat_id and m["message_id"] == message_id),
-            None,
-        )
+        message = self._sent_message(chat_id, message_id)
         if message is None:
             return _error(400, "Bad Request: message to edit not found")
         if message["text"] == params["text"]:
@@ -552,6 +549,13 @@ class FakeTelegram:
             }
         )
 
+    def _sent_message(self, chat_id: Any, message_id: Any) -> dict[str, Any] | None:
+        """The message this fake sent with these ids (None: no such message)."""
+        return next(
+            (m for m in self.sent if m["chat_id"] == chat_id and m["message_id"] == message_id),
+            None,
+        )
+
     async def _api_answercallbackquery(self, params: dict[str, Any]) -> web.Response:
         if not params.get("callback_query_id"):
             return _error(400, "Bad Request: callback_query_id is required")
@@ -566,10 +570,7 @@ class FakeTelegram:
         if self.markup_failures:
             failure = self.markup_failures.popleft()
             return _error(failure.status, failure.description, failure.parameters)
-        message = next(
-            (m for m in self.sent if m["chat_id"] == chat_id and m["message_id"] == message_id),
-            None,
-        )
+        message = self._sent_message(chat_id, message_id)
         if message is None:
             return _error(400, "Bad Request: message to edit not found")
         message["reply_markup"] = params.get("reply_markup")
