@@ -118,22 +118,27 @@ def placeholders(message: str) -> set[str]:
 
 
 @cache
-def _eval_articles() -> dict[str, object]:
+def _eval_items() -> dict[str, Any]:
     from bench.stories_eval import load_eval_set
 
-    return {it.key: it.article for it in load_eval_set()}
+    return {it.key: it for it in load_eval_set()}
 
 
 def eval_article(key: str, query: str = "", origin: str = "") -> ArticleIn:
     """One article of the stories evaluation set (tests/fixtures/stories), as ingested:
     linked at ``https://news.example/KEY`` plus ``query``."""
-    a: Any = _eval_articles()[key]
+    return labelled_article(_eval_items()[key], query, origin)
+
+
+def labelled_article(item: Any, query: str = "", origin: str = "") -> ArticleIn:
+    """An evaluation item (``bench.stories_eval.Labelled``) as ingested."""
+    a = item.article
     return ArticleIn(
         text=a.text,
         title=a.title,
         source=a.source,
         lang=a.lang,
         published=a.published,
-        url=f"https://news.example/{key}{query}",
+        url=f"https://news.example/{item.key}{query}",
         origin=origin,
     )

@@ -21,21 +21,13 @@ from bot.stories.group import GroupConfig
 from store import open_store
 from store.models import ArticleIn
 from store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.support import labelled_article
 
 ITEMS = load_eval_set()
 
 
 def article_in(item: Labelled) -> ArticleIn:
-    a = item.article
-    return ArticleIn(
-        text=a.text,
-        title=a.title,
-        source=a.source,
-        lang=a.lang,
-        published=a.published,
-        url=f"https://news.example/{item.key}",
-        origin=item.key,
-    )
+    return labelled_article(item, origin=item.key)
 
 
 def stored_partition(db) -> set[frozenset[str]]:
