@@ -14,7 +14,9 @@ paragraphs of the language dev set) and random syllables. Each corpus goes throu
   (``bench/legacy_stories.py``), on the old run's articles, next to a new run of them, and
 * ``old``: the same path with the previous detector (langdetect), the previous hash
   normaliser (a ``unicodedata`` character loop), from ``bench/legacy.py``, and the story
-  grouping before the speed work, from ``bench/legacy_stories.py``, side by side.
+  grouping before the speed work, from ``bench/legacy_stories.py``, side by side; and
+* ``no-g``: a diagnostic, not a path any user runs: the current path with no story grouping,
+  which shows what grouping adds per article.
 
 The new path's stories must be the old code's: the grouping of each corpus is compared with the
 record made by it (``tests/fixtures/story_groupings.json``, ``bench/story_groupings.py``), and
@@ -128,10 +130,11 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextlib.contextmanager
-def instrumented(old: bool, old_stories: bool = False) -> Iterator[None]:
+def instrumented(old: bool, old_stories: bool = False, no_stories: bool = False) -> Iterator[None]:
     """Timers around the stages; ``old``: the previous detector, hash and story grouping
     (``bench/legacy.py``, ``bench/legacy_stories.py``) swapped in; ``old_stories``: only the
-    previous story grouping."""
+    previous story grouping; ``no_stories``: no story grouping at all (a diagnostic: what the
+    rest of the path costs, not a path any user runs)."""
     import bot.ingest.dedup as dedup
     import bot.ingest.parse as parse
     import bot.stories.assign as assign
@@ -152,6 +155,8 @@ def instrumented(old: bool, old_stories: bool = False) -> Iterator[None]:
         detect, content_hash = legacy.detect_language, legacy.content_hash
     if old or old_stories:
         assign_stored = legacy_stories.assign_stored
+    if no_stories:
+        assign_stored = _no_grouping
     parse.detect_language = _timed("detect", detect)
     parse.clean_text = _timed("clean", parse.clean_text)
     dedup.content_hash = _timed("hash", content_hash)
@@ -178,8 +183,17 @@ def instrumented(old: bool, old_stories: bool = False) -> Iterator[None]:
         ) = saved_stories
 
 
+def _no_grouping(*_args: Any, **_kwargs: Any) -> dict[int, int]:
+    return {}
+
+
 def run_path(
-    folder: Path, corpus: Path, old: bool, fts: bool = True, old_stories: bool = False
+    folder: Path,
+    corpus: Path,
+    old: bool,
+    fts: bool = True,
+    old_stories: bool = False,
+    no_stories: bool = False,
 ) -> tuple[dict[str, float], list[list[int]]]:
     """Stage times of one run into a fresh store, and the stories it stored (the grouping of
     the article ids)."""
@@ -192,7 +206,7 @@ def run_path(
     if not fts:
         db.conn.execute("DROP TRIGGER articles_ai")
     TIMES.clear()
-    with instrumented(old, old_stories):
+    with instrumented(old, old_stories, no_stories):
         start = time.perf_counter()
         report = ingest_sources(db, [str(corpus)], 5_000_000)
         total = time.perf_counter() - start
@@ -247,6 +261,9 @@ old = sys.argv[1] == "old"
 if sys.argv[1] == "old-g":
     import bench.legacy_stories as legacy_stories, bot.ingest.dedup as dedup
     dedup.assign_stored = legacy_stories.assign_stored
+if sys.argv[1] == "no-g":
+    import bench.bench_ingest as bench, bot.ingest.dedup as dedup
+    dedup.assign_stored = bench._no_grouping
 if old:
     import bench.legacy as legacy, bot.ingest.dedup as dedup, bot.ingest.parse as parse
     import bench.legacy_stories as legacy_stories
@@ -313,12 +330,13 @@ def main() -> None:
             write_jsonl(old_file, name, old_count, seed + 10)
             new, groups = run_path(folder, new_file, old=False)
             no_fts, _groups = run_path(folder, new_file, old=False, fts=False)
+            bare, _groups = run_path(folder, new_file, old=False, no_stories=True)
             old, _groups = run_path(folder, old_file, old=True)
             before, before_groups = run_path(folder, old_file, old=False, old_stories=True)
             after, after_groups = run_path(folder, old_file, old=False)
             if groups != prefix(record[name]["groups"], count) or before_groups != after_groups:
                 differ.append(name)
-            for label, result in (("new", new), ("old", old), ("old-g", before)):
+            for label, result in (("new", new), ("old", old), ("old-g", before), ("no-g", bare)):
                 shares = stage_shares(result)
                 print(
                     f"{name:<11} {label:<5} {result['articles']:>8.0f}"
@@ -333,6 +351,12 @@ def main() -> None:
                 f" (same {old_count} articles, only the grouping old); FTS5 index:"
                 f" {fts_ms:.3f} ms/article ({fts_ms / 1000 * new['articles'] / new['total']:.0%}"
                 f" of new; store without FTS5 {no_fts['store'] / new['store']:.0%} of store)"
+            )
+            bare_ms = bare["total"] * 1000 / bare["articles"]
+            grouping_ms = new["total"] * 1000 / new["articles"] - bare_ms
+            print(
+                f"{'':<11} no-g (diagnostic, the same path without story grouping):"
+                f" {bare_ms:.2f} ms/article; grouping adds {grouping_ms:.2f} ms/article"
             )
         print(
             f"story groupings of the new path vs the old code's (its record {RECORD.name},"
@@ -353,6 +377,11 @@ def main() -> None:
         print(
             f"  old-g: {grouping_wall:.2f} s wall -> {cli_count / grouping_wall:.0f} articles/s"
             f" ({grouping_line}; only the grouping old); new/old-g {grouping_wall / wall:.2f}x"
+        )
+        bare_wall, _rss, bare_line = run_cli(folder, cli_file, old="no-g")
+        print(
+            f"  no-g: {bare_wall:.2f} s wall -> {cli_count / bare_wall:.0f} articles/s"
+            f" ({bare_line}; diagnostic: no story grouping, not a user path)"
         )
         old_rate = cli_old_count / old_wall
         print(
